@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package orderflow needs to build, test and benchmark.
+# Idempotent and quiet when everything is already there. Uses sudo when not root.
+set -euo pipefail
+
+# The one list of Debian packages the project needs.
+PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build pkg-config make git xxd
+  # core libraries
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
+  libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libcurl4-openssl-dev libpq-dev
+  # reports and images
+  libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
+  libopencv-dev wordnet-base darknet
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev curl python3-aiosmtpd postgresql nats-server
+  wrk nginx-light nodejs
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

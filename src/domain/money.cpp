@@ -1,0 +1,105 @@
+#include "domain/money.hpp"
+
+#include <algorithm>
+
+namespace orderflow::domain {
+namespace {
+
+void set(std::string* why, const char* message) {
+  if (why != nullptr) *why = message;
+}
+
+std::string format_cents(UInt128 magnitude, bool negative) {
+  std::string digits;
+  do {
+    digits.push_back(static_cast<char>('0' + static_cast<int>(magnitude % 10)));
+    magnitude /= 10;
+  } while (magnitude != 0);
+  while (digits.size() < 3) digits.push_back('0');
+  std::reverse(digits.begin(), digits.end());
+  std::string out = negative ? "-" : "";
+  out.append(digits, 0, digits.size() - 2);
+  out.push_back('.');
+  out.append(digits, digits.size() - 2, 2);
+  return out;
+}
+
+}  // namespace
+
+std::optional<Money> Money::parse(std::string_view text, std::string* why) {
+  bool negative = false;
+  if (!text.empty() && text.front() == '-') {
+    negative = true;
+    text.remove_prefix(1);
+  }
+  const auto dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction =
+      dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+  const auto all_digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.empty() || !all_digits(whole) || !all_digits(fraction) ||
+      (dot != std::string_view::npos && fraction.empty())) {
+    set(why, "price must be a number");
+    return std::nullopt;
+  }
+  if (fraction.size() > 2) {
+    set(why, "price must have at most 2 decimal places");
+    return std::nullopt;
+  }
+  // Leading zeros are harmless; count significant digits to reject overflow before computing.
+  const auto first_nonzero = whole.find_first_not_of('0');
+  const std::string_view significant =
+      first_nonzero == std::string_view::npos ? std::string_view{} : whole.substr(first_nonzero);
+  if (significant.size() > 9) {
+    set(why, "price must be at most 999999999.99");
+    return std::nullopt;
+  }
+  std::int64_t cents = 0;
+  for (char c : significant) cents = cents * 10 + (c - '0');
+  cents *= 100;
+  if (!fraction.empty()) cents += (fraction[0] - '0') * 10;
+  if (fraction.size() == 2) cents += fraction[1] - '0';
+  return Money(negative ? -cents : cents);
+}
+
+std::string Money::to_string() const {
+  const bool negative = cents_ < 0;
+  const auto magnitude = static_cast<UInt128>(negative ? -static_cast<Int128>(cents_)
+                                                                  : static_cast<Int128>(cents_));
+  return format_cents(magnitude, negative);
+}
+
+std::optional<Money> parse_price(std::string_view number_text, std::string* why) {
+  // Exponents are valid JSON but never a price a person types; say so plainly.
+  if (number_text.find_first_of("eE") != std::string_view::npos) {
+    set(why, "price must be a plain decimal number (no exponent)");
+    return std::nullopt;
+  }
+  auto money = Money::parse(number_text, why);
+  if (!money) {
+    // "-5" or "-99999999999" are numbers; what is wrong with them is the sign.
+    if (!number_text.empty() && number_text.front() == '-' && why != nullptr &&
+        *why != "price must be a number") {
+      set(why, "price must be > 0");
+    }
+    return std::nullopt;
+  }
+  if (money->cents() <= 0) {
+    set(why, "price must be > 0");
+    return std::nullopt;
+  }
+  if (money->cents() > Money::kMaxCents) {
+    set(why, "price must be at most 999999999.99");
+    return std::nullopt;
+  }
+  return money;
+}
+
+std::string MoneySum::to_string() const {
+  const bool negative = total_ < 0;
+  return format_cents(static_cast<UInt128>(negative ? -total_ : total_), negative);
+}
+
+}  // namespace orderflow::domain

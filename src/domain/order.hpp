@@ -1,0 +1,50 @@
+// The order: the one aggregate of orderflow, and the rules its fields obey.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/json_writer.hpp"
+#include "domain/money.hpp"
+#include "domain/time.hpp"
+
+namespace orderflow::domain {
+
+struct Order {
+  std::string id;  // UUID (v7 for orders we create), lower-case canonical text
+  std::string description;
+  Money price;
+  Timestamp created;
+  Timestamp last_modified;
+  std::int64_t version = 1;  // bumped by every update; the ETag
+  // Set only for orders created from a product photo (POST /images/recognize).
+  std::string image_key;          // object key of the photo, empty when none
+  std::string detected_labels;    // JSON array text of the recognition labels, empty when none
+  std::string validation_status;  // match | mismatch | uncertain | ..., empty when none
+
+  friend bool operator==(const Order&, const Order&) = default;
+};
+
+inline constexpr std::size_t kMaxDescriptionChars = 1000;
+
+// Validates and normalises a description: trimmed, 1–1000 characters (code points), valid
+// UTF-8, no control characters other than tab and newline. Returns nullopt and the reason.
+std::optional<std::string> normalize_description(std::string_view raw, std::string* why);
+
+bool is_valid_utf8(std::string_view s);
+// Canonical UUID text: 8-4-4-4-12 hex digits (either case accepted).
+bool is_uuid(std::string_view s);
+// Strong ETag for a version: "\"3\"".
+std::string etag_for(std::int64_t version);
+// Parses an If-Match value: a single strong or weak ETag we issued, or "*" (returned as 0).
+std::optional<std::int64_t> parse_if_match(std::string_view header);
+
+// Writes the order's fields as the seed names them (orderId, description, price,
+// creationDate, lastModifiedDate) into an object the caller has opened.
+void write_order_fields(JsonWriter& w, const Order& o);
+// The order as a whole JSON object.
+std::string order_json(const Order& o);
+
+}  // namespace orderflow::domain

@@ -1,0 +1,24 @@
+// The five order functions of the seed, one file each. Each is a pure request -> response
+// over the ports it is given; none sees HTTP plumbing, SQL or a client library.
+#pragma once
+
+#include "functions/api.hpp"
+#include "ports/clock.hpp"
+#include "ports/id_generator.hpp"
+#include "ports/order_store.hpp"
+
+namespace orderflow::functions {
+
+struct OrderContext {
+  ports::OrderStore& store;
+  ports::Clock& clock;
+  ports::IdGenerator& ids;
+};
+
+Response create_order(OrderContext& ctx, const Request& req);     // POST /orders
+Response get_orders(OrderContext& ctx, const Request& req);       // GET /orders
+Response get_order_by_id(OrderContext& ctx, const Request& req);  // GET /orders/{orderId}
+Response update_order(OrderContext& ctx, const Request& req);     // PUT|PATCH /orders/{orderId}
+Response delete_order(OrderContext& ctx, const Request& req);     // DELETE /orders/{orderId}
+
+}  // namespace orderflow::functions

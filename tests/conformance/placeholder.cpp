@@ -1,0 +1,2 @@
+// PLACEHOLDER: replaced by the store conformance suite.
+#include <gtest/gtest.h>

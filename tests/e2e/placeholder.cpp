@@ -1,0 +1,2 @@
+// PLACEHOLDER: replaced by the end-to-end suite.
+#include <gtest/gtest.h>

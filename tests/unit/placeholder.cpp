@@ -1,0 +1,2 @@
+// PLACEHOLDER
+#include <gtest/gtest.h>
