@@ -73,7 +73,11 @@ std::string Money::to_string() const {
 
 std::optional<Money> parse_price(std::string_view number_text, std::string* why) {
   // Exponents are valid JSON but never a price a person types; say so plainly.
-  if (number_text.find_first_of("eE") != std::string_view::npos) {
+  const bool numeric_chars =
+      !number_text.empty() &&
+      number_text.find_first_not_of("0123456789.+-eE") == std::string_view::npos &&
+      number_text.find_first_of("0123456789") != std::string_view::npos;
+  if (numeric_chars && number_text.find_first_of("eE") != std::string_view::npos) {
     set(why, "price must be a plain decimal number (no exponent)");
     return std::nullopt;
   }

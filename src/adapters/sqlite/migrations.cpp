@@ -1,0 +1,89 @@
+#include "adapters/sqlite/migrations.hpp"
+
+#include <array>
+#include <string>
+
+namespace orderflow::adapters::sqlite {
+namespace {
+
+// Append only: a released migration never changes, a schema change is a new entry.
+constexpr std::array kMigrations{
+    Migration{1, R"sql(
+      CREATE TABLE orders (
+        id TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        price_cents INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        modified_us INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        image_key TEXT NOT NULL DEFAULT '',
+        detected_labels TEXT NOT NULL DEFAULT '',
+        validation_status TEXT NOT NULL DEFAULT ''
+      ) WITHOUT ROWID;
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        time_us INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        created_us INTEGER NOT NULL
+      );
+    )sql"},
+};
+
+constexpr bool versions_are_consecutive() {
+  for (std::size_t i = 0; i < kMigrations.size(); ++i)
+    if (kMigrations[i].version != static_cast<int>(i) + 1) return false;
+  return true;
+}
+static_assert(versions_are_consecutive(), "migration versions must be 1, 2, 3, ... in order");
+
+std::int64_t current_version(Connection& db) {
+  auto q = db.query("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  return q.step() ? q.int64(0) : 0;
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+void migrate(Connection& db) {
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      "version INTEGER PRIMARY KEY, applied_at TEXT)");
+  const std::int64_t newest = kMigrations.back().version;
+  if (const std::int64_t found = current_version(db); found > newest) {
+    throw ports::InfraError(ports::InfraError::Kind::permanent,
+                            "database schema version " + std::to_string(found) +
+                                " is newer than this binary supports (" + std::to_string(newest) +
+                                "); upgrade orderflow or use another database");
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current_version(db)) continue;
+    // IMMEDIATE takes the write lock first, so two processes opening one file at once
+    // cannot both apply a migration; the version is checked again under the lock.
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      if (m.version > current_version(db)) {
+        db.exec(m.sql);
+        db.query(
+              "INSERT INTO schema_migrations(version, applied_at) "
+              "VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
+            .bind(1, std::int64_t{m.version})
+            .run();
+      }
+      db.exec("COMMIT");
+    } catch (...) {
+      if (db.in_transaction()) sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+}
+
+}  // namespace orderflow::adapters::sqlite

@@ -1,0 +1,29 @@
+// Operator functions for failed deliveries: see them, and send them again once fixed.
+// Every one requires `Authorization: Bearer <admin token>`; a missing or wrong token gets 401
+// and learns nothing else.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "functions/api.hpp"
+#include "ports/clock.hpp"
+#include "ports/delivery_store.hpp"
+
+namespace orderflow::functions {
+
+struct AdminContext {
+  ports::DeliveryStore& deliveries;
+  ports::Clock& clock;
+  std::string token;
+  std::function<void()> wake_dispatcher;  // called after a redrive
+};
+
+Response list_deliveries(AdminContext& ctx, const Request& req);     // GET /admin/deliveries
+Response redrive_delivery(AdminContext& ctx, const Request& req);    // POST /admin/deliveries/{deliveryId}/redrive
+Response redrive_deliveries(AdminContext& ctx, const Request& req);  // POST /admin/deliveries/redrive?state=dead
+
+// A delivery as the admin API and the CLI show it.
+std::string delivery_json(const ports::Delivery& d);
+
+}  // namespace orderflow::functions

@@ -1,0 +1,72 @@
+// POST /orders: validate, create the order and its order.created event in one commit.
+#include "domain/event.hpp"
+#include "functions/order_functions.hpp"
+#include "functions/order_input.hpp"
+
+namespace orderflow::functions {
+namespace {
+
+constexpr auto kIdempotencyWindow = std::chrono::hours(24);
+
+bool valid_idempotency_key(std::string_view key) {
+  if (key.empty() || key.size() > 255) return false;
+  for (char c : key)
+    if (c < 0x21 || c > 0x7E) return false;
+  return true;
+}
+
+Response created_response(const std::string& order_id, bool replayed) {
+  domain::JsonWriter w;
+  w.begin_object()
+      .field("status", "success")
+      .field("message", "Order created successfully")
+      .field("orderId", order_id)
+      .end_object();
+  Response r = json_response(201, w.take());
+  r.headers.emplace_back("Location", "/orders/" + order_id);
+  if (replayed) r.headers.emplace_back("Idempotent-Replayed", "true");
+  return r;
+}
+
+}  // namespace
+
+Response create_order(OrderContext& ctx, const Request& req) {
+  std::optional<ports::IdempotencyClaim> claim;
+  if (req.has_header("Idempotency-Key")) {
+    const std::string_view key = req.header("Idempotency-Key");
+    if (!valid_idempotency_key(key))
+      return error_response(400, "validation",
+                            "Idempotency-Key must be 1-255 visible ASCII characters");
+    claim = ports::IdempotencyClaim{std::string(key), {}, {}};
+  }
+
+  OrderInput input;
+  if (auto bad = read_order_input(req.body, /*require_both=*/true, input)) return std::move(*bad);
+
+  const auto now = ctx.clock.now();
+  domain::Order order{ctx.ids.new_id(), std::move(*input.description), *input.price, now, now, 1,
+                      {}, {}, {}};
+  if (claim) {
+    // The content, not the bytes: the same fields sent with other spacing are the same request.
+    claim->fingerprint = order.description + '\x1f' + order.price.to_string();
+    claim->not_before = now - kIdempotencyWindow;
+  }
+  const auto event = domain::order_created_event(order, ctx.ids.new_id(), now);
+  const auto result = ctx.store.create(order, event, claim);
+
+  switch (result.kind) {
+    case ports::CreateResult::Kind::created: {
+      Response r = created_response(result.order.id, false);
+      r.headers.emplace_back("ETag", domain::etag_for(result.order.version));
+      return r;
+    }
+    case ports::CreateResult::Kind::replayed:
+      return created_response(result.order.id, true);
+    case ports::CreateResult::Kind::key_conflict:
+      break;
+  }
+  return error_response(409, "conflict",
+                        "Idempotency-Key was already used with a different request body");
+}
+
+}  // namespace orderflow::functions

@@ -1,0 +1,33 @@
+// DELETE /orders/{orderId}: removes the order and records order.deleted in the same commit.
+#include "functions/order_functions.hpp"
+#include "functions/order_input.hpp"
+
+namespace orderflow::functions {
+
+Response delete_order(OrderContext& ctx, const Request& req) {
+  const std::string id = lower_case_id(req.path_param("orderId"));
+  if (auto bad = check_order_id(id)) return std::move(*bad);
+  std::optional<Response> bad_header;
+  const auto expected_version = read_if_match(req, bad_header);
+  if (bad_header) return std::move(*bad_header);
+
+  const auto result = ctx.store.remove(id, expected_version, ctx.clock.now(), ctx.ids.new_id());
+  switch (result.kind) {
+    case ports::ChangeResult::Kind::done: {
+      domain::JsonWriter w;
+      w.begin_object()
+          .field("status", "success")
+          .field("message", "Order deleted successfully")
+          .field("orderId", id)
+          .end_object();
+      return json_response(200, w.take());
+    }
+    case ports::ChangeResult::Kind::not_found:
+      return not_found_response();
+    case ports::ChangeResult::Kind::version_mismatch:
+      break;
+  }
+  return precondition_failed_response();
+}
+
+}  // namespace orderflow::functions

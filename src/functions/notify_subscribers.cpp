@@ -1,0 +1,66 @@
+// order.deleted -> one notice per confirmed subscriber, at most once per (event, address).
+#include "domain/email.hpp"
+#include "functions/deleted_order.hpp"
+#include "functions/event_functions.hpp"
+#include "functions/subscription_tokens.hpp"
+
+namespace orderflow::functions {
+namespace {
+
+constexpr int kPage = 200;
+
+std::string short_text(std::string_view s, std::size_t max_code_points) {
+  std::size_t count = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && count++ == max_code_points) break;
+  }
+  std::string out(s.substr(0, i));
+  for (char& c : out)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return i < s.size() ? out + "…" : out;
+}
+
+ports::Mail deletion_notice(const NotifyContext& ctx, const DeletedOrder& d,
+                            const std::string& to) {
+  const std::string unsubscribe = unsubscribe_link(ctx.signer, ctx.mail.public_url, to);
+  ports::Mail mail;
+  mail.from = ctx.mail.from;
+  mail.to = to;
+  mail.subject = "Order \"" + short_text(d.order.description, 60) + "\" deleted";
+  mail.text = "An order was deleted.\n\n"
+              "Order ID:    " + d.order.id + "\n"
+              "Description: " + d.order.description + "\n"
+              "Price:       " + d.order.price.to_string() + "\n"
+              "Created:     " + domain::format_rfc3339(d.order.created) + "\n"
+              "Deleted at:  " + domain::format_rfc3339(d.deleted_at) + "\n\n"
+              "You receive this because you subscribed to deletion notices.\n"
+              "Unsubscribe: " + unsubscribe + "\n";
+  // Stable per (event, address): a resend after a crash is recognisably the same message.
+  mail.message_id =
+      d.event_id + "." + ctx.signer.sign("message-id\n" + domain::email_key(to)).substr(0, 16) +
+      "@orderflow";
+  mail.headers.emplace_back("List-Unsubscribe", "<" + unsubscribe + ">");
+  mail.headers.emplace_back("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+  mail.headers.emplace_back("X-Orderflow-Event", d.event_id);
+  return mail;
+}
+
+}  // namespace
+
+void notify_subscribers(NotifyContext& ctx, const domain::Event& event) {
+  const auto deleted = read_deleted_event(event);
+  if (!deleted) throw PermanentFailure("order.deleted event " + event.id + " has malformed data");
+  std::string after;
+  while (true) {
+    const auto page = ctx.subscriptions.confirmed(after, kPage);
+    for (const std::string& to : page) {
+      if (ctx.subscriptions.was_notified(event.id, to)) continue;
+      ctx.mailer.send(deletion_notice(ctx, *deleted, to));
+      ctx.subscriptions.mark_notified(event.id, to, deleted->deleted_at);
+    }
+    if (static_cast<int>(page.size()) < kPage) break;
+    after = domain::email_key(page.back());
+  }
+}
+
+}  // namespace orderflow::functions

@@ -1,0 +1,84 @@
+#include "functions/order_input.hpp"
+
+#include "domain/order.hpp"
+#include "functions/json_body.hpp"
+
+namespace orderflow::functions {
+namespace {
+
+Response invalid(std::string_view message) { return error_response(400, "validation", message); }
+
+}  // namespace
+
+std::optional<Response> read_order_input(std::string_view body, bool require_both,
+                                         OrderInput& out) {
+  std::string why;
+  const auto parsed = parse_json_object(body, &why);
+  if (!parsed) return invalid(why);
+
+  for (const auto& m : parsed->members)
+    if (m.key != "description" && m.key != "price") return invalid("unknown field: " + m.key);
+
+  using Kind = JsonMember::Kind;
+  const JsonMember* description = parsed->find("description");
+  const JsonMember* price = parsed->find("price");
+  const bool has_description = description != nullptr && description->kind != Kind::null;
+  const bool has_price = price != nullptr && price->kind != Kind::null;
+
+  if (require_both && !has_description) return invalid("description is required");
+  if (has_description) {
+    if (description->kind != Kind::string) return invalid("description must be a string");
+    out.description = domain::normalize_description(description->text, &why);
+    if (!out.description) return invalid(why);
+  }
+
+  if (require_both && !has_price) return invalid("price is required");
+  if (has_price) {
+    if (price->kind != Kind::number && price->kind != Kind::string)
+      return invalid("price must be a number");
+    out.price = domain::parse_price(price->text, &why);
+    if (!out.price) return invalid(why);
+  }
+
+  if (!require_both && !has_description && !has_price)
+    return invalid("Nothing to update. Send price and/or description.");
+  return std::nullopt;
+}
+
+std::string lower_case_id(std::string_view id) {
+  std::string out(id);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::optional<Response> check_order_id(std::string_view id) {
+  if (domain::is_uuid(id)) return std::nullopt;
+  return invalid("orderId must be a UUID");
+}
+
+Response order_response(int status, const domain::Order& order) {
+  domain::JsonWriter w;
+  w.begin_object().field("status", "success").key("order").raw(domain::order_json(order)).end_object();
+  Response r = json_response(status, w.take());
+  r.headers.emplace_back("ETag", domain::etag_for(order.version));
+  return r;
+}
+
+Response not_found_response() { return error_response(404, "not_found", "Order not found"); }
+
+Response precondition_failed_response() {
+  return error_response(412, "precondition_failed",
+                        "The order was changed since you read it (If-Match does not match its "
+                        "current ETag); read it again and retry");
+}
+
+std::optional<std::int64_t> read_if_match(const Request& req, std::optional<Response>& bad) {
+  if (!req.has_header("If-Match")) return std::nullopt;
+  auto version = domain::parse_if_match(req.header("If-Match"));
+  if (!version)
+    bad = invalid("If-Match must be an ETag of this order (for example \"3\") or *");
+  return version;
+}
+
+}  // namespace orderflow::functions

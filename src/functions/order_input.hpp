@@ -1,0 +1,39 @@
+// Turns a request body into validated order fields, with the seed's messages.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/money.hpp"
+#include "domain/order.hpp"
+#include "functions/api.hpp"
+
+namespace orderflow::functions {
+
+struct OrderInput {
+  std::optional<std::string> description;  // normalised (trimmed) when present
+  std::optional<domain::Money> price;
+};
+
+// Parses and validates {description, price}. With `require_both`, both must be present
+// (create); otherwise either may be absent (update). Returns a 400 response on bad input.
+std::optional<Response> read_order_input(std::string_view body, bool require_both,
+                                         OrderInput& out);
+
+// Order ids are compared in lower case; "ABC..." and "abc..." name the same order.
+std::string lower_case_id(std::string_view id);
+
+// 400 for a path id that is not a UUID; nullopt when it is one.
+std::optional<Response> check_order_id(std::string_view id);
+
+// {"status":"success","order":{...}} with the order's ETag.
+Response order_response(int status, const domain::Order& order);
+
+Response not_found_response();
+Response precondition_failed_response();
+
+// Reads If-Match. nullopt: header absent. 0: "*". Sets `bad` when the header is malformed.
+std::optional<std::int64_t> read_if_match(const Request& req, std::optional<Response>& bad);
+
+}  // namespace orderflow::functions

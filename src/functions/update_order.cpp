@@ -1,0 +1,31 @@
+// PUT|PATCH /orders/{orderId}: partial update of description and/or price, optimistic via If-Match.
+#include "functions/order_functions.hpp"
+#include "functions/order_input.hpp"
+
+namespace orderflow::functions {
+
+Response update_order(OrderContext& ctx, const Request& req) {
+  const std::string id = lower_case_id(req.path_param("orderId"));
+  if (auto bad = check_order_id(id)) return std::move(*bad);
+  std::optional<Response> bad_header;
+  const auto expected_version = read_if_match(req, bad_header);
+  if (bad_header) return std::move(*bad_header);
+
+  OrderInput input;
+  if (auto bad = read_order_input(req.body, /*require_both=*/false, input)) return std::move(*bad);
+
+  const ports::OrderPatch patch{std::move(input.description), input.price};
+  const auto result =
+      ctx.store.update(id, patch, expected_version, ctx.clock.now(), ctx.ids.new_id());
+  switch (result.kind) {
+    case ports::ChangeResult::Kind::done:
+      return order_response(200, result.order);
+    case ports::ChangeResult::Kind::not_found:
+      return not_found_response();
+    case ports::ChangeResult::Kind::version_mismatch:
+      break;
+  }
+  return precondition_failed_response();
+}
+
+}  // namespace orderflow::functions

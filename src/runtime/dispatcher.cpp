@@ -1,0 +1,169 @@
+#include "runtime/dispatcher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "functions/event_functions.hpp"
+
+namespace orderflow::runtime {
+namespace {
+
+constexpr int kFanOutBatch = 256;
+constexpr int kLaneBatch = 64;
+// Without a wake-up (e.g. a redrive from another process), look again this often.
+constexpr auto kIdleTick = std::chrono::milliseconds(1000);
+
+}  // namespace
+
+Dispatcher::Dispatcher(ports::DeliveryStore& store, const ports::Clock& clock,
+                       std::vector<Subscription> subscriptions, std::uint64_t jitter_seed)
+    : store_(store), clock_(clock), subscriptions_(std::move(subscriptions)), rng_(jitter_seed) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+std::chrono::milliseconds Dispatcher::backoff(const RetryPolicy& policy, int attempts) {
+  auto delay = policy.backoff_initial;
+  for (int i = 1; i < attempts && delay < policy.backoff_max; ++i) delay *= 2;
+  delay = std::min(delay, policy.backoff_max);
+  const auto half = delay.count() / 2;
+  std::lock_guard lock(rng_mu_);
+  const auto jitter = half > 0 ? static_cast<long long>(rng_() % static_cast<std::uint64_t>(half + 1)) : 0;
+  return std::chrono::milliseconds(delay.count() - half + jitter);
+}
+
+int Dispatcher::fan_out() {
+  const auto subscribers = [this](std::string_view type) {
+    std::vector<std::string> names;
+    for (const auto& s : subscriptions_)
+      if (s.event_type == type) names.push_back(s.name);
+    return names;
+  };
+  int total = 0;
+  while (true) {
+    const int n = store_.fan_out(subscribers, clock_.now(), kFanOutBatch);
+    total += n;
+    if (n < kFanOutBatch) return total;
+  }
+}
+
+int Dispatcher::run_lane(const Subscription& sub) {
+  int attempts = 0;
+  while (true) {
+    const auto due = store_.due(sub.name, clock_.now(), kLaneBatch);
+    std::vector<std::int64_t> done;
+    for (const auto& d : due) {
+      ++attempts;
+      std::string error;
+      bool permanent = false;
+      try {
+        sub.handler(d.event);
+        done.push_back(d.id);
+        continue;
+      } catch (const functions::PermanentFailure& e) {
+        error = e.what();
+        permanent = true;
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      const int failures = d.attempts + 1;
+      const auto now = clock_.now();
+      if (permanent || failures >= sub.retry.max_attempts) {
+        store_.mark_failed(d.id, error, std::nullopt, now);
+        counters_.dead.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("delivery {} of event {} to {} is dead after {} attempts: {}", d.id, d.event.id,
+                     sub.name, failures, error);
+      } else {
+        store_.mark_failed(d.id, error, now + backoff(sub.retry, failures), now);
+        counters_.retried.fetch_add(1, std::memory_order_relaxed);
+        spdlog::info("delivery {} of event {} to {} failed (attempt {}), will retry: {}", d.id,
+                     d.event.id, sub.name, failures, error);
+      }
+    }
+    if (!done.empty()) {
+      store_.mark_done(done, clock_.now());
+      counters_.delivered.fetch_add(static_cast<std::int64_t>(done.size()),
+                                    std::memory_order_relaxed);
+    }
+    if (static_cast<int>(due.size()) < kLaneBatch) return attempts;
+  }
+}
+
+int Dispatcher::run_once() {
+  fan_out();
+  int attempts = 0;
+  for (const auto& sub : subscriptions_) attempts += run_lane(sub);
+  return attempts;
+}
+
+void Dispatcher::wake() {
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+void Dispatcher::start() {
+  std::lock_guard lock(mu_);
+  if (!threads_.empty()) return;
+  stopping_ = false;
+  threads_.emplace_back([this] { fan_out_loop(); });
+  for (std::size_t i = 0; i < subscriptions_.size(); ++i)
+    threads_.emplace_back([this, i] { lane_loop(i); });
+}
+
+void Dispatcher::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void Dispatcher::fan_out_loop() {
+  std::uint64_t seen = 0;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      if (stopping_) return;
+      seen = generation_;
+    }
+    int n = 0;
+    try {
+      n = fan_out();
+    } catch (const std::exception& e) {
+      spdlog::error("dispatcher: fan-out failed, will retry: {}", e.what());
+    }
+    if (n > 0) wake();  // new deliveries for the lanes
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, kIdleTick, [&] { return stopping_ || generation_ != seen; });
+  }
+}
+
+void Dispatcher::lane_loop(std::size_t index) {
+  const Subscription& sub = subscriptions_[index];
+  std::uint64_t seen = 0;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      if (stopping_) return;
+      seen = generation_;
+    }
+    std::chrono::milliseconds wait = kIdleTick;
+    try {
+      run_lane(sub);
+      if (const auto next = store_.next_due(sub.name)) {
+        const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_.now());
+        wait = std::clamp(until, std::chrono::milliseconds(0), kIdleTick);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("dispatcher: lane {} failed, will retry: {}", sub.name, e.what());
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [&] { return stopping_ || generation_ != seen; });
+  }
+}
+
+}  // namespace orderflow::runtime

@@ -1,2 +1,0 @@
-// PLACEHOLDER: replaced by the store conformance suite.
-#include <gtest/gtest.h>

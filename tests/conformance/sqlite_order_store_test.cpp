@@ -1,0 +1,284 @@
+// What the SQLite adapter promises beyond the OrderStore contract: schema migrations, refusing
+// a newer schema, errors that name the file, failed writes undone alone inside a group commit,
+// and acknowledged writes surviving a kill -9.
+#include "adapters/sqlite/sqlite_order_store.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "adapters/sqlite/migrations.hpp"
+#include "adapters/system/system_clock.hpp"
+#include "adapters/system/uuid_v7_generator.hpp"
+#include "conformance/store_factories.hpp"
+#include "domain/event.hpp"
+#include "ports/errors.hpp"
+
+namespace orderflow::testing {
+namespace {
+
+using adapters::SqliteOrderStore;
+using adapters::SqliteStoreOptions;
+using domain::Order;
+using ports::InfraError;
+
+// A plain connection for looking at (or tampering with) the file behind the store's back.
+class RawDb {
+ public:
+  explicit RawDb(const std::filesystem::path& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK)
+      throw std::runtime_error("cannot open " + path.string());
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      const std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      throw std::runtime_error(message);
+    }
+  }
+
+  // Every row of a one-column query, as text.
+  std::vector<std::string> column(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sqlite3_errmsg(db_));
+    std::vector<std::string> rows;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const auto* text = sqlite3_column_text(stmt, 0);
+      rows.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "");
+    }
+    sqlite3_finalize(stmt);
+    return rows;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class SqliteOrderStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SqliteOrderStore> open(int max_batch = 256) {
+    return std::make_unique<SqliteOrderStore>(SqliteStoreOptions{db_path_.string(), max_batch, 2});
+  }
+
+  Order new_order(std::string description = "a widget") {
+    Order o;
+    o.id = ids_.new_id();
+    o.description = std::move(description);
+    o.price = domain::Money::from_cents(1000);
+    o.created = o.last_modified = clock_.now();
+    return o;
+  }
+
+  ports::CreateResult create(ports::OrderStore& store, const Order& o) {
+    return store.create(o, domain::order_created_event(o, ids_.new_id(), o.created), std::nullopt);
+  }
+
+  TempDir dir_;
+  std::filesystem::path db_path_ = dir_.path() / "orders.db";
+  adapters::SystemClock clock_;
+  adapters::UuidV7Generator ids_{clock_};
+};
+
+TEST_F(SqliteOrderStoreTest, OpeningRecordsEveryMigrationOnceInWalMode) {
+  open().reset();
+  open().reset();  // a second open applies nothing again
+  RawDb raw(db_path_);
+  std::vector<std::string> expected;
+  for (const auto& m : adapters::sqlite::migrations())
+    expected.push_back(std::to_string(m.version));
+  EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"), expected);
+  for (const std::string& applied : raw.column("SELECT applied_at FROM schema_migrations"))
+    EXPECT_FALSE(applied.empty());
+  EXPECT_EQ(raw.column("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
+  const auto tables = raw.column("SELECT name FROM sqlite_master WHERE type = 'table'");
+  const std::set<std::string> names(tables.begin(), tables.end());
+  for (const char* table : {"orders", "outbox", "idempotency_keys", "schema_migrations"})
+    EXPECT_TRUE(names.contains(table)) << table;
+}
+
+TEST_F(SqliteOrderStoreTest, RefusesADatabaseWithANewerSchema) {
+  open().reset();
+  RawDb(db_path_).exec(
+      "INSERT INTO schema_migrations(version, applied_at) VALUES (9999, 'from the future')");
+  try {
+    open();
+    FAIL() << "opened a database with a newer schema";
+  } catch (const InfraError& e) {
+    EXPECT_EQ(e.kind(), InfraError::Kind::permanent);
+    EXPECT_NE(std::string(e.what()).find(db_path_.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SqliteOrderStoreTest, OpenFailureIsPermanentAndNamesThePath) {
+  const std::string path = (dir_.path() / "missing-dir" / "orders.db").string();
+  try {
+    SqliteOrderStore store(SqliteStoreOptions{path});
+    FAIL() << "opened a file in a directory that does not exist";
+  } catch (const InfraError& e) {
+    EXPECT_EQ(e.kind(), InfraError::Kind::permanent);
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SqliteOrderStoreTest, RejectsSettingsThatCannotWork) {
+  EXPECT_THROW(SqliteOrderStore(SqliteStoreOptions{""}), InfraError);
+  EXPECT_THROW(SqliteOrderStore(SqliteStoreOptions{db_path_.string(), 0, 4}), InfraError);
+  EXPECT_THROW(SqliteOrderStore(SqliteStoreOptions{db_path_.string(), 256, 0}), InfraError);
+}
+
+TEST_F(SqliteOrderStoreTest, DuplicateOrderIdIsAPermanentErrorAndWritesNothing) {
+  auto store = open();
+  const Order o = new_order();
+  ASSERT_EQ(create(*store, o).kind, ports::CreateResult::Kind::created);
+  Order twin = new_order("twin");
+  twin.id = o.id;
+  try {
+    create(*store, twin);
+    FAIL() << "a second order with the same id was accepted";
+  } catch (const InfraError& e) {
+    EXPECT_EQ(e.kind(), InfraError::Kind::permanent);
+  }
+  EXPECT_EQ(store->get(o.id), o);
+  EXPECT_EQ(store->stats().outbox_events, 1);
+}
+
+// An update whose event cannot be stored (its id is already in the outbox) fails after its
+// UPDATE ran; the savepoint must undo that UPDATE, while the writes batched with it commit.
+TEST_F(SqliteOrderStoreTest, FailedWriteIsUndoneAloneWithinItsBatch) {
+  auto store = open();
+  const Order target = new_order("target");
+  const domain::Event created = domain::order_created_event(target, ids_.new_id(), target.created);
+  ASSERT_EQ(store->create(target, created, std::nullopt).kind, ports::CreateResult::Kind::created);
+
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::atomic<int> bad_rejected{0};
+  std::atomic<int> unexpected{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < kPerThread; ++i) {
+          try {
+            if (create(*store, new_order()).kind != ports::CreateResult::Kind::created)
+              ++unexpected;
+          } catch (const std::exception&) {
+            ++unexpected;
+          }
+        }
+      });
+    }
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        try {
+          ports::OrderPatch patch;
+          patch.description = "must not stick";
+          store->update(target.id, patch, std::nullopt, clock_.now(), created.id);
+          ++unexpected;
+        } catch (const InfraError& e) {
+          if (e.kind() == InfraError::Kind::permanent) ++bad_rejected;
+        }
+      }
+    });
+  }
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_EQ(bad_rejected.load(), kPerThread);
+  EXPECT_EQ(store->get(target.id), target);
+  const ports::StoreStats s = store->stats();
+  EXPECT_EQ(s.orders, 1 + kThreads * kPerThread);
+  EXPECT_EQ(s.outbox_events, 1 + kThreads * kPerThread);
+}
+
+TEST_F(SqliteOrderStoreTest, BatchesOfOneStillCommitEverything) {
+  auto store = open(/*max_batch=*/1);
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) create(*store, new_order());
+    });
+  threads.clear();
+  EXPECT_EQ(store->stats().orders, 100);
+}
+
+TEST_F(SqliteOrderStoreTest, DestructorFinishesQueuedWrites) {
+  std::atomic<int> acknowledged{0};
+  {
+    auto store = open();
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        for (int i = 0; i < 25; ++i)
+          if (create(*store, new_order()).kind == ports::CreateResult::Kind::created)
+            ++acknowledged;
+      });
+  }
+  EXPECT_EQ(acknowledged.load(), 100);
+  EXPECT_EQ(open()->stats().orders, 100);
+}
+
+// A child process writes orders and reports each id once create() returned; the parent kills
+// it with SIGKILL mid-stream. Every reported order must be in the file afterwards.
+TEST_F(SqliteOrderStoreTest, AcknowledgedWritesSurviveKill9) {
+  constexpr int kAcknowledgedBeforeKill = 150;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+    close(fds[0]);
+    try {
+      auto store = open();
+      for (;;) {  // until killed
+        const Order o = new_order();
+        create(*store, o);
+        const std::string line = o.id + "\n";
+        if (write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) break;
+      }
+    } catch (...) {
+    }
+    _exit(1);
+  }
+  close(fds[1]);
+  std::vector<std::string> acknowledged;
+  {
+    FILE* in = fdopen(fds[0], "r");
+    ASSERT_NE(in, nullptr);
+    char line[128];
+    while (acknowledged.size() < kAcknowledgedBeforeKill &&
+           fgets(line, sizeof line, in) != nullptr) {
+      std::string id(line);
+      if (!id.empty() && id.back() == '\n') id.pop_back();
+      acknowledged.push_back(id);
+    }
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    fclose(in);
+  }
+  ASSERT_EQ(acknowledged.size(), static_cast<std::size_t>(kAcknowledgedBeforeKill));
+
+  auto store = open();
+  for (const std::string& id : acknowledged) EXPECT_TRUE(store->get(id).has_value()) << id;
+  // Each committed order came with its event, never one without the other.
+  const ports::StoreStats s = store->stats();
+  EXPECT_EQ(s.orders, s.outbox_events);
+  EXPECT_GE(s.orders, kAcknowledgedBeforeKill);
+}
+
+}  // namespace
+}  // namespace orderflow::testing

@@ -1,0 +1,38 @@
+// The OrderStore adapters the conformance suite runs against; a new backend is one more entry
+// in store_factories.cpp.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ports/order_store.hpp"
+
+namespace orderflow::testing {
+
+struct StoreFactory {
+  std::string name;  // a GoogleTest name part: letters, digits and '_' only
+  // Opens the store kept in `temp_dir` (an empty, private directory the test deletes after).
+  // Called again with the same directory, it must reopen the same data.
+  std::function<std::unique_ptr<ports::OrderStore>(const std::filesystem::path& temp_dir)> make;
+};
+
+std::vector<StoreFactory> order_store_factories();
+
+// A fresh private directory under the system temp dir, deleted with everything in it when the
+// object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace orderflow::testing

@@ -1,0 +1,115 @@
+#include "domain/order.hpp"
+
+#include <gtest/gtest.h>
+
+#include "domain/event.hpp"
+#include "domain/time.hpp"
+
+namespace orderflow::domain {
+namespace {
+
+std::string description_error(std::string_view raw) {
+  std::string why;
+  EXPECT_FALSE(normalize_description(raw, &why).has_value());
+  return why;
+}
+
+std::string repeat(std::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+TEST(Description, IsTrimmedAndKept) {
+  EXPECT_EQ(*normalize_description("  pizza \n", nullptr), "pizza");
+  EXPECT_EQ(*normalize_description("<b>&amp;</b> 'x' \"y\"", nullptr), "<b>&amp;</b> 'x' \"y\"");
+  EXPECT_EQ(*normalize_description("two\nlines\tand tab", nullptr), "two\nlines\tand tab");
+}
+
+TEST(Description, CountsCodePointsNotBytes) {
+  const std::string emoji = "\xF0\x9F\x8D\x95";  // U+1F355, four bytes
+  EXPECT_TRUE(normalize_description(repeat(emoji, 1000), nullptr).has_value());
+  EXPECT_EQ(description_error(repeat(emoji, 1001)), "description must be at most 1000 characters");
+  EXPECT_TRUE(normalize_description(repeat("a", 1000), nullptr).has_value());
+  EXPECT_EQ(description_error(repeat("a", 1001)), "description must be at most 1000 characters");
+  // Whitespace around a 1000-character description does not count.
+  EXPECT_TRUE(normalize_description("   " + repeat("a", 1000) + "   ", nullptr).has_value());
+}
+
+TEST(Description, RejectsEmptyControlAndBrokenUtf8) {
+  EXPECT_EQ(description_error(""), "description is required");
+  EXPECT_EQ(description_error(" \t\r\n "), "description is required");
+  EXPECT_EQ(description_error(std::string("a\0b", 3)), "description must not contain control characters");
+  EXPECT_EQ(description_error("bell\x07"), "description must not contain control characters");
+  EXPECT_EQ(description_error("\xC3"), "description must be valid UTF-8");
+  EXPECT_EQ(description_error("\xC0\xAF"), "description must be valid UTF-8");       // overlong '/'
+  EXPECT_EQ(description_error("\xED\xA0\x80"), "description must be valid UTF-8");   // surrogate
+  EXPECT_EQ(description_error("\xF4\x90\x80\x80"), "description must be valid UTF-8");  // > U+10FFFF
+}
+
+TEST(Uuid, AcceptsCanonicalTextOnly) {
+  EXPECT_TRUE(is_uuid("0190f5d2-7b1c-7a3e-8f00-0123456789ab"));
+  EXPECT_TRUE(is_uuid("0190F5D2-7B1C-7A3E-8F00-0123456789AB"));
+  EXPECT_FALSE(is_uuid("0190f5d27b1c7a3e8f000123456789ab"));
+  EXPECT_FALSE(is_uuid("0190f5d2-7b1c-7a3e-8f00-0123456789a"));
+  EXPECT_FALSE(is_uuid("0190f5d2-7b1c-7a3e-8f00-0123456789ag"));
+  EXPECT_FALSE(is_uuid("../../etc/passwd"));
+}
+
+TEST(ETag, RoundTripsAndAcceptsStar) {
+  EXPECT_EQ(etag_for(3), "\"3\"");
+  EXPECT_EQ(parse_if_match("\"3\""), 3);
+  EXPECT_EQ(parse_if_match("W/\"7\""), 7);
+  EXPECT_EQ(parse_if_match("*"), 0);
+  EXPECT_FALSE(parse_if_match("3").has_value());
+  EXPECT_FALSE(parse_if_match("\"\"").has_value());
+  EXPECT_FALSE(parse_if_match("\"-1\"").has_value());
+  EXPECT_FALSE(parse_if_match("\"abc\"").has_value());
+}
+
+TEST(Time, FormatsRfc3339WithMicroseconds) {
+  const auto t = parse_rfc3339("2026-11-25T11:47:14.123456Z");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(format_rfc3339(*t), "2026-11-25T11:47:14.123456Z");
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339("2024-02-29T00:00:00Z")), "2024-02-29T00:00:00.000000Z");
+  EXPECT_FALSE(parse_rfc3339("2023-02-29T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_rfc3339("2026-11-25 11:47:14Z").has_value());
+  EXPECT_FALSE(parse_rfc3339("2026-11-25T11:47:14+01:00").has_value());
+}
+
+Order sample() {
+  const auto t = *parse_rfc3339("2026-01-02T03:04:05.000006Z");
+  return Order{"0190f5d2-7b1c-7a3e-8f00-0123456789ab", "Tea \"green\"", Money::from_cents(1250),
+               t, t, 2, {}, {}, {}};
+}
+
+TEST(OrderJson, WritesSeedFieldsAndExactPrice) {
+  EXPECT_EQ(order_json(sample()),
+            "{\"orderId\":\"0190f5d2-7b1c-7a3e-8f00-0123456789ab\",\"description\":\"Tea "
+            "\\\"green\\\"\",\"price\":12.50,\"creationDate\":\"2026-01-02T03:04:05.000006Z\","
+            "\"lastModifiedDate\":\"2026-01-02T03:04:05.000006Z\"}");
+}
+
+TEST(JsonWriter, EscapesControlCharacters) {
+  JsonWriter w;
+  w.string(std::string("a\x01\n\"\\", 5));
+  EXPECT_EQ(w.str(), "\"a\\u0001\\n\\\"\\\\\"");
+}
+
+TEST(Events, DeletedEventCarriesTheSeedsMessageAndSnapshot) {
+  const auto at = *parse_rfc3339("2026-05-06T07:08:09.100000Z");
+  const Event e = order_deleted_event(sample(), "0190f5d2-0000-7000-8000-000000000001", at);
+  EXPECT_EQ(e.type, "orderflow.order.deleted");
+  EXPECT_EQ(e.subject, sample().id);
+  EXPECT_NE(e.data.find("\"eventType\":\"ORDER_DELETED\""), std::string::npos);
+  EXPECT_NE(e.data.find("\"price\":12.50"), std::string::npos);
+  EXPECT_NE(e.data.find("\"deletedAt\":\"2026-05-06T07:08:09.100000Z\""), std::string::npos);
+  EXPECT_NE(e.data.find("\"order\":{\"orderId\""), std::string::npos);
+  const std::string json = e.to_json();
+  EXPECT_EQ(json.rfind("{\"specversion\":\"1.0\",\"id\":\"0190f5d2-0000-7000-8000-000000000001\"", 0), 0u);
+  EXPECT_NE(json.find("\"source\":\"orderflow\""), std::string::npos);
+  EXPECT_NE(json.find("\"time\":\"2026-05-06T07:08:09.100000Z\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace orderflow::domain
