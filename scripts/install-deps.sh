@@ -12,7 +12,7 @@ PACKAGES=(
   libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libcurl4-openssl-dev libpq-dev
   # reports and images
-  libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
+  libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils python3-reportlab python3-renderpm
   libopencv-dev wordnet-base darknet
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev curl python3-aiosmtpd postgresql nats-server
@@ -25,11 +25,21 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Nothing missing: skip apt, but still check the npm packages below.
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages for tests (s3rver, playwright-core), pinned by package-lock.json. Reinstalled
+# only when node_modules is missing or older than the lock file.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules" ]; then
+  echo "install-deps: npm ci in $ROOT" >&2
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$ROOT/node_modules"
+fi

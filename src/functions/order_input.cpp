@@ -22,11 +22,14 @@ std::optional<Response> read_order_input(std::string_view body, bool require_bot
   using Kind = JsonMember::Kind;
   const JsonMember* description = parsed->find("description");
   const JsonMember* price = parsed->find("price");
-  const bool has_description = description != nullptr && description->kind != Kind::null;
-  const bool has_price = price != nullptr && price->kind != Kind::null;
+  // A member sent as null is not "left out": on update it would be a silent no-op where the
+  // client asked for a change, so it is as invalid as on create.
+  const bool has_description = description != nullptr;
+  const bool has_price = price != nullptr;
 
   if (require_both && !has_description) return invalid("description is required");
   if (has_description) {
+    if (description->kind == Kind::null) return invalid("description is required");
     if (description->kind != Kind::string) return invalid("description must be a string");
     out.description = domain::normalize_description(description->text, &why);
     if (!out.description) return invalid(why);
@@ -34,6 +37,7 @@ std::optional<Response> read_order_input(std::string_view body, bool require_bot
 
   if (require_both && !has_price) return invalid("price is required");
   if (has_price) {
+    if (price->kind == Kind::null) return invalid("price is required");
     if (price->kind != Kind::number && price->kind != Kind::string)
       return invalid("price must be a number");
     out.price = domain::parse_price(price->text, &why);

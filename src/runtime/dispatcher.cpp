@@ -63,6 +63,9 @@ int Dispatcher::run_lane(const Subscription& sub) {
         permanent = true;
       } catch (const std::exception& e) {
         error = e.what();
+      } catch (...) {
+        // Whatever a handler throws is a failed attempt; escaping the lane would terminate.
+        error = "unknown exception";
       }
       const int failures = d.attempts + 1;
       const auto now = clock_.now();
@@ -155,7 +158,8 @@ void Dispatcher::lane_loop(std::size_t index) {
     try {
       run_lane(sub);
       if (const auto next = store_.next_due(sub.name)) {
-        const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_.now());
+        // Rounded up: rounding down would wake just before the delivery is due and spin.
+        const auto until = std::chrono::ceil<std::chrono::milliseconds>(*next - clock_.now());
         wait = std::clamp(until, std::chrono::milliseconds(0), kIdleTick);
       }
     } catch (const std::exception& e) {

@@ -1,6 +1,6 @@
-// What the SQLite adapter promises beyond the OrderStore contract: schema migrations, refusing
+// What the SQLite adapter promises beyond the port contracts: schema migrations, refusing
 // a newer schema, errors that name the file, failed writes undone alone inside a group commit,
-// and acknowledged writes surviving a kill -9.
+// acknowledged writes surviving a kill -9, and the three stores sharing one file and writer.
 #include "adapters/sqlite/sqlite_order_store.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "adapters/sqlite/migrations.hpp"
+#include "adapters/sqlite/sqlite_stores.hpp"
 #include "adapters/system/system_clock.hpp"
 #include "adapters/system/uuid_v7_generator.hpp"
 #include "conformance/store_factories.hpp"
@@ -106,7 +107,8 @@ TEST_F(SqliteOrderStoreTest, OpeningRecordsEveryMigrationOnceInWalMode) {
   EXPECT_EQ(raw.column("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
   const auto tables = raw.column("SELECT name FROM sqlite_master WHERE type = 'table'");
   const std::set<std::string> names(tables.begin(), tables.end());
-  for (const char* table : {"orders", "outbox", "idempotency_keys", "schema_migrations"})
+  for (const char* table : {"orders", "outbox", "idempotency_keys", "schema_migrations",
+                            "deliveries", "fanout_cursor", "subscriptions", "notifications"})
     EXPECT_TRUE(names.contains(table)) << table;
 }
 
@@ -278,6 +280,134 @@ TEST_F(SqliteOrderStoreTest, AcknowledgedWritesSurviveKill9) {
   const ports::StoreStats s = store->stats();
   EXPECT_EQ(s.orders, s.outbox_events);
   EXPECT_GE(s.orders, kAcknowledgedBeforeKill);
+}
+
+// --- the three stores over one database ---
+
+std::vector<std::string> subscribers_of_deleted(std::string_view type) {
+  if (type == domain::kOrderDeleted) return {"archive", "notify"};
+  return {};
+}
+
+TEST_F(SqliteOrderStoreTest, StoresOfOneDatabaseShareItsFile) {
+  {
+    auto stores = adapters::open_sqlite_stores({db_path_.string()});
+    const Order o = new_order();
+    ASSERT_EQ(create(*stores.orders, o).kind, ports::CreateResult::Kind::created);
+    ASSERT_EQ(stores.orders->remove(o.id, std::nullopt, clock_.now(), ids_.new_id()).kind,
+              ports::ChangeResult::Kind::done);
+    // The delivery store sees the order store's outbox at once: same file.
+    EXPECT_EQ(stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 100), 2);
+    EXPECT_EQ(stores.deliveries->delivery_stats().pending, 2);
+    stores.subscriptions->subscribe("ada@example.com", clock_.now());
+
+    // Destroyed in any order: the database lives until its last store goes.
+    stores.orders.reset();
+    EXPECT_EQ(stores.deliveries->redrive_all_dead(clock_.now()), 0);
+    stores.deliveries.reset();
+    EXPECT_TRUE(stores.subscriptions->confirm("ada@example.com", clock_.now()));
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
+    EXPECT_TRUE(entry.path().filename().string().starts_with("orders.db")) << entry.path();
+  RawDb raw(db_path_);
+  EXPECT_EQ(raw.column("SELECT count(*) FROM deliveries"), std::vector<std::string>{"2"});
+  EXPECT_EQ(raw.column("SELECT state FROM subscriptions"), std::vector<std::string>{"confirmed"});
+}
+
+TEST_F(SqliteOrderStoreTest, WritesOfAllThreeStoresShareTheGroupCommitWriter) {
+  auto stores = adapters::open_sqlite_stores({db_path_.string(), 256, 2});
+  constexpr int kPerThread = 30;
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 3; ++t)
+      threads.emplace_back([&] {
+        for (int i = 0; i < kPerThread; ++i) {
+          const Order o = new_order();
+          create(*stores.orders, o);
+          stores.orders->remove(o.id, std::nullopt, clock_.now(), ids_.new_id());
+        }
+      });
+    threads.emplace_back([&] {
+      for (int i = 0; i < 3 * kPerThread; ++i)
+        stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 5);
+    });
+    threads.emplace_back([&] {
+      for (int i = 0; i < 3 * kPerThread; ++i)
+        stores.subscriptions->subscribe("user" + std::to_string(i) + "@example.com", clock_.now());
+    });
+  }
+  while (stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 100) > 0) {
+  }
+  const ports::DeliveryStats s = stores.deliveries->delivery_stats();
+  EXPECT_EQ(s.pending, 2 * 3 * kPerThread);  // two subscribers of each deletion
+  EXPECT_EQ(s.fanned_out_seq, stores.orders->stats().outbox_last_seq);
+  EXPECT_EQ(stores.orders->stats().outbox_events, 2 * 3 * kPerThread);
+  EXPECT_EQ(stores.subscriptions->confirmed("", 1000).size(), 0u);
+  EXPECT_EQ(stores.subscriptions->state("user89@example.com"), ports::SubscriberState::pending);
+}
+
+// The subscribers callback runs inside the fan-out's transaction: when it throws, nothing of
+// that fan-out is kept and the cursor stays, so the next fan-out does the whole work.
+TEST_F(SqliteOrderStoreTest, FailedFanOutWritesNothing) {
+  auto stores = adapters::open_sqlite_stores({db_path_.string()});
+  for (int i = 0; i < 3; ++i) {
+    const Order o = new_order();
+    create(*stores.orders, o);
+    stores.orders->remove(o.id, std::nullopt, clock_.now(), ids_.new_id());
+  }
+  int calls = 0;
+  const auto fails_on_second_type = [&](std::string_view type) -> std::vector<std::string> {
+    if (++calls == 2) throw std::runtime_error("subscription table unavailable");
+    return subscribers_of_deleted(type);
+  };
+  EXPECT_THROW(stores.deliveries->fan_out(fails_on_second_type, clock_.now(), 100),
+               std::runtime_error);
+  EXPECT_EQ(stores.deliveries->delivery_stats().fanned_out_seq, 0);
+  EXPECT_EQ(stores.deliveries->delivery_stats().pending, 0);
+  EXPECT_EQ(stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 100), 6);
+  EXPECT_EQ(stores.deliveries->delivery_stats().pending, 6);
+}
+
+// A file written by a binary that knew only migration 1 gets migration 2 at open, and its
+// existing events are fanned out (the cursor starts before them).
+TEST_F(SqliteOrderStoreTest, UpgradesAVersionOneFileAndDeliversItsEvents) {
+  {
+    RawDb raw(db_path_);
+    raw.exec("PRAGMA journal_mode=WAL");
+    raw.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)");
+    raw.exec(adapters::sqlite::migrations()[0].sql);
+    raw.exec("INSERT INTO schema_migrations VALUES (1, '2026-01-01T00:00:00Z')");
+    raw.exec(
+        "INSERT INTO outbox(event_id, type, subject, time_us, data) VALUES "
+        "('e-1', 'orderflow.order.deleted', 'o-1', 1000000, '{}')");
+  }
+  auto stores = adapters::open_sqlite_stores({db_path_.string()});
+  EXPECT_EQ(stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 100), 1);
+  const auto due = stores.deliveries->due("archive", clock_.now(), 100);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].event.id, "e-1");
+  EXPECT_EQ(due[0].event.time, domain::Timestamp{std::chrono::seconds{1}});
+  RawDb raw(db_path_);
+  EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
+            (std::vector<std::string>{"1", "2"}));
+}
+
+TEST_F(SqliteOrderStoreTest, DeliveryStatesOutsideTheSchemaAreRejected) {
+  open().reset();
+  RawDb raw(db_path_);
+  raw.exec(
+      "INSERT INTO outbox(event_id, type, subject, time_us, data) VALUES "
+      "('e-1', 'orderflow.order.deleted', 'o-1', 1, '{}')");
+  EXPECT_THROW(raw.exec("INSERT INTO deliveries(event_seq, subscription, state, attempts, "
+                        "next_attempt_us, updated_us) VALUES (1, 'archive', 'lost', 0, 0, 0)"),
+               std::runtime_error);
+  EXPECT_THROW(raw.exec("INSERT INTO fanout_cursor(id, seq) VALUES (2, 0)"), std::runtime_error);
+  raw.exec(
+      "INSERT INTO deliveries(event_seq, subscription, state, attempts, next_attempt_us, "
+      "updated_us) VALUES (1, 'archive', 'pending', 0, 0, 0)");
+  EXPECT_THROW(raw.exec("INSERT INTO deliveries(event_seq, subscription, state, attempts, "
+                        "next_attempt_us, updated_us) VALUES (1, 'archive', 'pending', 0, 0, 0)"),
+               std::runtime_error);
 }
 
 }  // namespace

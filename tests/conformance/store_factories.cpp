@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "adapters/sqlite/sqlite_order_store.hpp"
+#include "adapters/sqlite/sqlite_stores.hpp"
 
 namespace orderflow::testing {
 
@@ -14,6 +14,26 @@ std::vector<StoreFactory> order_store_factories() {
        [](const std::filesystem::path& dir) -> std::unique_ptr<ports::OrderStore> {
          return std::make_unique<adapters::SqliteOrderStore>(
              adapters::SqliteStoreOptions{(dir / "orders.db").string()});
+       }},
+  };
+}
+
+std::vector<DeliveryStoreFactory> delivery_store_factories() {
+  return {
+      {"sqlite",
+       [](const std::filesystem::path& dir) {
+         auto stores = adapters::open_sqlite_stores({(dir / "orders.db").string()});
+         return EventStores{std::move(stores.orders), std::move(stores.deliveries)};
+       }},
+  };
+}
+
+std::vector<SubscriptionStoreFactory> subscription_store_factories() {
+  return {
+      {"sqlite",
+       [](const std::filesystem::path& dir) -> std::unique_ptr<ports::SubscriptionStore> {
+         return std::move(
+             adapters::open_sqlite_stores({(dir / "orders.db").string()}).subscriptions);
        }},
   };
 }

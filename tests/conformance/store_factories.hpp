@@ -1,5 +1,5 @@
-// The OrderStore adapters the conformance suite runs against; a new backend is one more entry
-// in store_factories.cpp.
+// The adapters the conformance suites run against (one list per port); a new backend is one
+// more entry in each list in store_factories.cpp.
 #pragma once
 
 #include <filesystem>
@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "ports/delivery_store.hpp"
 #include "ports/order_store.hpp"
+#include "ports/subscription_store.hpp"
 
 namespace orderflow::testing {
 
@@ -20,6 +22,28 @@ struct StoreFactory {
 };
 
 std::vector<StoreFactory> order_store_factories();
+
+// A DeliveryStore and the OrderStore whose outbox it fans out, over one backend.
+struct EventStores {
+  std::unique_ptr<ports::OrderStore> orders;
+  std::unique_ptr<ports::DeliveryStore> deliveries;
+};
+
+struct DeliveryStoreFactory {
+  std::string name;
+  // As StoreFactory::make: the same directory reopens the same data.
+  std::function<EventStores(const std::filesystem::path& temp_dir)> make;
+};
+
+std::vector<DeliveryStoreFactory> delivery_store_factories();
+
+struct SubscriptionStoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<ports::SubscriptionStore>(const std::filesystem::path& temp_dir)>
+      make;
+};
+
+std::vector<SubscriptionStoreFactory> subscription_store_factories();
 
 // A fresh private directory under the system temp dir, deleted with everything in it when the
 // object goes away.

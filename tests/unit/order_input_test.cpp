@@ -86,5 +86,16 @@ TEST(OrderInput, UpdateNeedsSomethingToUpdate) {
   EXPECT_EQ(only_price.price->cents(), 500);
 }
 
+TEST(OrderInput, NullOnUpdateIsAnErrorNotAnOmission) {
+  OrderInput in;
+  auto bad = read_order_input(R"({"description":null,"price":5})", false, in);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_NE(bad->body.find("description is required"), std::string::npos);
+  OrderInput in2;
+  bad = read_order_input(R"({"description":"fine","price":null})", false, in2);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_NE(bad->body.find("price is required"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace orderflow::functions

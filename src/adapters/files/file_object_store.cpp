@@ -145,6 +145,11 @@ ports::ObjectPage FileObjectStore::list(std::string_view prefix, std::string_vie
   const auto last_slash = prefix.rfind('/');
   const std::string dir_part =
       last_slash == std::string_view::npos ? "" : std::string(prefix.substr(0, last_slash));
+  // Whole segments of a key form a valid key, so a prefix whose directory part is not one
+  // (say "../") matches nothing, and must not be walked: it could lead outside root_.
+  if (!dir_part.empty() && (!domain::is_valid_object_key(dir_part) || dir_part == kTmpDir ||
+                            dir_part.starts_with(".tmp/")))
+    return {};
   const fs::path start = dir_part.empty() ? root_ : root_ / dir_part;
   std::vector<ports::ObjectInfo> found;
   std::error_code ec;

@@ -35,6 +35,42 @@ constexpr std::array kMigrations{
         created_us INTEGER NOT NULL
       );
     )sql"},
+    // Delivery state for the dispatcher, and e-mail subscriptions. The fan-out cursor starts
+    // at 0, so events written before this migration are delivered too (consumers are
+    // idempotent, and redelivering is safer than dropping).
+    Migration{2, R"sql(
+      CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        event_seq INTEGER NOT NULL REFERENCES outbox(seq),
+        subscription TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'dead')),
+        attempts INTEGER NOT NULL,
+        next_attempt_us INTEGER NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '',
+        updated_us INTEGER NOT NULL,
+        UNIQUE (event_seq, subscription)
+      );
+      CREATE INDEX deliveries_due ON deliveries(subscription, state, next_attempt_us);
+      CREATE INDEX deliveries_by_state ON deliveries(state, id);
+      CREATE TABLE fanout_cursor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL
+      );
+      INSERT INTO fanout_cursor(id, seq) VALUES (1, 0);
+      CREATE TABLE subscriptions (
+        email_key TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed')),
+        created_us INTEGER NOT NULL,
+        confirmed_us INTEGER
+      );
+      CREATE TABLE notifications (
+        event_id TEXT NOT NULL,
+        email_key TEXT NOT NULL,
+        sent_us INTEGER NOT NULL,
+        PRIMARY KEY (event_id, email_key)
+      ) WITHOUT ROWID;
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

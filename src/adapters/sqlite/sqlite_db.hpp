@@ -12,9 +12,16 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "domain/time.hpp"
 #include "ports/errors.hpp"
 
 namespace orderflow::adapters::sqlite {
+
+// Timestamps are stored as integer microseconds since the Unix epoch.
+inline std::int64_t to_us(domain::Timestamp t) { return t.time_since_epoch().count(); }
+inline domain::Timestamp from_us(std::int64_t us) {
+  return domain::Timestamp{std::chrono::microseconds{us}};
+}
 
 // BUSY, LOCKED, IOERR and FULL may pass; every other SQLite error is permanent.
 ports::InfraError::Kind error_kind(int rc);
@@ -38,6 +45,7 @@ class Query {
 
   std::int64_t int64(int column) const;
   std::string text(int column) const;
+  bool is_null(int column) const;
 
  private:
   sqlite3* db_;
@@ -56,6 +64,8 @@ class Connection {
   // Runs SQL text once (it may hold several statements); for migrations and pragmas.
   void exec(const char* sql);
   bool in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+  // Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+  std::int64_t changes() const { return sqlite3_changes64(db_.get()); }
   sqlite3* handle() const { return db_.get(); }
 
  private:

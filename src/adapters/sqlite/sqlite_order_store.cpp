@@ -1,20 +1,11 @@
 // Map: free functions at the top do one SQL job each on a given connection (apply_* run on the
-// writer thread inside a batch); ReaderPool lends read-only connections; Impl owns the write
-// connection, the writer thread and its queue (group commit); the public methods at the bottom
-// either borrow a reader or enqueue a write and wait for its commit.
+// writer thread inside a batch); the public methods at the bottom either read on a pooled
+// connection or hand a write to the database's writer and wait for its commit.
 #include "adapters/sqlite/sqlite_order_store.hpp"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
-#include <exception>
-#include <future>
-#include <mutex>
-#include <span>
-#include <thread>
 #include <utility>
 
-#include "adapters/sqlite/migrations.hpp"
 #include "adapters/sqlite/sqlite_db.hpp"
 
 namespace orderflow::adapters {
@@ -22,14 +13,9 @@ namespace {
 
 using ports::InfraError;
 using sqlite::Connection;
+using sqlite::from_us;
 using sqlite::Query;
-
-constexpr int kBusyTimeoutMs = 5000;
-
-std::int64_t to_us(domain::Timestamp t) { return t.time_since_epoch().count(); }
-domain::Timestamp from_us(std::int64_t us) {
-  return domain::Timestamp{std::chrono::microseconds{us}};
-}
+using sqlite::to_us;
 
 constexpr std::string_view kSelectOrder =
     "SELECT id, description, price_cents, created_us, modified_us, version, image_key, "
@@ -174,215 +160,13 @@ ports::ChangeResult apply_remove(Connection& db, std::string_view order_id,
   return {Kind::done, std::move(*order)};
 }
 
-// Read-only connections lent to one thread at a time. WAL readers see the last commit and
-// never block on the writer.
-class ReaderPool {
- public:
-  ReaderPool(const std::string& path, int size) {
-    for (int i = 0; i < size; ++i) {
-      all_.push_back(std::make_unique<Connection>(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                                                  kBusyTimeoutMs));
-      idle_.push_back(all_.back().get());
-    }
-  }
-
-  class Lease {
-   public:
-    Lease(ReaderPool& pool, Connection& db) : pool_(pool), db_(db) {}
-    ~Lease() { pool_.give_back(db_); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection& operator*() const { return db_; }
-    Connection* operator->() const { return &db_; }
-
-   private:
-    ReaderPool& pool_;
-    Connection& db_;
-  };
-
-  Lease acquire() {
-    std::unique_lock lock(mu_);
-    idle_available_.wait(lock, [&] { return !idle_.empty(); });
-    Connection* db = idle_.back();
-    idle_.pop_back();
-    return Lease(*this, *db);
-  }
-
- private:
-  void give_back(Connection& db) {
-    {
-      std::lock_guard lock(mu_);
-      idle_.push_back(&db);
-    }
-    idle_available_.notify_one();
-  }
-
-  std::vector<std::unique_ptr<Connection>> all_;
-  std::mutex mu_;
-  std::condition_variable idle_available_;
-  std::vector<Connection*> idle_;  // guarded by mu_
-};
-
 }  // namespace
 
-class SqliteOrderStore::Impl {
- public:
-  explicit Impl(SqliteStoreOptions options);
-  ~Impl();
-
-  // Runs `apply` on the writer thread inside the next batch's transaction and returns once
-  // that batch is committed; `apply` returns true when it appended an event. Rethrows the
-  // op's InfraError when it, or the batch's commit, failed.
-  void write(std::function<bool(Connection&)> apply);
-  ReaderPool::Lease reader() { return readers_->acquire(); }
-  void set_on_commit(std::function<void()> callback) {
-    std::lock_guard lock(on_commit_mu_);
-    on_commit_ = std::move(callback);
-  }
-
- private:
-  struct WriteOp {
-    std::function<bool(Connection&)> apply;
-    std::exception_ptr error;
-    std::promise<void> done;
-  };
-
-  void writer_loop();
-  void run_batch(std::span<WriteOp* const> batch);
-  void notify_commit();
-
-  const SqliteStoreOptions options_;
-  std::unique_ptr<Connection> write_db_;  // used only by the writer thread once it runs
-  std::unique_ptr<ReaderPool> readers_;   // declared after write_db_: closed before it
-
-  std::mutex queue_mu_;
-  std::condition_variable queue_ready_;
-  std::deque<WriteOp*> queue_;  // guarded by queue_mu_; each op lives on its waiting caller's stack
-  bool stopping_ = false;       // guarded by queue_mu_
-
-  std::mutex on_commit_mu_;
-  std::function<void()> on_commit_;  // guarded by on_commit_mu_
-
-  std::thread writer_;  // started last, joined first
-};
-
-SqliteOrderStore::Impl::Impl(SqliteStoreOptions options) : options_(std::move(options)) {
-  const std::string& path = options_.path;
-  const auto fail = [&](const std::string& why) {
-    throw InfraError(InfraError::Kind::permanent,
-                     "cannot open the SQLite store '" + path + "': " + why);
-  };
-  if (path.empty() || path == ":memory:")
-    fail("the path must name a file (readers and the writer share it)");
-  if (options_.max_batch < 1) fail("max_batch must be at least 1");
-  if (options_.read_connections < 1) fail("read_connections must be at least 1");
-  try {
-    write_db_ = std::make_unique<Connection>(
-        path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, kBusyTimeoutMs);
-    {
-      auto q = write_db_->query("PRAGMA journal_mode=WAL");
-      if (!q.step() || q.text(0) != "wal")
-        throw InfraError(InfraError::Kind::permanent, "WAL journal mode is not available");
-    }
-    sqlite::migrate(*write_db_);
-    readers_ = std::make_unique<ReaderPool>(path, options_.read_connections);
-  } catch (const InfraError& e) {
-    fail(e.what());
-  }
-  writer_ = std::thread([this] { writer_loop(); });
-}
-
-SqliteOrderStore::Impl::~Impl() {
-  {
-    std::lock_guard lock(queue_mu_);
-    stopping_ = true;
-  }
-  queue_ready_.notify_one();
-  writer_.join();
-}
-
-void SqliteOrderStore::Impl::write(std::function<bool(Connection&)> apply) {
-  WriteOp op{std::move(apply), nullptr, {}};
-  std::future<void> committed = op.done.get_future();
-  {
-    std::lock_guard lock(queue_mu_);
-    if (stopping_) throw InfraError(InfraError::Kind::permanent, "the SQLite store is closing");
-    queue_.push_back(&op);
-  }
-  queue_ready_.notify_one();
-  committed.get();
-  if (op.error) std::rethrow_exception(op.error);
-}
-
-void SqliteOrderStore::Impl::writer_loop() {
-  const auto max_batch = static_cast<std::size_t>(options_.max_batch);
-  std::vector<WriteOp*> batch;
-  batch.reserve(max_batch);
-  for (;;) {
-    {
-      std::unique_lock lock(queue_mu_);
-      queue_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and every queued write is done
-      while (!queue_.empty() && batch.size() < max_batch) {
-        batch.push_back(queue_.front());
-        queue_.pop_front();
-      }
-    }
-    run_batch(batch);
-    batch.clear();
-  }
-}
-
-void SqliteOrderStore::Impl::run_batch(std::span<WriteOp* const> batch) {
-  Connection& db = *write_db_;
-  bool appended = false;
-  try {
-    db.query("BEGIN IMMEDIATE").run();
-    for (WriteOp* op : batch) {
-      // A savepoint per op: one failing write is undone alone, the others still commit.
-      db.query("SAVEPOINT op").run();
-      try {
-        const bool op_appended = op->apply(db);
-        db.query("RELEASE op").run();
-        appended = appended || op_appended;
-      } catch (...) {
-        op->error = std::current_exception();
-        // After some errors (IOERR, FULL, NOMEM) SQLite has already rolled back the whole
-        // transaction, taking the ops before this one with it.
-        if (!db.in_transaction())
-          throw InfraError(InfraError::Kind::transient,
-                           "SQLite rolled the transaction back after another write failed");
-        db.query("ROLLBACK TO op").run();
-        db.query("RELEASE op").run();
-      }
-    }
-    db.query("COMMIT").run();
-  } catch (const std::exception& e) {
-    if (db.in_transaction()) sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    const auto error = std::make_exception_ptr(InfraError(
-        InfraError::Kind::transient, std::string("SQLite: write not committed: ") + e.what()));
-    for (WriteOp* op : batch)
-      if (!op->error) op->error = error;
-    appended = false;
-  }
-  if (appended) notify_commit();
-  // The last touch of each op: once released, its caller returns and the op is gone.
-  for (WriteOp* op : batch) op->done.set_value();
-}
-
-void SqliteOrderStore::Impl::notify_commit() {
-  std::lock_guard lock(on_commit_mu_);
-  if (!on_commit_) return;
-  try {
-    on_commit_();
-  } catch (...) {
-    // A throwing callback must not take down the writer; the events are committed and a
-    // dispatcher also polls the outbox, so a missed nudge only delays delivery.
-  }
-}
-
 SqliteOrderStore::SqliteOrderStore(SqliteStoreOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options))) {}
+    : SqliteOrderStore(std::make_shared<SqliteDatabase>(std::move(options))) {}
+
+SqliteOrderStore::SqliteOrderStore(std::shared_ptr<SqliteDatabase> database)
+    : db_(std::move(database)) {}
 
 SqliteOrderStore::~SqliteOrderStore() = default;
 
@@ -390,7 +174,7 @@ ports::CreateResult SqliteOrderStore::create(const domain::Order& order,
                                              const domain::Event& created_event,
                                              const std::optional<ports::IdempotencyClaim>& claim) {
   ports::CreateResult result{ports::CreateResult::Kind::created, {}};
-  impl_->write([&](Connection& db) {
+  db_->write([&](Connection& db) {
     result = apply_create(db, order, created_event, claim);
     return result.kind == ports::CreateResult::Kind::created;
   });
@@ -398,23 +182,25 @@ ports::CreateResult SqliteOrderStore::create(const domain::Order& order,
 }
 
 std::optional<domain::Order> SqliteOrderStore::get(std::string_view order_id) {
-  auto db = impl_->reader();
-  return find_order(*db, order_id);
+  std::optional<domain::Order> order;
+  db_->read([&](Connection& db) { order = find_order(db, order_id); });
+  return order;
 }
 
 ports::OrderPage SqliteOrderStore::list(std::string_view after_id, int limit) {
   const auto wanted = static_cast<std::size_t>(std::max(limit, 0));
   ports::OrderPage page;
-  auto db = impl_->reader();
-  auto q = db->query(kListOrders);
-  q.bind(1, after_id).bind(2, static_cast<std::int64_t>(wanted) + 1);  // one more: has_more
-  while (q.step()) {
-    if (page.orders.size() == wanted) {
-      page.has_more = true;
-      break;
+  db_->read([&](Connection& db) {
+    auto q = db.query(kListOrders);
+    q.bind(1, after_id).bind(2, static_cast<std::int64_t>(wanted) + 1);  // one more: has_more
+    while (q.step()) {
+      if (page.orders.size() == wanted) {
+        page.has_more = true;
+        break;
+      }
+      page.orders.push_back(order_from_row(q));
     }
-    page.orders.push_back(order_from_row(q));
-  }
+  });
   return page;
 }
 
@@ -423,7 +209,7 @@ ports::ChangeResult SqliteOrderStore::update(std::string_view order_id,
                                              std::optional<std::int64_t> expected_version,
                                              domain::Timestamp at, std::string event_id) {
   ports::ChangeResult result{ports::ChangeResult::Kind::not_found, {}};
-  impl_->write([&](Connection& db) {
+  db_->write([&](Connection& db) {
     result = apply_update(db, order_id, patch, expected_version, at, event_id);
     return result.kind == ports::ChangeResult::Kind::done;
   });
@@ -434,7 +220,7 @@ ports::ChangeResult SqliteOrderStore::remove(std::string_view order_id,
                                              std::optional<std::int64_t> expected_version,
                                              domain::Timestamp at, std::string event_id) {
   ports::ChangeResult result{ports::ChangeResult::Kind::not_found, {}};
-  impl_->write([&](Connection& db) {
+  db_->write([&](Connection& db) {
     result = apply_remove(db, order_id, expected_version, at, event_id);
     return result.kind == ports::ChangeResult::Kind::done;
   });
@@ -444,45 +230,50 @@ ports::ChangeResult SqliteOrderStore::remove(std::string_view order_id,
 std::vector<ports::OutboxRecord> SqliteOrderStore::read_outbox(std::int64_t after_seq, int limit) {
   std::vector<ports::OutboxRecord> records;
   if (limit <= 0) return records;
-  auto db = impl_->reader();
-  auto q = db->query(
-      "SELECT seq, event_id, type, subject, time_us, data FROM outbox "
-      "WHERE seq > ?1 ORDER BY seq LIMIT ?2");
-  q.bind(1, after_seq).bind(2, std::int64_t{limit});
-  while (q.step()) {
-    records.push_back(ports::OutboxRecord{
-        q.int64(0),
-        domain::Event{q.text(1), q.text(2), q.text(3), from_us(q.int64(4)), q.text(5)}});
-  }
+  db_->read([&](Connection& db) {
+    auto q = db.query(
+        "SELECT seq, event_id, type, subject, time_us, data FROM outbox "
+        "WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    q.bind(1, after_seq).bind(2, std::int64_t{limit});
+    while (q.step()) {
+      records.push_back(ports::OutboxRecord{
+          q.int64(0),
+          domain::Event{q.text(1), q.text(2), q.text(3), from_us(q.int64(4)), q.text(5)}});
+    }
+  });
   return records;
 }
 
 void SqliteOrderStore::on_commit(std::function<void()> callback) {
-  impl_->set_on_commit(std::move(callback));
+  db_->set_on_commit(std::move(callback));
 }
 
 bool SqliteOrderStore::ping() {
+  bool answered = false;
   try {
-    auto db = impl_->reader();
-    auto q = db->query("SELECT 1");
-    return q.step() && q.int64(0) == 1;
+    db_->read([&](Connection& db) {
+      auto q = db.query("SELECT 1");
+      answered = q.step() && q.int64(0) == 1;
+    });
   } catch (const InfraError&) {
     return false;
   }
+  return answered;
 }
 
 ports::StoreStats SqliteOrderStore::stats() {
-  auto db = impl_->reader();
-  // One statement, so the three numbers come from one snapshot.
-  auto q = db->query(
-      "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM outbox), "
-      "(SELECT coalesce(max(seq), 0) FROM outbox)");
   ports::StoreStats s;
-  if (q.step()) {
-    s.orders = q.int64(0);
-    s.outbox_events = q.int64(1);
-    s.outbox_last_seq = q.int64(2);
-  }
+  db_->read([&](Connection& db) {
+    // One statement, so the three numbers come from one snapshot.
+    auto q = db.query(
+        "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM outbox), "
+        "(SELECT coalesce(max(seq), 0) FROM outbox)");
+    if (q.step()) {
+      s.orders = q.int64(0);
+      s.outbox_events = q.int64(1);
+      s.outbox_last_seq = q.int64(2);
+    }
+  });
   return s;
 }
 

@@ -3,28 +3,23 @@
 #include <memory>
 #include <string>
 
+#include "adapters/sqlite/sqlite_database.hpp"
 #include "ports/order_store.hpp"
 
 namespace orderflow::adapters {
 
-struct SqliteStoreOptions {
-  std::string path;          // the database file; created when missing
-  int max_batch = 256;       // most writes committed together (one fsync)
-  int read_connections = 4;  // read-only connections shared by get/list/read_outbox/...
-};
-
-// OrderStore on one SQLite file in WAL mode.
-// Writes go through a single writer thread that commits whatever is queued as one transaction
-// (group commit: one fsync for many callers); each caller blocks until its write is durable.
-// Reads use a small pool of read-only connections and never wait for the writer.
-// After a commit that appended events, on_commit runs on the writer thread before the callers
-// of that commit are released.
+// OrderStore (orders, idempotency keys and the outbox) on a SqliteDatabase.
+// Every write runs on the database's writer thread (group commit) and returns once durable;
+// reads use its read-only connections and never wait for writes. After a commit that appended
+// events, on_commit runs on the writer thread before the callers of that commit are released.
 class SqliteOrderStore final : public ports::OrderStore {
  public:
-  // Opens or creates the database and migrates its schema. Throws ports::InfraError
-  // (permanent), naming the path, when that fails or the file's schema is newer than ours.
+  // Opens a database of its own (see SqliteDatabase's constructor for what it throws).
   explicit SqliteOrderStore(SqliteStoreOptions options);
-  // Commits the writes already queued, stops the writer and closes every connection.
+  // Shares `database` with the other stores over the same file.
+  explicit SqliteOrderStore(std::shared_ptr<SqliteDatabase> database);
+  // The last store of a database commits the writes already queued, stops the writer and
+  // closes every connection.
   ~SqliteOrderStore() override;
   SqliteOrderStore(const SqliteOrderStore&) = delete;
   SqliteOrderStore& operator=(const SqliteOrderStore&) = delete;
@@ -45,8 +40,7 @@ class SqliteOrderStore final : public ports::OrderStore {
   ports::StoreStats stats() override;
 
  private:
-  class Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<SqliteDatabase> db_;
 };
 
 }  // namespace orderflow::adapters

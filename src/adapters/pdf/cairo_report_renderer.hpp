@@ -1,0 +1,18 @@
+// The ReportRenderer on Cairo + Pango: an A4 portrait PDF streamed page by page through a
+// Cairo write callback, all text set by Pango in DejaVu Sans.
+#pragma once
+
+#include "ports/report_renderer.hpp"
+
+namespace orderflow::adapters {
+
+// Page 1: title, generation time, key metrics, a bar chart of the top orders by price, then
+// the table; every page: the table header and a "Page x of y" footer. Stateless; each
+// paginator and document has its own fonts, so documents may be rendered concurrently.
+class CairoReportRenderer final : public ports::ReportRenderer {
+ public:
+  ports::ReportPaginatorPtr paginate() override;
+  ports::ReportDocumentPtr begin(const ports::ReportHeader& header, ports::ByteSink sink) override;
+};
+
+}  // namespace orderflow::adapters

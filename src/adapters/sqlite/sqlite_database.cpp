@@ -1,0 +1,250 @@
+// Map: ReaderPool lends read-only connections; Impl owns the write connection, the writer thread
+// and its queue (group commit: one transaction per batch, a savepoint per write).
+#include "adapters/sqlite/sqlite_database.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "adapters/sqlite/migrations.hpp"
+#include "adapters/sqlite/sqlite_db.hpp"
+
+namespace orderflow::adapters {
+namespace {
+
+using ports::InfraError;
+using sqlite::Connection;
+
+constexpr int kBusyTimeoutMs = 5000;
+
+// Read-only connections lent to one thread at a time. WAL readers see the last commit and
+// never block on the writer.
+class ReaderPool {
+ public:
+  ReaderPool(const std::string& path, int size) {
+    for (int i = 0; i < size; ++i) {
+      all_.push_back(std::make_unique<Connection>(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                                                  kBusyTimeoutMs));
+      idle_.push_back(all_.back().get());
+    }
+  }
+
+  class Lease {
+   public:
+    Lease(ReaderPool& pool, Connection& db) : pool_(pool), db_(db) {}
+    ~Lease() { pool_.give_back(db_); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Connection& operator*() const { return db_; }
+
+   private:
+    ReaderPool& pool_;
+    Connection& db_;
+  };
+
+  Lease acquire() {
+    std::unique_lock lock(mu_);
+    idle_available_.wait(lock, [&] { return !idle_.empty(); });
+    Connection* db = idle_.back();
+    idle_.pop_back();
+    return Lease(*this, *db);
+  }
+
+ private:
+  void give_back(Connection& db) {
+    {
+      std::lock_guard lock(mu_);
+      idle_.push_back(&db);
+    }
+    idle_available_.notify_one();
+  }
+
+  std::vector<std::unique_ptr<Connection>> all_;
+  std::mutex mu_;
+  std::condition_variable idle_available_;
+  std::vector<Connection*> idle_;  // guarded by mu_
+};
+
+}  // namespace
+
+class SqliteDatabase::Impl {
+ public:
+  explicit Impl(SqliteStoreOptions options);
+  ~Impl();
+
+  const std::string& path() const { return options_.path; }
+  void write(std::function<bool(Connection&)> apply);
+  ReaderPool::Lease reader() { return readers_->acquire(); }
+  void set_on_commit(std::function<void()> callback) {
+    std::lock_guard lock(on_commit_mu_);
+    on_commit_ = std::move(callback);
+  }
+
+ private:
+  struct WriteOp {
+    std::function<bool(Connection&)> apply;
+    std::exception_ptr error;
+    std::promise<void> done;
+  };
+
+  void writer_loop();
+  void run_batch(std::span<WriteOp* const> batch);
+  void notify_commit();
+
+  const SqliteStoreOptions options_;
+  std::unique_ptr<Connection> write_db_;  // used only by the writer thread once it runs
+  std::unique_ptr<ReaderPool> readers_;   // declared after write_db_: closed before it
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_ready_;
+  std::deque<WriteOp*> queue_;  // guarded by queue_mu_; each op lives on its waiting caller's stack
+  bool stopping_ = false;       // guarded by queue_mu_
+
+  std::mutex on_commit_mu_;
+  std::function<void()> on_commit_;  // guarded by on_commit_mu_
+
+  std::thread writer_;  // started last, joined first
+};
+
+SqliteDatabase::Impl::Impl(SqliteStoreOptions options) : options_(std::move(options)) {
+  const std::string& path = options_.path;
+  const auto fail = [&](const std::string& why) {
+    throw InfraError(InfraError::Kind::permanent,
+                     "cannot open the SQLite store '" + path + "': " + why);
+  };
+  if (path.empty() || path == ":memory:")
+    fail("the path must name a file (readers and the writer share it)");
+  if (options_.max_batch < 1) fail("max_batch must be at least 1");
+  if (options_.read_connections < 1) fail("read_connections must be at least 1");
+  try {
+    write_db_ = std::make_unique<Connection>(
+        path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, kBusyTimeoutMs);
+    {
+      auto q = write_db_->query("PRAGMA journal_mode=WAL");
+      if (!q.step() || q.text(0) != "wal")
+        throw InfraError(InfraError::Kind::permanent, "WAL journal mode is not available");
+    }
+    sqlite::migrate(*write_db_);
+    readers_ = std::make_unique<ReaderPool>(path, options_.read_connections);
+  } catch (const InfraError& e) {
+    fail(e.what());
+  }
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+SqliteDatabase::Impl::~Impl() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_ready_.notify_one();
+  writer_.join();
+}
+
+void SqliteDatabase::Impl::write(std::function<bool(Connection&)> apply) {
+  WriteOp op{std::move(apply), nullptr, {}};
+  std::future<void> committed = op.done.get_future();
+  {
+    std::lock_guard lock(queue_mu_);
+    if (stopping_) throw InfraError(InfraError::Kind::permanent, "the SQLite store is closing");
+    queue_.push_back(&op);
+  }
+  queue_ready_.notify_one();
+  committed.get();
+  if (op.error) std::rethrow_exception(op.error);
+}
+
+void SqliteDatabase::Impl::writer_loop() {
+  const auto max_batch = static_cast<std::size_t>(options_.max_batch);
+  std::vector<WriteOp*> batch;
+  batch.reserve(max_batch);
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and every queued write is done
+      while (!queue_.empty() && batch.size() < max_batch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    run_batch(batch);
+    batch.clear();
+  }
+}
+
+void SqliteDatabase::Impl::run_batch(std::span<WriteOp* const> batch) {
+  Connection& db = *write_db_;
+  bool appended = false;
+  try {
+    db.query("BEGIN IMMEDIATE").run();
+    for (WriteOp* op : batch) {
+      // A savepoint per op: one failing write is undone alone, the others still commit.
+      db.query("SAVEPOINT op").run();
+      try {
+        const bool op_appended = op->apply(db);
+        db.query("RELEASE op").run();
+        appended = appended || op_appended;
+      } catch (...) {
+        op->error = std::current_exception();
+        // After some errors (IOERR, FULL, NOMEM) SQLite has already rolled back the whole
+        // transaction, taking the ops before this one with it.
+        if (!db.in_transaction())
+          throw InfraError(InfraError::Kind::transient,
+                           "SQLite rolled the transaction back after another write failed");
+        db.query("ROLLBACK TO op").run();
+        db.query("RELEASE op").run();
+      }
+    }
+    db.query("COMMIT").run();
+  } catch (const std::exception& e) {
+    if (db.in_transaction()) sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    const auto error = std::make_exception_ptr(InfraError(
+        InfraError::Kind::transient, std::string("SQLite: write not committed: ") + e.what()));
+    for (WriteOp* op : batch)
+      if (!op->error) op->error = error;
+    appended = false;
+  }
+  if (appended) notify_commit();
+  // The last touch of each op: once released, its caller returns and the op is gone.
+  for (WriteOp* op : batch) op->done.set_value();
+}
+
+void SqliteDatabase::Impl::notify_commit() {
+  std::lock_guard lock(on_commit_mu_);
+  if (!on_commit_) return;
+  try {
+    on_commit_();
+  } catch (...) {
+    // A throwing callback must not take down the writer; the events are committed and a
+    // dispatcher also polls the outbox, so a missed nudge only delays delivery.
+  }
+}
+
+SqliteDatabase::SqliteDatabase(SqliteStoreOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+SqliteDatabase::~SqliteDatabase() = default;
+
+const std::string& SqliteDatabase::path() const { return impl_->path(); }
+
+void SqliteDatabase::write(std::function<bool(Connection&)> apply) {
+  impl_->write(std::move(apply));
+}
+
+void SqliteDatabase::read(const std::function<void(Connection&)>& reader) {
+  auto lease = impl_->reader();
+  reader(*lease);
+}
+
+void SqliteDatabase::set_on_commit(std::function<void()> callback) {
+  impl_->set_on_commit(std::move(callback));
+}
+
+}  // namespace orderflow::adapters

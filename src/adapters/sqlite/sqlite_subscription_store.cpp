@@ -1,0 +1,126 @@
+#include "adapters/sqlite/sqlite_subscription_store.hpp"
+
+#include <utility>
+
+#include "adapters/sqlite/sqlite_db.hpp"
+#include "domain/email.hpp"
+
+namespace orderflow::adapters {
+
+using ports::SubscribeResult;
+using ports::SubscriberState;
+using sqlite::Connection;
+using sqlite::to_us;
+
+SqliteSubscriptionStore::SqliteSubscriptionStore(std::shared_ptr<SqliteDatabase> database)
+    : db_(std::move(database)) {}
+
+SqliteSubscriptionStore::~SqliteSubscriptionStore() = default;
+
+SubscribeResult SqliteSubscriptionStore::subscribe(std::string_view email, domain::Timestamp now) {
+  const std::string key = domain::email_key(email);
+  SubscribeResult result{SubscribeResult::Kind::created};
+  db_->write([&](Connection& db) {
+    {
+      auto q = db.query("SELECT state FROM subscriptions WHERE email_key = ?1");
+      q.bind(1, key);
+      if (q.step()) {
+        result.kind = q.text(0) == "confirmed" ? SubscribeResult::Kind::already_confirmed
+                                               : SubscribeResult::Kind::still_pending;
+        return false;
+      }
+    }
+    db.query(
+          "INSERT INTO subscriptions(email_key, email, state, created_us, confirmed_us) "
+          "VALUES (?1, ?2, 'pending', ?3, NULL)")
+        .bind(1, key)
+        .bind(2, email)
+        .bind(3, to_us(now))
+        .run();
+    result.kind = SubscribeResult::Kind::created;
+    return false;
+  });
+  return result;
+}
+
+bool SqliteSubscriptionStore::confirm(std::string_view email, domain::Timestamp now) {
+  bool found = false;
+  db_->write([&](Connection& db) {
+    // Confirming twice keeps the first confirmation time.
+    db.query(
+          "UPDATE subscriptions SET state = 'confirmed', confirmed_us = coalesce(confirmed_us, ?2) "
+          "WHERE email_key = ?1")
+        .bind(1, domain::email_key(email))
+        .bind(2, to_us(now))
+        .run();
+    found = db.changes() == 1;
+    return false;
+  });
+  return found;
+}
+
+std::optional<SubscriberState> SqliteSubscriptionStore::state(std::string_view email) {
+  std::optional<SubscriberState> state;
+  db_->read([&](Connection& db) {
+    auto q = db.query("SELECT state FROM subscriptions WHERE email_key = ?1");
+    q.bind(1, domain::email_key(email));
+    if (q.step())
+      state = q.text(0) == "confirmed" ? SubscriberState::confirmed : SubscriberState::pending;
+  });
+  return state;
+}
+
+bool SqliteSubscriptionStore::unsubscribe(std::string_view email) {
+  bool removed = false;
+  db_->write([&](Connection& db) {
+    // The notifications stay: a redelivered event must not mail a returning subscriber twice.
+    db.query("DELETE FROM subscriptions WHERE email_key = ?1")
+        .bind(1, domain::email_key(email))
+        .run();
+    removed = db.changes() == 1;
+    return false;
+  });
+  return removed;
+}
+
+std::vector<std::string> SqliteSubscriptionStore::confirmed(std::string_view after, int limit) {
+  std::vector<std::string> emails;
+  if (limit <= 0) return emails;
+  db_->read([&](Connection& db) {
+    auto q = db.query(
+        "SELECT email FROM subscriptions WHERE state = 'confirmed' AND email_key > ?1 "
+        "ORDER BY email_key LIMIT ?2");
+    // Lower-cased, so a caller passing the last address as given pages correctly too.
+    q.bind(1, domain::email_key(after)).bind(2, std::int64_t{limit});
+    while (q.step()) emails.push_back(q.text(0));
+  });
+  return emails;
+}
+
+bool SqliteSubscriptionStore::mark_notified(std::string_view event_id, std::string_view email,
+                                            domain::Timestamp at) {
+  bool first = false;
+  db_->write([&](Connection& db) {
+    db.query(
+          "INSERT OR IGNORE INTO notifications(event_id, email_key, sent_us) VALUES (?1, ?2, ?3)")
+        .bind(1, event_id)
+        .bind(2, domain::email_key(email))
+        .bind(3, to_us(at))
+        .run();
+    first = db.changes() == 1;
+    return false;
+  });
+  return first;
+}
+
+bool SqliteSubscriptionStore::was_notified(std::string_view event_id, std::string_view email) {
+  bool sent = false;
+  db_->read([&](Connection& db) {
+    auto q = db.query("SELECT 1 FROM notifications WHERE event_id = ?1 AND email_key = ?2");
+    q.bind(1, event_id).bind(2, domain::email_key(email));
+    sent = q.step();
+  });
+  return sent;
+}
+
+}  // namespace orderflow::adapters

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+
+#include "adapters/sqlite/sqlite_database.hpp"
+#include "ports/subscription_store.hpp"
+
+namespace orderflow::adapters {
+
+// SubscriptionStore on a SqliteDatabase: the subscriptions table (keyed by domain::email_key,
+// keeping the address as first given) and the notifications sent. Writes go through the
+// database's writer thread (group commit).
+class SqliteSubscriptionStore final : public ports::SubscriptionStore {
+ public:
+  explicit SqliteSubscriptionStore(std::shared_ptr<SqliteDatabase> database);
+  ~SqliteSubscriptionStore() override;
+  SqliteSubscriptionStore(const SqliteSubscriptionStore&) = delete;
+  SqliteSubscriptionStore& operator=(const SqliteSubscriptionStore&) = delete;
+
+  ports::SubscribeResult subscribe(std::string_view email, domain::Timestamp now) override;
+  bool confirm(std::string_view email, domain::Timestamp now) override;
+  std::optional<ports::SubscriberState> state(std::string_view email) override;
+  bool unsubscribe(std::string_view email) override;
+  std::vector<std::string> confirmed(std::string_view after, int limit) override;
+  bool mark_notified(std::string_view event_id, std::string_view email,
+                     domain::Timestamp at) override;
+  bool was_notified(std::string_view event_id, std::string_view email) override;
+
+ private:
+  std::shared_ptr<SqliteDatabase> db_;
+};
+
+}  // namespace orderflow::adapters

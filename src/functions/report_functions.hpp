@@ -1,0 +1,34 @@
+// The deleted-orders report (the seed's generatePdfReport): a PDF of every archived order,
+// stored as an object and handed out through a presigned link.
+#pragma once
+
+#include <chrono>
+
+#include "functions/api.hpp"
+#include "ports/clock.hpp"
+#include "ports/id_generator.hpp"
+#include "ports/object_store.hpp"
+#include "ports/report_renderer.hpp"
+
+namespace orderflow::functions {
+
+struct ReportContext {
+  ports::ObjectStore& objects;
+  ports::ReportRenderer& renderer;
+  ports::Clock& clock;
+  ports::IdGenerator& ids;
+  // Reports older than this are removed when a new one is generated. Keep it above the
+  // presigned link's lifetime (1 h), or a link handed out may stop working early.
+  std::chrono::seconds max_age = std::chrono::hours(24);
+};
+
+// GET /reports/deleted-orders
+// 200 {"status":"success","pdf_url","expiresAt","orders","skipped"}: the report of every
+// object under deleted_orders/ (objects that are not readable archive JSON are left out and
+// counted in `skipped`), stored as reports/deleted_orders_{yyyymmddThhmmssZ}_{id}.pdf. The
+// archive is streamed twice (measure, then draw), never held in memory. An unchanged archive
+// reuses the previous report (reports/latest.json keeps its fingerprint).
+// 404 not_found "No deleted orders found" when there is no readable archived order.
+Response generate_pdf_report(ReportContext& ctx, const Request& req);
+
+}  // namespace orderflow::functions

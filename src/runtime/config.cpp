@@ -1,0 +1,379 @@
+// Every setting is one row of kSettings: its name, its type and where it goes in Config.
+// Each source is converted to typed values through that table, so a TOML key, an environment
+// variable and a flag for the same setting are checked the same way and name it the same way.
+#include "runtime/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <limits>
+#include <thread>
+#include <variant>
+
+#include <boost/asio/ip/address.hpp>
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+extern char** environ;
+
+namespace orderflow::runtime {
+namespace {
+
+using Value = std::variant<std::string, std::int64_t, bool, std::vector<std::string>>;
+
+enum class Kind { text, integer, boolean, list };
+
+struct Setting {
+  std::string_view name;  // TOML key; nested tables are "table.key"
+  Kind kind;
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+  void (*assign)(Config&, Value&&);
+};
+
+constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
+constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
+
+template <typename T>
+T take(Value&& v) {
+  return std::get<T>(std::move(v));
+}
+
+const Setting kSettings[] = {
+    {"listen", Kind::text, 0, 0, [](Config& c, Value&& v) { c.listen = take<std::string>(std::move(v)); }},
+    {"data_dir", Kind::text, 0, 0, [](Config& c, Value&& v) { c.data_dir = take<std::string>(std::move(v)); }},
+    {"public_url", Kind::text, 0, 0, [](Config& c, Value&& v) { c.public_url = take<std::string>(std::move(v)); }},
+    {"store", Kind::text, 0, 0, [](Config& c, Value&& v) { c.store = take<std::string>(std::move(v)); }},
+    {"bus", Kind::text, 0, 0, [](Config& c, Value&& v) { c.bus = take<std::string>(std::move(v)); }},
+    {"objects", Kind::text, 0, 0, [](Config& c, Value&& v) { c.objects = take<std::string>(std::move(v)); }},
+    {"mailer", Kind::text, 0, 0, [](Config& c, Value&& v) { c.mailer = take<std::string>(std::move(v)); }},
+    {"recognizer", Kind::text, 0, 0, [](Config& c, Value&& v) { c.recognizer = take<std::string>(std::move(v)); }},
+    {"admin_token", Kind::text, 0, 0,
+     [](Config& c, Value&& v) {
+       auto token = take<std::string>(std::move(v));
+       if (token.empty()) c.admin_token.reset(); else c.admin_token = std::move(token);
+     }},
+    {"delivery.max_attempts", Kind::integer, 1, 1000,
+     [](Config& c, Value&& v) { c.delivery.max_attempts = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"delivery.backoff_initial_ms", Kind::integer, 1, kMaxInt64,
+     [](Config& c, Value&& v) { c.delivery.backoff_initial_ms = take<std::int64_t>(std::move(v)); }},
+    {"delivery.backoff_max_ms", Kind::integer, 1, kMaxInt64,
+     [](Config& c, Value&& v) { c.delivery.backoff_max_ms = take<std::int64_t>(std::move(v)); }},
+    {"io_threads", Kind::integer, 1, 1024,
+     [](Config& c, Value&& v) { c.io_threads = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"worker_threads", Kind::integer, 1, 4096,
+     [](Config& c, Value&& v) { c.worker_threads = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"max_body_bytes", Kind::integer, 1, kMaxInt64,
+     [](Config& c, Value&& v) { c.max_body_bytes = take<std::int64_t>(std::move(v)); }},
+    // Below 1 KiB ordinary browser requests would not fit.
+    {"max_header_bytes", Kind::integer, 1024, kMaxInt,
+     [](Config& c, Value&& v) { c.max_header_bytes = take<std::int64_t>(std::move(v)); }},
+    {"idle_timeout_s", Kind::integer, 1, 86400,
+     [](Config& c, Value&& v) { c.idle_timeout_s = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"request_timeout_s", Kind::integer, 1, 86400,
+     [](Config& c, Value&& v) { c.request_timeout_s = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"cors_origins", Kind::list, 0, 0,
+     [](Config& c, Value&& v) { c.cors_origins = take<std::vector<std::string>>(std::move(v)); }},
+    {"access_log", Kind::boolean, 0, 0, [](Config& c, Value&& v) { c.access_log = take<bool>(std::move(v)); }},
+    {"log_level", Kind::text, 0, 0, [](Config& c, Value&& v) { c.log_level = take<std::string>(std::move(v)); }},
+};
+
+[[noreturn]] void fail(std::string_view setting, std::string_view expected, std::string_view got) {
+  throw ConfigError(fmt::format("{}: expected {}, got {}", setting, expected, got));
+}
+
+std::string quote_value(std::string_view s) { return fmt::format("\"{}\"", s); }
+
+const Setting* find_setting(std::string_view name) {
+  for (const auto& s : kSettings)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::string env_name(std::string_view setting) {
+  std::string out = "ORDERFLOW_";
+  for (char ch : setting) out += ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::string_view expected_for(Kind kind) {
+  switch (kind) {
+    case Kind::text: return "a string";
+    case Kind::integer: return "an integer";
+    case Kind::boolean: return "true or false";
+    case Kind::list: return "a list of strings";
+  }
+  return "";
+}
+
+std::int64_t checked_range(const Setting& s, std::int64_t n, std::string_view shown) {
+  if (n < s.min || n > s.max) {
+    std::string range = s.max == kMaxInt64 || s.max == kMaxInt
+                            ? fmt::format("an integer >= {}", s.min)
+                            : fmt::format("an integer from {} to {}", s.min, s.max);
+    fail(s.name, range, shown);
+  }
+  return n;
+}
+
+// A value given as text: an environment variable or a flag.
+Value from_text(const Setting& s, std::string_view text) {
+  switch (s.kind) {
+    case Kind::text:
+      return std::string(text);
+    case Kind::integer: {
+      auto t = trim(text);
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+      if (t.empty() || ec != std::errc{} || end != t.data() + t.size())
+        fail(s.name, "an integer", quote_value(text));
+      return checked_range(s, n, quote_value(text));
+    }
+    case Kind::boolean: {
+      auto t = lower(trim(text));
+      if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+      if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+      fail(s.name, "true or false", quote_value(text));
+    }
+    case Kind::list: {
+      std::vector<std::string> items;
+      std::string_view rest = text;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto item = trim(rest.substr(0, comma));
+        if (!item.empty()) items.emplace_back(item);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+      return items;
+    }
+  }
+  fail(s.name, "a value", quote_value(text));
+}
+
+std::string describe(const toml::node& node) {
+  if (auto str = node.as_string()) return quote_value(str->get());
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return fmt::format("{}", node.as_integer()->get());
+    case toml::node_type::floating_point: return fmt::format("{}", node.as_floating_point()->get());
+    case toml::node_type::boolean: return node.as_boolean()->get() ? "true" : "false";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "a value";
+  }
+}
+
+Value from_toml(const Setting& s, const toml::node& node) {
+  switch (s.kind) {
+    case Kind::text:
+      if (auto v = node.as_string()) return v->get();
+      break;
+    case Kind::integer:
+      if (auto v = node.as_integer()) return checked_range(s, v->get(), describe(node));
+      break;
+    case Kind::boolean:
+      if (auto v = node.as_boolean()) return v->get();
+      break;
+    case Kind::list:
+      if (auto arr = node.as_array()) {
+        std::vector<std::string> items;
+        for (const auto& item : *arr) {
+          auto str = item.as_string();
+          if (!str) fail(s.name, expected_for(s.kind), fmt::format("an array containing {}", describe(item)));
+          items.push_back(str->get());
+        }
+        return items;
+      }
+      break;
+  }
+  fail(s.name, expected_for(s.kind), describe(node));
+}
+
+void apply_toml(Config& c, const ConfigSources& sources) {
+  toml::table root;
+  try {
+    root = toml::parse(*sources.toml_text, sources.toml_name);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw ConfigError(fmt::format("{}:{}:{}: {}", sources.toml_name.empty() ? "config" : sources.toml_name,
+                                  where.line, where.column, e.description()));
+  }
+  for (const auto& [key, node] : root) {
+    std::string name(key.str());
+    if (name == "delivery") {
+      const auto* table = node.as_table();
+      if (!table) fail(name, "a table", describe(node));
+      for (const auto& [sub_key, sub_node] : *table) {
+        std::string sub_name = name + "." + std::string(sub_key.str());
+        const Setting* s = find_setting(sub_name);
+        if (!s) throw ConfigError(fmt::format("unknown setting \"{}\"", sub_name));
+        s->assign(c, from_toml(*s, sub_node));
+      }
+      continue;
+    }
+    const Setting* s = find_setting(name);
+    if (!s || name.find('.') != std::string::npos)
+      throw ConfigError(fmt::format("unknown setting \"{}\"", name));
+    s->assign(c, from_toml(*s, node));
+  }
+}
+
+bool has_prefix(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// `scheme:rest` with a non-empty rest for each accepted prefix.
+bool matches_any(std::string_view value, std::initializer_list<std::string_view> prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(), [&](std::string_view p) {
+    return has_prefix(value, p) && value.size() > p.size();
+  });
+}
+
+bool is_origin(std::string_view origin) {
+  // scheme://host[:port], nothing after: the form browsers send in the Origin header.
+  auto sep = origin.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  auto scheme = origin.substr(0, sep);
+  if (!std::all_of(scheme.begin(), scheme.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '-' || ch == '.';
+      }))
+    return false;
+  auto authority = origin.substr(sep + 3);
+  return !authority.empty() && authority.find_first_of("/?# ") == std::string_view::npos;
+}
+
+void resolve_and_validate(Config& c, const ConfigSources& sources) {
+  if (c.data_dir.empty()) fail("data_dir", "a directory", quote_value(c.data_dir));
+  if (!parse_listen(c.listen)) fail("listen", "host:port", quote_value(c.listen));
+
+  if (c.public_url.empty()) c.public_url = "http://" + c.listen;
+  while (c.public_url.size() > 1 && c.public_url.back() == '/') c.public_url.pop_back();
+  if (!matches_any(c.public_url, {"http://", "https://"}))
+    fail("public_url", "an http:// or https:// URL", quote_value(c.public_url));
+
+  if (c.store.empty()) c.store = "sqlite:" + c.data_dir + "/orderflow.db";
+  if (!matches_any(c.store, {"sqlite:", "postgresql://", "postgres://"}))
+    fail("store", "sqlite:<path> or postgresql://...", quote_value(c.store));
+
+  if (c.bus != "local" && !matches_any(c.bus, {"nats://"})) fail("bus", "local or nats://host:port", quote_value(c.bus));
+
+  if (c.objects.empty()) c.objects = "file:" + c.data_dir + "/objects";
+  if (!matches_any(c.objects, {"file:", "s3://"})) fail("objects", "file:<dir> or s3://bucket...", quote_value(c.objects));
+
+  if (c.mailer.empty()) c.mailer = "maildir:" + c.data_dir + "/mail";
+  if (!matches_any(c.mailer, {"maildir:", "smtp://", "smtps://"}))
+    fail("mailer", "maildir:<dir> or smtp://host:port", quote_value(c.mailer));
+
+  if (c.recognizer.empty()) {
+    c.recognizer = "none";
+    for (const auto& dir : sources.model_dir_candidates) {
+      std::error_code ec;
+      if (std::filesystem::is_directory(dir, ec)) {
+        c.recognizer = "opencv:" + dir;
+        break;
+      }
+    }
+  }
+  if (c.recognizer != "none" && !matches_any(c.recognizer, {"opencv:", "rekognition:"}))
+    fail("recognizer", "opencv:<models dir>, rekognition:<region> or none", quote_value(c.recognizer));
+
+  if (c.delivery.backoff_max_ms < c.delivery.backoff_initial_ms)
+    fail("delivery.backoff_max_ms", fmt::format("at least delivery.backoff_initial_ms ({})", c.delivery.backoff_initial_ms),
+         fmt::format("{}", c.delivery.backoff_max_ms));
+
+  if (c.io_threads == 0) c.io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  for (const auto& origin : c.cors_origins)
+    if (origin != "*" && !is_origin(origin)) fail("cors_origins", "\"*\" or origins like https://host:port", quote_value(origin));
+
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  c.log_level = lower(c.log_level);
+  if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels))
+    fail("log_level", "one of trace, debug, info, warn, error, critical, off", quote_value(c.log_level));
+}
+
+}  // namespace
+
+Config load_config(const ConfigSources& sources) {
+  Config c;
+  if (sources.toml_text) apply_toml(c, sources);
+  for (const auto& s : kSettings) {
+    if (auto it = sources.env.find(env_name(s.name)); it != sources.env.end()) s.assign(c, from_text(s, it->second));
+  }
+  for (const auto& [name, text] : sources.flags) {
+    const Setting* s = find_setting(name);
+    if (!s) throw ConfigError(fmt::format("unknown setting \"{}\"", name));
+    s->assign(c, from_text(*s, text));
+  }
+  resolve_and_validate(c, sources);
+  return c;
+}
+
+std::map<std::string, std::string> orderflow_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos || !has_prefix(entry, "ORDERFLOW_")) continue;
+    env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+std::vector<std::string> default_model_dir_candidates() {
+  std::vector<std::string> dirs;
+#ifdef ORDERFLOW_SOURCE_TREE
+  dirs.push_back((std::filesystem::path(ORDERFLOW_SOURCE_TREE) / ".." / "shared" / "models").lexically_normal().string());
+#endif
+  dirs.push_back("../shared/models");
+  return dirs;
+}
+
+std::optional<ListenAddress> parse_listen(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (has_prefix(text, "[")) {
+    auto close = text.find("]:");
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return std::nullopt;  // bare IPv6 needs brackets
+  }
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || n > 65535) return std::nullopt;
+
+  ListenAddress out;
+  out.port = static_cast<std::uint16_t>(n);
+  if (host == "localhost") {
+    out.host = "127.0.0.1";
+    return out;
+  }
+  boost::system::error_code bad;
+  auto address = boost::asio::ip::make_address(std::string(host), bad);
+  if (bad || (address.is_v6() && !has_prefix(text, "["))) return std::nullopt;
+  out.host = address.to_string();
+  return out;
+}
+
+}  // namespace orderflow::runtime

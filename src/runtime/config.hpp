@@ -1,0 +1,78 @@
+// Configuration: defaults < TOML file < ORDERFLOW_* environment < command-line flags.
+// Loading is a pure function of its sources, so every precedence and error path is unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orderflow::runtime {
+
+struct DeliveryConfig {
+  int max_attempts = 8;
+  std::int64_t backoff_initial_ms = 200;
+  std::int64_t backoff_max_ms = 60000;
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./data";
+  std::string public_url;  // default: "http://" + listen
+  std::string store;       // default: "sqlite:<data_dir>/orderflow.db"
+  std::string bus = "local";
+  std::string objects;     // default: "file:<data_dir>/objects"
+  std::string mailer;      // default: "maildir:<data_dir>/mail"
+  std::string recognizer;  // default: "opencv:<models dir>" when one exists, else "none"
+  std::optional<std::string> admin_token;
+  DeliveryConfig delivery;
+
+  // HTTP gateway
+  int io_threads = 0;  // default: hardware concurrency
+  int worker_threads = 64;
+  std::int64_t max_body_bytes = 8 * 1024 * 1024;
+  std::int64_t max_header_bytes = 16 * 1024;
+  int idle_timeout_s = 60;
+  int request_timeout_s = 30;
+  std::vector<std::string> cors_origins;  // empty: no CORS headers; "*" allows any origin
+  bool access_log = true;
+  std::string log_level = "info";
+};
+
+// A wrong setting. what() names it: `listen: expected host:port, got "abc"`.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ConfigSources {
+  std::optional<std::string> toml_text;  // the --config file's content, when given
+  std::string toml_name;                 // the file's name, for parse error messages
+  std::map<std::string, std::string> env;    // environment, e.g. {"ORDERFLOW_LISTEN", "..."}
+  std::map<std::string, std::string> flags;  // setting name -> value, e.g. {"data_dir", "/x"}
+  // Where to look for the recognizer's models when `recognizer` is not set; the first
+  // existing directory wins, none existing means "none".
+  std::vector<std::string> model_dir_candidates;
+};
+
+// Merges the sources over the defaults, resolves the defaults that hang off data_dir and
+// listen, and validates every value. Throws ConfigError naming the first bad setting.
+Config load_config(const ConfigSources& sources);
+
+// The ORDERFLOW_* variables of this process.
+std::map<std::string, std::string> orderflow_environment();
+
+// The default model directories: ../shared/models beside the source tree, then under the cwd.
+std::vector<std::string> default_model_dir_candidates();
+
+struct ListenAddress {
+  std::string host;  // an IP address literal (IPv6 without brackets)
+  std::uint16_t port = 0;
+};
+// Parses "host:port" or "[v6]:port"; "localhost" means 127.0.0.1. nullopt when malformed.
+std::optional<ListenAddress> parse_listen(std::string_view text);
+
+}  // namespace orderflow::runtime

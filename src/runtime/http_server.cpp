@@ -1,0 +1,591 @@
+// Map of this file:
+// - Loop: one per I/O thread: an io_context, its SO_REUSEPORT acceptor, its connections and a
+//   once-a-second sweep that enforces timeouts (cheaper than a timer armed per operation) and
+//   refreshes the cached Date header.
+// - Connection: one keep-alive HTTP/1.1 connection: read -> route -> run the handler (inline,
+//   or on the worker pool with the result posted back) -> write -> read again.
+// - HttpServer::Impl: binds the acceptors, runs the threads, and stops them gracefully.
+#include "runtime/http_server.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/intrusive/list.hpp>
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "ports/errors.hpp"
+#include "runtime/http_policy.hpp"
+#include "runtime/metrics.hpp"
+
+namespace orderflow::runtime {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace urls = boost::urls;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kSweepInterval = std::chrono::seconds(1);
+// After a response that ends the connection, unread input is drained for at most this long,
+// so the client reads our response instead of a reset.
+constexpr auto kLingerLimit = std::chrono::seconds(5);
+constexpr std::size_t kLingerChunk = 16 * 1024;
+
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+class Connection;
+using ConnectionHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+using ConnectionList = boost::intrusive::list<Connection, boost::intrusive::base_hook<ConnectionHook>,
+                                             boost::intrusive::constant_time_size<false>>;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// What every loop and connection reads; immutable while the server runs (the pool is thread-safe).
+struct Shared {
+  Shared(const Config& c, const Router& r, Services& s)
+      : config(c),
+        router(r),
+        services(s),
+        cors(c.cors_origins),
+        unmatched_route(r.pattern_count()),
+        workers(static_cast<std::size_t>(c.worker_threads)) {
+    if (c.access_log) {
+      access_log = spdlog::get("access");
+      if (!access_log) access_log = spdlog::default_logger();
+    }
+  }
+  const Config& config;
+  const Router& router;
+  Services& services;
+  CorsPolicy cors;
+  std::shared_ptr<spdlog::logger> access_log;  // null when access logging is off
+  std::size_t unmatched_route;
+  asio::thread_pool workers;
+};
+
+struct Loop {
+  Loop(Shared& s, std::size_t i) : shared(s), index(i), date(http_date(unix_now())) {}
+  // Runs before the members are destroyed: connections released while the io_context is
+  // torn down must not touch the timers any more.
+  ~Loop() { alive = false; }
+
+  void accept();
+  void arm_sweep();
+  void begin_drain();
+  void on_connection_gone() {
+    if (alive && draining && connections.empty()) sweep.cancel();
+  }
+
+  Shared& shared;
+  const std::size_t index;  // also this loop's metrics shard
+  ConnectionList connections;
+  bool alive = true;
+  bool draining = false;
+  std::string date;  // Date header value, refreshed by the sweep
+  RequestIdGenerator ids;
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  asio::steady_timer sweep{ioc};
+  asio::steady_timer accept_retry{ioc};
+  std::thread thread;
+};
+
+class Connection : public std::enable_shared_from_this<Connection>, public ConnectionHook {
+ public:
+  Connection(Loop& loop, tcp::socket socket) : loop_(loop), shared_(loop.shared), socket_(std::move(socket)) {
+    loop_.connections.push_back(*this);
+  }
+  ~Connection() {
+    unlink();
+    loop_.on_connection_gone();
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start() {
+    beast::error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+    read_request();
+  }
+
+  // The sweep: closes a connection whose current phase ran past its deadline. A request being
+  // processed is never cut off; its write gets a fresh deadline.
+  void check_deadline(SteadyClock::time_point now) {
+    if (phase_ != Phase::processing && phase_ != Phase::closed && now >= deadline_) close();
+  }
+
+  // Graceful stop: a connection waiting for its next request is closed now.
+  void close_if_idle() {
+    if (phase_ == Phase::idle) close();
+  }
+
+ private:
+  enum class Phase { idle, reading, processing, writing, lingering, closed };
+
+  void enter(Phase phase, std::chrono::seconds timeout) {
+    phase_ = phase;
+    deadline_ = SteadyClock::now() + timeout;
+  }
+  std::chrono::seconds idle_timeout() const { return std::chrono::seconds(shared_.config.idle_timeout_s); }
+  std::chrono::seconds request_timeout() const { return std::chrono::seconds(shared_.config.request_timeout_s); }
+
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_.config.max_header_bytes));
+    parser_->body_limit(static_cast<std::uint64_t>(shared_.config.max_body_bytes));
+    parser_->eager(true);
+    continue_sent_ = false;
+    close_after_ = false;
+    origin_ = {};
+    if (buffer_.size() == 0) {
+      if (loop_.draining) return close();
+      enter(Phase::idle, idle_timeout());
+    } else {
+      enter(Phase::reading, request_timeout());  // a pipelined request is already here
+    }
+    do_read();
+  }
+
+  void do_read() {
+    http::async_read_some(socket_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (phase_ == Phase::closed) return;
+    if (ec) return on_read_error(ec);
+    if (phase_ == Phase::idle) enter(Phase::reading, request_timeout());  // the slow-client clock starts now
+    if (!parser_->is_done()) {
+      if (parser_->is_header_done() && !continue_sent_ && expects_continue()) return send_continue();
+      return do_read();
+    }
+    handle_request();
+  }
+
+  bool expects_continue() const {
+    return beast::iequals(parser_->get()[http::field::expect], "100-continue");
+  }
+
+  void send_continue() {
+    continue_sent_ = true;
+    http::async_write(socket_, continue_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        self->do_read();
+                      });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::body_limit)
+      return reply_error(413, "payload_too_large",
+                         fmt::format("Request body is larger than {} bytes", shared_.config.max_body_bytes),
+                         /*header_complete=*/true);
+    if (ec == http::error::header_limit) return reply_error(431, "headers_too_large", "Request headers are too large");
+    static const auto& http_errors = beast::error_code(http::error::bad_method).category();
+    if (ec.category() == http_errors && ec != http::error::end_of_stream && ec != http::error::partial_message)
+      return reply_error(400, "bad_request", "Malformed HTTP request");
+    close();  // the peer went away, or the sweep closed us
+  }
+
+  // An error found while reading: the request cannot be trusted, so the connection ends.
+  void reply_error(int status, std::string_view code, std::string_view message, bool header_complete = false) {
+    started_ = SteadyClock::now();
+    phase_ = Phase::processing;
+    loop_.ids.next(request_id_);
+    // The start line (and for a too-large body the whole header) may have been read.
+    const auto& msg = parser_->get();
+    log_method_ = msg.method_string().empty() ? "-" : msg.method_string();
+    log_path_ = msg.target().empty() ? "-" : msg.target().substr(0, std::min(msg.target().find('?'), std::size_t{200}));
+    origin_ = header_complete ? std::string_view(msg[http::field::origin]) : std::string_view{};
+    route_ = shared_.unmatched_route;
+    close_after_ = true;
+    finish(functions::error_response(status, code, message));
+  }
+
+  void handle_request() {
+    started_ = SteadyClock::now();
+    phase_ = Phase::processing;
+    const auto& msg = parser_->get();
+
+    req_.method = msg.method_string();
+    req_.body = msg.body();
+    req_.headers.clear();
+    for (const auto& field : msg) req_.headers.emplace_back(field.name_string(), field.value());
+    req_.query.clear();
+    req_.path_params.clear();
+    if (auto id = msg["X-Request-Id"]; is_acceptable_request_id(id)) request_id_.assign(id.data(), id.size());
+    else loop_.ids.next(request_id_);
+    req_.request_id = request_id_;
+    origin_ = msg[http::field::origin];
+    log_method_ = req_.method;
+    route_ = shared_.unmatched_route;
+
+    const auto target = msg.target();
+    auto url = urls::parse_origin_form(target);
+    if (!url) {
+      log_path_ = target.substr(0, std::min<std::size_t>(target.size(), 200));
+      return finish(functions::error_response(400, "bad_request", "Invalid request target"));
+    }
+    log_path_ = url->encoded_path();
+    split_path(*url);
+    if (url->has_query()) {
+      for (auto param : url->params(urls::encoding_opts(true))) req_.query.emplace_back(param.key, param.value);
+    }
+
+    const auto match = shared_.router.match(req_.method, segments_, req_.path_params);
+    if (match.outcome == Router::Outcome::not_found)
+      return finish(functions::error_response(404, "not_found", "Not found"));
+    route_ = match.pattern;
+    if (msg.method() == http::verb::options) return finish(preflight(match.pattern));
+    if (match.outcome == Router::Outcome::method_not_allowed) {
+      auto r = functions::error_response(405, "method_not_allowed", "Method not allowed");
+      r.headers.emplace_back("Allow", shared_.router.allow(match.pattern));
+      return finish(std::move(r));
+    }
+
+    const Route& route = *match.route;
+    if (route.execution == Execution::io_thread) return finish(invoke(route));
+    // The work guard keeps a draining loop running until the result is back.
+    asio::post(shared_.workers, [self = shared_from_this(), &route, work = asio::make_work_guard(loop_.ioc)]() mutable {
+      auto response = self->invoke(route);
+      // The connection's last reference goes back with the result: a connection is only ever
+      // destroyed on its own I/O thread.
+      asio::post(work.get_executor(), [self = std::move(self), response = std::move(response)]() mutable {
+        self->finish(std::move(response));
+      });
+      work.reset();
+    });
+  }
+
+  // Fills req_.path and segments_ with the decoded path. Percent-decoding is skipped when the
+  // path has no escapes (nearly always); then everything points into the request target.
+  void split_path(const urls::url_view& url) {
+    const auto encoded = url.encoded_path();
+    segments_.clear();
+    if (encoded.find('%') == std::string_view::npos) {
+      req_.path = encoded;
+      std::string_view rest = encoded;
+      if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+      while (!rest.empty()) {
+        auto slash = rest.find('/');
+        segments_.push_back(rest.substr(0, slash));
+        if (slash == std::string_view::npos) break;
+        rest.remove_prefix(slash + 1);
+        if (rest.empty()) segments_.emplace_back();  // a trailing slash ends in an empty segment
+      }
+      return;
+    }
+    path_buffer_.clear();
+    encoded.decode({}, urls::string_token::append_to(path_buffer_));
+    req_.path = path_buffer_;
+    const auto parts = url.encoded_segments();
+    decoded_segments_.resize(parts.size());
+    std::size_t i = 0;
+    for (auto part : parts) {
+      decoded_segments_[i].clear();
+      part.decode({}, urls::string_token::append_to(decoded_segments_[i]));
+      ++i;
+    }
+    for (const auto& s : decoded_segments_) segments_.push_back(s);
+  }
+
+  functions::Response preflight(std::size_t pattern) const {
+    functions::Response r{204, {}, {}, {}};
+    const auto& allow = shared_.router.allow(pattern);
+    r.headers.emplace_back("Allow", allow);
+    if (shared_.cors.allows(origin_)) {
+      r.headers.emplace_back("Access-Control-Allow-Methods", allow);
+      r.headers.emplace_back("Access-Control-Allow-Headers", CorsPolicy::kAllowHeaders);
+      r.headers.emplace_back("Access-Control-Max-Age", CorsPolicy::kMaxAgeSeconds);
+    }
+    return r;
+  }
+
+  // Runs a handler; the one place where exceptions become HTTP statuses. May run on a worker.
+  functions::Response invoke(const Route& route) noexcept {
+    try {
+      try {
+        return route.handler(shared_.services, req_);
+      } catch (const ports::InfraError& e) {
+        if (e.kind() == ports::InfraError::Kind::transient) {
+          spdlog::warn("request {} ({} {}): temporarily unavailable: {}", request_id_, route.method, route.pattern, e.what());
+          auto r = functions::error_response(503, "unavailable", "Service temporarily unavailable, please retry");
+          r.headers.emplace_back("Retry-After", "1");
+          return r;
+        }
+        spdlog::error("request {} ({} {}) failed: {}", request_id_, route.method, route.pattern, e.what());
+      } catch (const std::exception& e) {
+        spdlog::error("request {} ({} {}) failed: {}", request_id_, route.method, route.pattern, e.what());
+      } catch (...) {
+        spdlog::error("request {} ({} {}) failed with an unknown exception", request_id_, route.method, route.pattern);
+      }
+      return functions::error_response(500, "internal", "Internal server error");
+    } catch (...) {
+      return functions::Response{500, {}, {}, {}};  // not even the error body could be built
+    }
+  }
+
+  void finish(functions::Response&& r) {
+    if (phase_ == Phase::closed) return;  // closed while the handler ran (forced stop)
+    status_ = r.status;
+    const bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
+    const bool keep_alive = !close_after_ && !loop_.draining && (!parser_->is_header_done() || parser_->get().keep_alive());
+
+    res_.clear();
+    res_.result(static_cast<unsigned>(r.status));
+    res_.version(parser_->is_header_done() ? parser_->get().version() : 11);
+    res_.set(http::field::date, loop_.date);
+    if (!bodiless && !r.content_type.empty()) res_.set(http::field::content_type, r.content_type);
+    res_.set("X-Request-Id", request_id_);
+    for (const auto& [name, value] : r.headers) res_.insert(name, value);
+    if (shared_.cors.allows(origin_)) {
+      res_.set(http::field::access_control_allow_origin, origin_);
+      res_.set(http::field::vary, "Origin");
+      res_.set(http::field::access_control_expose_headers, CorsPolicy::kExposeHeaders);
+    }
+    if (bodiless) {
+      res_.body().clear();
+    } else {
+      res_.body() = std::move(r.body);
+      res_.content_length(res_.body().size());
+    }
+    res_.keep_alive(keep_alive);
+
+    enter(Phase::writing, request_timeout());
+    http::async_write(socket_, res_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+  }
+
+  void on_write(beast::error_code ec) {
+    const auto elapsed = SteadyClock::now() - started_;
+    shared_.services.metrics.record(loop_.index, route_, log_method_, status_, elapsed);
+    if (shared_.access_log)
+      shared_.access_log->info("{} {} {} {}us {}", log_method_, log_path_, status_,
+                               std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count(), request_id_);
+    if (phase_ == Phase::closed) return;
+    if (ec) return close();
+    if (!res_.keep_alive()) return linger();
+    read_request();
+  }
+
+  // Ends the connection politely: our side is shut, and what the client still sends is read
+  // and dropped until it closes too (or the linger limit passes).
+  void linger() {
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    enter(Phase::lingering, std::min(request_timeout(), std::chrono::seconds(kLingerLimit)));
+    buffer_.clear();
+    discard();
+  }
+
+  void discard() {
+    socket_.async_read_some(buffer_.prepare(kLingerChunk), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec || self->phase_ == Phase::closed) return self->close();
+      self->discard();
+    });
+  }
+
+  void close() {
+    if (phase_ == Phase::closed) return;
+    phase_ = Phase::closed;
+    beast::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  Loop& loop_;
+  Shared& shared_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  http::response<http::empty_body> continue_{http::status::continue_, 11};
+
+  Phase phase_ = Phase::idle;
+  SteadyClock::time_point deadline_;
+  SteadyClock::time_point started_;
+  bool continue_sent_ = false;
+  bool close_after_ = false;
+
+  // The current request; views point into *parser_'s message, which lives until the next read.
+  functions::Request req_;
+  std::string request_id_;
+  std::string path_buffer_;
+  std::vector<std::string> decoded_segments_;
+  std::vector<std::string_view> segments_;
+  std::string_view origin_;
+  std::string_view log_method_;
+  std::string_view log_path_;
+  std::size_t route_ = 0;
+  int status_ = 0;
+};
+
+void Loop::accept() {
+  acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (ec) {
+      // Out of descriptors and the like: try again shortly instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && !draining) accept();
+      });
+      return;
+    }
+    std::make_shared<Connection>(*this, std::move(socket))->start();
+    accept();
+  });
+}
+
+void Loop::arm_sweep() {
+  sweep.expires_after(kSweepInterval);
+  sweep.async_wait([this](beast::error_code ec) {
+    if (ec) return;
+    date = http_date(unix_now());
+    const auto now = SteadyClock::now();
+    for (auto it = connections.begin(); it != connections.end();) (it++)->check_deadline(now);
+    if (draining && connections.empty()) return;
+    arm_sweep();
+  });
+}
+
+void Loop::begin_drain() {
+  draining = true;
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  accept_retry.cancel();
+  for (auto it = connections.begin(); it != connections.end();) (it++)->close_if_idle();
+  if (connections.empty()) sweep.cancel();
+}
+
+}  // namespace
+
+std::vector<std::string> metric_route_labels(const Router& router) {
+  std::vector<std::string> labels;
+  for (std::size_t i = 0; i < router.pattern_count(); ++i) labels.emplace_back(router.pattern(i));
+  labels.emplace_back("unmatched");
+  return labels;
+}
+
+struct HttpServer::Impl {
+  Impl(const Config& config, const Router& router, Services& services) : shared(config, router, services) {
+    for (int i = 0; i < std::max(1, config.io_threads); ++i)
+      loops.push_back(std::make_unique<Loop>(shared, static_cast<std::size_t>(i)));
+  }
+
+  void bind() {
+    const auto listen = parse_listen(shared.config.listen);
+    if (!listen) throw std::runtime_error(fmt::format("listen: expected host:port, got \"{}\"", shared.config.listen));
+    endpoint = tcp::endpoint(asio::ip::make_address(listen->host), listen->port);
+
+    auto fail = [&](const beast::error_code& ec) {
+      return std::runtime_error(fmt::format("listen: cannot listen on {}: {}", shared.config.listen, ec.message()));
+    };
+    beast::error_code ec;
+    if (endpoint.port() != 0) {
+      // SO_REUSEPORT would let us share a port with another running server without notice;
+      // a plain bind first makes "address in use" an error as usual.
+      tcp::acceptor probe(loops[0]->ioc);
+      probe.open(endpoint.protocol(), ec);
+      if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec) probe.bind(endpoint, ec);
+      if (ec) throw fail(ec);
+    }
+    for (auto& loop : loops) {
+      auto& a = loop->acceptor;
+      a.open(endpoint.protocol(), ec);
+      if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec) a.set_option(ReusePort(true), ec);
+      if (!ec) a.bind(endpoint, ec);
+      if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) throw fail(ec);
+      // With port 0 the first acceptor picks the port and the others join it.
+      if (loop == loops.front()) endpoint = a.local_endpoint();
+    }
+  }
+
+  void run_loop(Loop& loop) {
+    while (true) {
+      try {
+        loop.ioc.run();
+        break;
+      } catch (const std::exception& e) {
+        spdlog::error("I/O thread {}: unexpected exception: {}", loop.index, e.what());
+      }
+    }
+    std::lock_guard lock(mutex);
+    --running;
+    stopped_cv.notify_all();
+  }
+
+  Shared shared;
+  std::vector<std::unique_ptr<Loop>> loops;
+  tcp::endpoint endpoint;
+  bool started = false;
+  bool stopped = false;
+  std::mutex mutex;
+  std::condition_variable stopped_cv;
+  std::size_t running = 0;  // guarded by mutex
+};
+
+HttpServer::HttpServer(const Config& config, const Router& router, Services& services)
+    : impl_(std::make_unique<Impl>(config, router, services)) {}
+
+HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+
+void HttpServer::start() {
+  if (impl_->started) return;
+  impl_->bind();
+  impl_->started = true;
+  impl_->running = impl_->loops.size();
+  for (auto& loop : impl_->loops) {
+    loop->accept();
+    loop->arm_sweep();
+    loop->thread = std::thread([this, l = loop.get()] { impl_->run_loop(*l); });
+  }
+}
+
+std::uint16_t HttpServer::port() const { return impl_->endpoint.port(); }
+
+std::string HttpServer::url() const {
+  const auto address = impl_->endpoint.address();
+  return address.is_v6() ? fmt::format("http://[{}]:{}", address.to_string(), port())
+                         : fmt::format("http://{}:{}", address.to_string(), port());
+}
+
+void HttpServer::stop(std::chrono::milliseconds grace) {
+  if (!impl_->started || impl_->stopped) return;
+  impl_->stopped = true;
+  for (auto& loop : impl_->loops) asio::post(loop->ioc, [l = loop.get()] { l->begin_drain(); });
+  {
+    std::unique_lock lock(impl_->mutex);
+    if (!impl_->stopped_cv.wait_for(lock, grace, [&] { return impl_->running == 0; })) {
+      if (grace.count() > 0) spdlog::warn("requests still running after {} ms; stopping anyway", grace.count());
+      for (auto& loop : impl_->loops) loop->ioc.stop();
+    }
+  }
+  for (auto& loop : impl_->loops)
+    if (loop->thread.joinable()) loop->thread.join();
+  // The workers finish what they hold; results posted to the stopped loops are dropped.
+  impl_->shared.workers.join();
+}
+
+}  // namespace orderflow::runtime

@@ -1,0 +1,74 @@
+#include "runtime/router.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace orderflow::runtime {
+namespace {
+
+// "/a/b/" -> {"a", "b", ""}; "/" and "" -> {}.
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (path.empty()) return out;
+  while (true) {
+    auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+Router::Router(std::span<const Route> routes) {
+  for (const auto& route : routes) {
+    auto it = std::find_if(patterns_.begin(), patterns_.end(),
+                           [&](const Pattern& p) { return p.text == route.pattern; });
+    if (it == patterns_.end()) {
+      Pattern p;
+      p.text = route.pattern;
+      for (auto seg : split_path(route.pattern)) {
+        bool param = seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
+        p.segments.push_back(param ? Segment{seg.substr(1, seg.size() - 2), true} : Segment{seg, false});
+      }
+      patterns_.push_back(std::move(p));
+      it = patterns_.end() - 1;
+    }
+    for (const Route* existing : it->routes)
+      if (existing->method == route.method)
+        throw std::logic_error("route table: duplicate route " + std::string(route.method) + " " +
+                               std::string(route.pattern));
+    it->routes.push_back(&route);
+    it->allow += std::string(route.method) + ", ";
+  }
+  for (auto& p : patterns_) p.allow += "OPTIONS";
+}
+
+Router::Match Router::match(std::string_view method, std::span<const std::string_view> segments,
+                            PathParams& params) const {
+  for (std::size_t i = 0; i < patterns_.size(); ++i) {
+    const Pattern& p = patterns_[i];
+    if (p.segments.size() != segments.size()) continue;
+    bool ok = true;
+    for (std::size_t s = 0; s < segments.size() && ok; ++s)
+      ok = p.segments[s].is_param ? !segments[s].empty() : p.segments[s].text == segments[s];
+    if (!ok) continue;
+
+    params.clear();
+    for (std::size_t s = 0; s < segments.size(); ++s)
+      if (p.segments[s].is_param) params.emplace_back(p.segments[s].text, segments[s]);
+    for (const Route* route : p.routes)
+      if (route->method == method) return Match{Outcome::found, route, i};
+    return Match{Outcome::method_not_allowed, nullptr, i};
+  }
+  return Match{};
+}
+
+Router::Match Router::match_path(std::string_view method, std::string_view path, PathParams& params) const {
+  auto segments = split_path(path);
+  return match(method, segments, params);
+}
+
+}  // namespace orderflow::runtime

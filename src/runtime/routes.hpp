@@ -1,0 +1,43 @@
+// The route table: which request reaches which function, and on which threads it runs.
+// The table itself is data, in routes.cpp; the router (router.hpp) matches requests against it.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "functions/api.hpp"
+#include "functions/order_functions.hpp"
+#include "ports/order_store.hpp"
+
+namespace orderflow::runtime {
+
+class Metrics;
+
+// Where a handler runs.
+enum class Execution {
+  io_thread,  // "inline": on the I/O thread that parsed the request (reads, health checks)
+  worker,     // on the blocking worker pool; writes wait there for their group commit's fsync,
+              // so many requests share one commit without stalling the I/O threads
+};
+
+// What handlers are given. Borrowed; all of it outlives the server.
+struct Services {
+  functions::OrderContext& orders;
+  ports::OrderStore& store;
+  Metrics& metrics;
+};
+
+using Handler = functions::Response (*)(Services&, const functions::Request&);
+
+struct Route {
+  std::string_view method;    // "GET", "POST", ...
+  std::string_view pattern;   // "/orders/{orderId}": literal segments and {name} parameters
+  std::string_view function;  // the name of the function it calls, for readers and logs
+  Execution execution;
+  Handler handler;
+};
+
+// Every route of the service, in one place.
+std::span<const Route> route_table();
+
+}  // namespace orderflow::runtime

@@ -1,0 +1,489 @@
+// The DeliveryStore contract (src/ports/delivery_store.hpp), run against every adapter listed in
+// store_factories.cpp. Events come from the OrderStore of the same backend; every time is
+// explicit, so the tests never depend on the wall clock.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "adapters/system/system_clock.hpp"
+#include "adapters/system/uuid_v7_generator.hpp"
+#include "conformance/store_factories.hpp"
+#include "domain/event.hpp"
+#include "domain/order.hpp"
+
+namespace orderflow::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using domain::Timestamp;
+using ports::Delivery;
+using ports::DeliveryState;
+
+constexpr int kAll = 1'000'000;  // a limit above anything a test writes
+const Timestamp kT0{std::chrono::microseconds{1'795'606'034'000'000}};  // 2026-11-25T11:47:14Z
+
+const std::string kDeleted(domain::kOrderDeleted);
+const std::string kCreated(domain::kOrderCreated);
+
+class DeliveryStoreConformance : public ::testing::TestWithParam<DeliveryStoreFactory> {
+ protected:
+  void SetUp() override { stores_ = GetParam().make(dir_.path()); }
+  void TearDown() override { stores_ = {}; }
+
+  void reopen() {
+    stores_ = {};
+    stores_ = GetParam().make(dir_.path());
+  }
+
+  ports::OrderStore& orders() { return *stores_.orders; }
+  ports::DeliveryStore& deliveries() { return *stores_.deliveries; }
+
+  // Creates an order at `at` (one order.created event) and returns its id.
+  std::string create_order(Timestamp at) {
+    domain::Order o;
+    o.id = ids_.new_id();
+    o.description = "a widget";
+    o.price = domain::Money::from_cents(1250);
+    o.created = o.last_modified = at;
+    o.version = 1;
+    EXPECT_EQ(
+        orders().create(o, domain::order_created_event(o, ids_.new_id(), at), std::nullopt).kind,
+        ports::CreateResult::Kind::created);
+    return o.id;
+  }
+
+  // Creates and deletes an order: an order.created event at `at` - 1s, an order.deleted at `at`.
+  // Returns the deletion event.
+  domain::Event delete_new_order(Timestamp at) {
+    const std::string id = create_order(at - 1s);
+    EXPECT_EQ(orders().remove(id, std::nullopt, at, ids_.new_id()).kind,
+              ports::ChangeResult::Kind::done);
+    return orders().read_outbox(0, kAll).back().event;
+  }
+
+  int fan_out(Timestamp now = kT0, int limit = kAll) {
+    return deliveries().fan_out(
+        [this](std::string_view type) {
+          const auto it = subscribers_.find(type);
+          return it == subscribers_.end() ? std::vector<std::string>{} : it->second;
+        },
+        now, limit);
+  }
+
+  std::vector<Delivery> all(DeliveryState state) {
+    return deliveries().list(state, 0, kAll).deliveries;
+  }
+
+  Delivery fetch(std::int64_t id) {
+    const auto d = deliveries().get(id);
+    EXPECT_TRUE(d.has_value()) << id;
+    return d.value_or(Delivery{});
+  }
+
+  static std::vector<std::int64_t> ids_of(const std::vector<Delivery>& ds) {
+    std::vector<std::int64_t> ids;
+    for (const Delivery& d : ds) ids.push_back(d.id);
+    return ids;
+  }
+
+  // One delivery to "archive" for each of `n` deletion events, fanned out at kT0.
+  std::vector<Delivery> archive_deliveries(int n) {
+    subscribers_ = {{kDeleted, {"archive"}}};
+    for (int i = 0; i < n; ++i) delete_new_order(kT0 - std::chrono::seconds(100 - i));
+    fan_out();
+    auto due = deliveries().due("archive", kT0, kAll);
+    EXPECT_EQ(due.size(), static_cast<std::size_t>(n));
+    return due;
+  }
+
+  TempDir dir_;
+  adapters::SystemClock clock_;
+  adapters::UuidV7Generator ids_{clock_};
+  EventStores stores_;
+  std::map<std::string, std::vector<std::string>, std::less<>> subscribers_;
+};
+
+void expect_same_event(const domain::Event& actual, const domain::Event& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_EQ(actual.type, expected.type);
+  EXPECT_EQ(actual.subject, expected.subject);
+  EXPECT_EQ(actual.time, expected.time);
+  EXPECT_EQ(actual.data, expected.data);
+}
+
+// --- fan-out ---
+
+TEST_P(DeliveryStoreConformance, FanOutCreatesOnePendingDeliveryPerEventAndSubscriber) {
+  subscribers_ = {{kDeleted, {"archive", "notify"}}};
+  const domain::Event first = delete_new_order(kT0 - 20s);
+  const domain::Event second = delete_new_order(kT0 - 10s);
+
+  EXPECT_EQ(fan_out(kT0), 4);  // two created and two deleted events
+
+  const auto pending = all(DeliveryState::pending);
+  ASSERT_EQ(pending.size(), 4u);
+  std::map<std::pair<std::string, std::string>, int> seen;  // (event id, subscription) -> count
+  for (const Delivery& d : pending) {
+    ++seen[{d.event.id, d.subscription}];
+    EXPECT_EQ(d.state, DeliveryState::pending);
+    EXPECT_EQ(d.attempts, 0);
+    EXPECT_EQ(d.next_attempt, kT0);
+    EXPECT_EQ(d.last_error, "");
+    EXPECT_EQ(d.event.type, kDeleted);
+  }
+  for (const auto& e : {first, second})
+    for (const char* sub : {"archive", "notify"}) EXPECT_EQ((seen[{e.id, sub}]), 1) << e.id << sub;
+
+  // The full event travels with the delivery, with the outbox's sequence number.
+  const auto records = orders().read_outbox(0, kAll);
+  const auto archive = deliveries().due("archive", kT0, kAll);
+  ASSERT_EQ(archive.size(), 2u);
+  expect_same_event(archive[0].event, first);
+  expect_same_event(archive[1].event, second);
+  EXPECT_EQ(archive[0].event_seq, records[1].seq);
+  EXPECT_EQ(archive[1].event_seq, records[3].seq);
+}
+
+TEST_P(DeliveryStoreConformance, RepeatedFanOutCreatesNothingMore) {
+  subscribers_ = {{kDeleted, {"archive", "notify"}}};
+  delete_new_order(kT0);
+  EXPECT_EQ(fan_out(), 2);
+  EXPECT_EQ(fan_out(), 0);
+  EXPECT_EQ(fan_out(kT0 + 1h), 0);
+  EXPECT_EQ(all(DeliveryState::pending).size(), 2u);
+
+  // Only the new event is fanned out later.
+  const domain::Event later = delete_new_order(kT0 + 1s);
+  EXPECT_EQ(fan_out(kT0 + 2s), 2);
+  const auto pending = all(DeliveryState::pending);
+  ASSERT_EQ(pending.size(), 4u);
+  EXPECT_EQ(pending[2].event.id, later.id);
+  EXPECT_EQ(pending[2].next_attempt, kT0 + 2s);
+  EXPECT_EQ(pending[3].event.id, later.id);
+}
+
+TEST_P(DeliveryStoreConformance, EventsNobodySubscribesToCreateNoDeliveryButAdvanceTheCursor) {
+  subscribers_ = {{kDeleted, {"archive"}}};
+  create_order(kT0);
+  create_order(kT0);
+  EXPECT_EQ(fan_out(), 2);
+  EXPECT_TRUE(all(DeliveryState::pending).empty());
+  const ports::DeliveryStats s = deliveries().delivery_stats();
+  EXPECT_EQ(s.fanned_out_seq, orders().read_outbox(0, kAll).back().seq);
+  EXPECT_EQ(s.pending, 0);
+  EXPECT_EQ(fan_out(), 0);
+}
+
+TEST_P(DeliveryStoreConformance, FanOutTakesAtMostLimitEventsInOrder) {
+  subscribers_ = {{kCreated, {"audit"}}};
+  for (int i = 0; i < 5; ++i) create_order(kT0 + std::chrono::seconds(i));
+  const auto records = orders().read_outbox(0, kAll);
+  EXPECT_EQ(fan_out(kT0, 2), 2);
+  EXPECT_EQ(deliveries().delivery_stats().fanned_out_seq, records[1].seq);
+  EXPECT_EQ(fan_out(kT0, 2), 2);
+  EXPECT_EQ(fan_out(kT0, 2), 1);
+  EXPECT_EQ(fan_out(kT0, 2), 0);
+  const auto pending = all(DeliveryState::pending);
+  ASSERT_EQ(pending.size(), 5u);
+  for (std::size_t i = 0; i < pending.size(); ++i) EXPECT_EQ(pending[i].event_seq, records[i].seq);
+}
+
+TEST_P(DeliveryStoreConformance, ConcurrentFanOutsCreateEachDeliveryOnce) {
+  subscribers_ = {{kCreated, {"audit", "search"}}};
+  constexpr int kEvents = 60;
+  for (int i = 0; i < kEvents; ++i) create_order(kT0);
+  std::atomic<int> fanned_out{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        while (const int n = fan_out(kT0, 7)) fanned_out += n;
+      });
+  }
+  EXPECT_EQ(fanned_out.load(), kEvents);
+  EXPECT_EQ(all(DeliveryState::pending).size(), 2u * kEvents);
+  EXPECT_EQ(deliveries().due("audit", kT0, kAll).size(), static_cast<std::size_t>(kEvents));
+}
+
+// --- due and next_due ---
+
+TEST_P(DeliveryStoreConformance, DueReturnsOnlyDeliveriesWhoseTimeHasComeOldestEventFirst) {
+  subscribers_ = {{kDeleted, {"archive", "notify"}}};
+  std::vector<domain::Event> events;
+  for (int i = 0; i < 3; ++i) events.push_back(delete_new_order(kT0 - 1min));
+  fan_out(kT0);
+
+  EXPECT_TRUE(deliveries().due("archive", kT0 - 1us, kAll).empty());
+  EXPECT_TRUE(deliveries().due("nobody", kT0, kAll).empty());
+  auto due = deliveries().due("archive", kT0, kAll);
+  ASSERT_EQ(due.size(), 3u);
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    EXPECT_EQ(due[i].event.id, events[i].id);
+    EXPECT_EQ(due[i].subscription, "archive");
+  }
+  EXPECT_EQ(deliveries().due("archive", kT0, 2).size(), 2u);
+  EXPECT_EQ(deliveries().next_due("archive"), kT0);
+
+  // The oldest fails and waits until kT0 + 10s; the others stay due.
+  deliveries().mark_failed(due[0].id, "boom", kT0 + 10s, kT0);
+  EXPECT_EQ(ids_of(deliveries().due("archive", kT0, kAll)),
+            (std::vector<std::int64_t>{due[1].id, due[2].id}));
+  EXPECT_EQ(ids_of(deliveries().due("archive", kT0 + 10s - 1us, kAll)),
+            (std::vector<std::int64_t>{due[1].id, due[2].id}));
+  EXPECT_EQ(ids_of(deliveries().due("archive", kT0 + 10s, kAll)), ids_of(due));
+  EXPECT_EQ(deliveries().next_due("archive"), kT0);
+
+  deliveries().mark_done({due[1].id, due[2].id}, kT0);
+  EXPECT_EQ(deliveries().next_due("archive"), kT0 + 10s);
+  deliveries().mark_done({due[0].id}, kT0 + 10s);
+  EXPECT_EQ(deliveries().next_due("archive"), std::nullopt);
+  EXPECT_TRUE(deliveries().due("archive", kT0 + 1h, kAll).empty());
+  // The other subscription's deliveries are untouched.
+  EXPECT_EQ(deliveries().due("notify", kT0, kAll).size(), 3u);
+}
+
+TEST_P(DeliveryStoreConformance, NextDueOfUnknownSubscriptionIsNothing) {
+  EXPECT_EQ(deliveries().next_due("archive"), std::nullopt);
+}
+
+// --- mark_done and mark_failed ---
+
+TEST_P(DeliveryStoreConformance, MarkDoneMarksEveryGivenDelivery) {
+  const auto due = archive_deliveries(3);
+  deliveries().mark_done({}, kT0);  // nothing to do
+  deliveries().mark_done({due[0].id, due[2].id}, kT0 + 5s);
+  for (const std::int64_t id : {due[0].id, due[2].id}) {
+    const Delivery d = fetch(id);
+    EXPECT_EQ(d.state, DeliveryState::done);
+    EXPECT_EQ(d.updated, kT0 + 5s);
+    EXPECT_EQ(d.attempts, 0);
+  }
+  EXPECT_EQ(fetch(due[1].id).state, DeliveryState::pending);
+  EXPECT_EQ(ids_of(all(DeliveryState::done)), (std::vector<std::int64_t>{due[0].id, due[2].id}));
+  EXPECT_EQ(ids_of(deliveries().due("archive", kT0 + 1h, kAll)),
+            std::vector<std::int64_t>{due[1].id});
+}
+
+TEST_P(DeliveryStoreConformance, FailureWithRetryTimeStaysPendingAndRecordsTheAttempt) {
+  const auto due = archive_deliveries(1);
+  deliveries().mark_failed(due[0].id, "connection refused", kT0 + 1s, kT0);
+  Delivery d = fetch(due[0].id);
+  EXPECT_EQ(d.state, DeliveryState::pending);
+  EXPECT_EQ(d.attempts, 1);
+  EXPECT_EQ(d.last_error, "connection refused");
+  EXPECT_EQ(d.next_attempt, kT0 + 1s);
+  EXPECT_EQ(d.updated, kT0);
+
+  deliveries().mark_failed(due[0].id, "timed out", kT0 + 5s, kT0 + 1s);
+  d = fetch(due[0].id);
+  EXPECT_EQ(d.state, DeliveryState::pending);
+  EXPECT_EQ(d.attempts, 2);
+  EXPECT_EQ(d.last_error, "timed out");
+  EXPECT_EQ(d.next_attempt, kT0 + 5s);
+  EXPECT_EQ(d.updated, kT0 + 1s);
+}
+
+TEST_P(DeliveryStoreConformance, FailureWithoutRetryTimeIsDead) {
+  const auto due = archive_deliveries(2);
+  deliveries().mark_failed(due[0].id, "first", kT0 + 1s, kT0);
+  deliveries().mark_failed(due[0].id, "malformed event", std::nullopt, kT0 + 1s);
+  const Delivery d = fetch(due[0].id);
+  EXPECT_EQ(d.state, DeliveryState::dead);
+  EXPECT_EQ(d.attempts, 2);
+  EXPECT_EQ(d.last_error, "malformed event");
+  EXPECT_EQ(d.updated, kT0 + 1s);
+  EXPECT_EQ(ids_of(all(DeliveryState::dead)), std::vector<std::int64_t>{due[0].id});
+  EXPECT_EQ(ids_of(deliveries().due("archive", kT0 + 24h, kAll)),
+            std::vector<std::int64_t>{due[1].id});
+  deliveries().mark_done({due[1].id}, kT0);
+  EXPECT_EQ(deliveries().next_due("archive"), std::nullopt);  // the dead one is never due
+}
+
+TEST_P(DeliveryStoreConformance, ErrorTextIsStoredByteExact) {
+  const auto due = archive_deliveries(1);
+  const std::string error = "it's \"quoted\" \\ 😀\nSMTP 550 '; DROP TABLE deliveries; --";
+  deliveries().mark_failed(due[0].id, error, std::nullopt, kT0);
+  EXPECT_EQ(fetch(due[0].id).last_error, error);
+}
+
+// --- get and list ---
+
+TEST_P(DeliveryStoreConformance, GetReturnsTheDeliveryWithItsEvent) {
+  subscribers_ = {{kDeleted, {"archive"}}};
+  const domain::Event e = delete_new_order(kT0 - 1s);
+  fan_out(kT0);
+  const auto due = deliveries().due("archive", kT0, kAll);
+  ASSERT_EQ(due.size(), 1u);
+  const Delivery d = fetch(due[0].id);
+  EXPECT_EQ(d.id, due[0].id);
+  EXPECT_EQ(d.subscription, "archive");
+  EXPECT_EQ(d.event_seq, orders().read_outbox(0, kAll).back().seq);
+  EXPECT_EQ(d.updated, kT0);
+  expect_same_event(d.event, e);
+  EXPECT_EQ(deliveries().get(due[0].id + 1000), std::nullopt);
+  EXPECT_EQ(deliveries().get(0), std::nullopt);
+}
+
+TEST_P(DeliveryStoreConformance, ListPagesOneStateAscendingById) {
+  const auto due = archive_deliveries(6);
+  for (std::size_t i = 0; i < 5; ++i) deliveries().mark_failed(due[i].id, "x", std::nullopt, kT0);
+
+  std::vector<std::int64_t> paged;
+  std::int64_t after = 0;
+  int pages = 0;
+  for (;;) {
+    const ports::DeliveryPage page = deliveries().list(DeliveryState::dead, after, 2);
+    ++pages;
+    EXPECT_LE(page.deliveries.size(), 2u);
+    for (const Delivery& d : page.deliveries) {
+      EXPECT_EQ(d.state, DeliveryState::dead);
+      paged.push_back(d.id);
+    }
+    if (!page.has_more) break;
+    ASSERT_FALSE(page.deliveries.empty());
+    after = page.deliveries.back().id;
+  }
+  EXPECT_EQ(pages, 3);
+  std::vector<std::int64_t> expected;
+  for (std::size_t i = 0; i < 5; ++i) expected.push_back(due[i].id);
+  EXPECT_EQ(paged, expected);
+  EXPECT_TRUE(std::is_sorted(paged.begin(), paged.end()));
+
+  EXPECT_EQ(ids_of(all(DeliveryState::pending)), std::vector<std::int64_t>{due[5].id});
+  EXPECT_TRUE(all(DeliveryState::done).empty());
+  const auto exact = deliveries().list(DeliveryState::dead, 0, 5);
+  EXPECT_EQ(exact.deliveries.size(), 5u);
+  EXPECT_FALSE(exact.has_more);
+  EXPECT_TRUE(deliveries().list(DeliveryState::dead, due[4].id, 10).deliveries.empty());
+}
+
+// --- redrive ---
+
+TEST_P(DeliveryStoreConformance, RedriveMakesOneDeadDeliveryPendingAgain) {
+  const auto due = archive_deliveries(3);
+  deliveries().mark_failed(due[0].id, "a", kT0 + 1s, kT0);
+  deliveries().mark_failed(due[0].id, "b", std::nullopt, kT0 + 1s);
+  deliveries().mark_done({due[1].id}, kT0);
+
+  EXPECT_FALSE(deliveries().redrive(due[1].id, kT0 + 1h));         // done
+  EXPECT_FALSE(deliveries().redrive(due[2].id, kT0 + 1h));         // pending
+  EXPECT_FALSE(deliveries().redrive(due[2].id + 1000, kT0 + 1h));  // unknown
+  EXPECT_EQ(fetch(due[1].id).state, DeliveryState::done);
+
+  EXPECT_TRUE(deliveries().redrive(due[0].id, kT0 + 1h));
+  const Delivery d = fetch(due[0].id);
+  EXPECT_EQ(d.state, DeliveryState::pending);
+  EXPECT_EQ(d.attempts, 0);
+  EXPECT_EQ(d.next_attempt, kT0 + 1h);
+  EXPECT_EQ(d.updated, kT0 + 1h);
+  EXPECT_FALSE(deliveries().redrive(due[0].id, kT0 + 1h));  // no longer dead
+  EXPECT_EQ(ids_of(deliveries().due("archive", kT0 + 1h, kAll)),
+            (std::vector<std::int64_t>{due[0].id, due[2].id}));
+  EXPECT_EQ(ids_of(deliveries().due("archive", kT0 + 1h - 1us, kAll)),
+            std::vector<std::int64_t>{due[2].id});
+}
+
+TEST_P(DeliveryStoreConformance, RedriveAllDeadTouchesOnlyDeadDeliveries) {
+  const auto due = archive_deliveries(5);
+  for (std::size_t i = 0; i < 3; ++i) deliveries().mark_failed(due[i].id, "x", std::nullopt, kT0);
+  deliveries().mark_done({due[3].id}, kT0);
+
+  EXPECT_EQ(deliveries().redrive_all_dead(kT0 + 1min), 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const Delivery d = fetch(due[i].id);
+    EXPECT_EQ(d.state, DeliveryState::pending);
+    EXPECT_EQ(d.attempts, 0);
+    EXPECT_EQ(d.next_attempt, kT0 + 1min);
+  }
+  EXPECT_EQ(fetch(due[3].id).state, DeliveryState::done);
+  EXPECT_EQ(fetch(due[4].id).next_attempt, kT0);
+  EXPECT_EQ(deliveries().redrive_all_dead(kT0 + 2min), 0);
+  EXPECT_TRUE(all(DeliveryState::dead).empty());
+}
+
+// --- stats ---
+
+TEST_P(DeliveryStoreConformance, StatsOfAnEmptyStoreAreZero) {
+  const ports::DeliveryStats s = deliveries().delivery_stats();
+  EXPECT_EQ(s.pending, 0);
+  EXPECT_EQ(s.dead, 0);
+  EXPECT_EQ(s.done, 0);
+  EXPECT_EQ(s.oldest_pending_event, std::nullopt);
+  EXPECT_EQ(s.fanned_out_seq, 0);
+}
+
+TEST_P(DeliveryStoreConformance, StatsCountStatesAndTellTheOldestPendingEvent) {
+  subscribers_ = {{kDeleted, {"archive", "notify"}}};
+  const domain::Event e1 = delete_new_order(kT0 - 30s);
+  const domain::Event e2 = delete_new_order(kT0 - 20s);
+  delete_new_order(kT0 - 10s);
+  fan_out(kT0);
+
+  ports::DeliveryStats s = deliveries().delivery_stats();
+  EXPECT_EQ(s.pending, 6);
+  EXPECT_EQ(s.oldest_pending_event, e1.time);
+  EXPECT_EQ(s.fanned_out_seq, orders().read_outbox(0, kAll).back().seq);
+
+  // Both deliveries of e1 leave pending (done and dead): e2 is now the oldest pending event.
+  const auto archive = deliveries().due("archive", kT0, kAll);
+  const auto notify = deliveries().due("notify", kT0, kAll);
+  deliveries().mark_done({archive[0].id, archive[1].id}, kT0);
+  deliveries().mark_failed(notify[0].id, "x", std::nullopt, kT0);
+  s = deliveries().delivery_stats();
+  EXPECT_EQ(s.pending, 3);
+  EXPECT_EQ(s.done, 2);
+  EXPECT_EQ(s.dead, 1);
+  EXPECT_EQ(s.oldest_pending_event, e2.time);
+
+  deliveries().mark_done({archive[2].id, notify[1].id, notify[2].id}, kT0);
+  s = deliveries().delivery_stats();
+  EXPECT_EQ(s.pending, 0);
+  EXPECT_EQ(s.done, 5);
+  EXPECT_EQ(s.oldest_pending_event, std::nullopt);
+}
+
+// --- durability ---
+
+TEST_P(DeliveryStoreConformance, StateSurvivesReopening) {
+  const auto due = archive_deliveries(4);
+  deliveries().mark_done({due[0].id}, kT0 + 1s);
+  deliveries().mark_failed(due[1].id, "retry me", kT0 + 1min, kT0 + 2s);
+  deliveries().mark_failed(due[2].id, "dead", std::nullopt, kT0 + 3s);
+  std::vector<Delivery> before;
+  for (const Delivery& d : due) before.push_back(fetch(d.id));
+  const ports::DeliveryStats stats_before = deliveries().delivery_stats();
+
+  reopen();
+
+  for (const Delivery& b : before) {
+    const Delivery a = fetch(b.id);
+    EXPECT_EQ(a.state, b.state);
+    EXPECT_EQ(a.attempts, b.attempts);
+    EXPECT_EQ(a.next_attempt, b.next_attempt);
+    EXPECT_EQ(a.last_error, b.last_error);
+    EXPECT_EQ(a.updated, b.updated);
+    EXPECT_EQ(a.event_seq, b.event_seq);
+    EXPECT_EQ(a.subscription, b.subscription);
+    expect_same_event(a.event, b.event);
+  }
+  const ports::DeliveryStats s = deliveries().delivery_stats();
+  EXPECT_EQ(s.pending, stats_before.pending);
+  EXPECT_EQ(s.done, stats_before.done);
+  EXPECT_EQ(s.dead, stats_before.dead);
+  EXPECT_EQ(s.fanned_out_seq, stats_before.fanned_out_seq);
+  EXPECT_EQ(fan_out(), 0);  // the cursor survived too
+  EXPECT_EQ(ids_of(deliveries().due("archive", kT0 + 1min, kAll)),
+            (std::vector<std::int64_t>{due[1].id, due[3].id}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, DeliveryStoreConformance,
+                         ::testing::ValuesIn(delivery_store_factories()),
+                         [](const ::testing::TestParamInfo<DeliveryStoreFactory>& param_info) {
+                           return param_info.param.name;
+                         });
+
+}  // namespace
+}  // namespace orderflow::testing

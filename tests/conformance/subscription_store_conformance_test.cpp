@@ -1,0 +1,207 @@
+// The SubscriptionStore contract (src/ports/subscription_store.hpp), run against every adapter
+// listed in store_factories.cpp.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "conformance/store_factories.hpp"
+#include "domain/email.hpp"
+
+namespace orderflow::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using domain::Timestamp;
+using ports::SubscribeResult;
+using ports::SubscriberState;
+using Kind = ports::SubscribeResult::Kind;
+
+constexpr int kAll = 1'000'000;
+const Timestamp kT0{std::chrono::microseconds{1'795'606'034'000'000}};
+
+class SubscriptionStoreConformance : public ::testing::TestWithParam<SubscriptionStoreFactory> {
+ protected:
+  void SetUp() override { store_ = GetParam().make(dir_.path()); }
+  void TearDown() override { store_.reset(); }
+
+  void reopen() {
+    store_.reset();
+    store_ = GetParam().make(dir_.path());
+  }
+
+  Kind subscribe(std::string_view email) { return store_->subscribe(email, kT0).kind; }
+
+  // Subscribes and confirms.
+  void add_confirmed(std::string_view email) {
+    subscribe(email);
+    ASSERT_TRUE(store_->confirm(email, kT0 + 1s)) << email;
+  }
+
+  std::vector<std::string> all_confirmed(int page_size) {
+    std::vector<std::string> all;
+    std::string after;
+    for (;;) {
+      const auto page = store_->confirmed(after, page_size);
+      EXPECT_LE(page.size(), static_cast<std::size_t>(page_size));
+      all.insert(all.end(), page.begin(), page.end());
+      if (static_cast<int>(page.size()) < page_size) return all;
+      after = domain::email_key(page.back());
+    }
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ports::SubscriptionStore> store_;
+};
+
+// --- subscribe and confirm ---
+
+TEST_P(SubscriptionStoreConformance, SubscribeCreatesAPendingSubscriptionOnce) {
+  EXPECT_EQ(store_->state("ada@example.com"), std::nullopt);
+  EXPECT_EQ(subscribe("ada@example.com"), Kind::created);
+  EXPECT_EQ(store_->state("ada@example.com"), SubscriberState::pending);
+  EXPECT_EQ(subscribe("ada@example.com"), Kind::still_pending);
+  EXPECT_EQ(store_->state("ada@example.com"), SubscriberState::pending);
+  EXPECT_EQ(store_->state("bob@example.com"), std::nullopt);
+}
+
+TEST_P(SubscriptionStoreConformance, ConfirmTurnsPendingIntoConfirmed) {
+  subscribe("ada@example.com");
+  EXPECT_TRUE(store_->confirm("ada@example.com", kT0 + 1min));
+  EXPECT_EQ(store_->state("ada@example.com"), SubscriberState::confirmed);
+  EXPECT_EQ(subscribe("ada@example.com"), Kind::already_confirmed);
+  EXPECT_EQ(store_->state("ada@example.com"), SubscriberState::confirmed);
+  EXPECT_TRUE(store_->confirm("ada@example.com", kT0 + 2min));  // twice is harmless
+  EXPECT_EQ(store_->state("ada@example.com"), SubscriberState::confirmed);
+}
+
+TEST_P(SubscriptionStoreConformance, ConfirmWithoutSubscriptionIsFalse) {
+  EXPECT_FALSE(store_->confirm("ghost@example.com", kT0));
+  EXPECT_EQ(store_->state("ghost@example.com"), std::nullopt);
+}
+
+TEST_P(SubscriptionStoreConformance, AddressesMatchCaseInsensitively) {
+  EXPECT_EQ(subscribe("A@Example.COM"), Kind::created);
+  EXPECT_EQ(subscribe("a@example.com"), Kind::still_pending);
+  EXPECT_EQ(store_->state("a@EXAMPLE.com"), SubscriberState::pending);
+  EXPECT_TRUE(store_->confirm("a@example.com", kT0));
+  EXPECT_EQ(store_->state("A@Example.COM"), SubscriberState::confirmed);
+  EXPECT_EQ(subscribe("A@EXAMPLE.COM"), Kind::already_confirmed);
+  // One subscription, kept as first given.
+  EXPECT_EQ(store_->confirmed("", kAll), std::vector<std::string>{"A@Example.COM"});
+  EXPECT_TRUE(store_->unsubscribe("a@example.com"));
+  EXPECT_EQ(store_->state("A@Example.COM"), std::nullopt);
+}
+
+// --- unsubscribe ---
+
+TEST_P(SubscriptionStoreConformance, UnsubscribeRemovesTheSubscriptionOnce) {
+  add_confirmed("ada@example.com");
+  subscribe("bob@example.com");
+  EXPECT_TRUE(store_->unsubscribe("ada@example.com"));
+  EXPECT_FALSE(store_->unsubscribe("ada@example.com"));
+  EXPECT_FALSE(store_->unsubscribe("ghost@example.com"));
+  EXPECT_EQ(store_->state("ada@example.com"), std::nullopt);
+  EXPECT_FALSE(store_->confirm("ada@example.com", kT0));  // an old link confirms nothing
+  EXPECT_TRUE(store_->confirmed("", kAll).empty());
+  EXPECT_TRUE(store_->unsubscribe("bob@example.com"));     // pending ones too
+  EXPECT_EQ(subscribe("ada@example.com"), Kind::created);  // and one can come back
+  EXPECT_EQ(store_->state("ada@example.com"), SubscriberState::pending);
+}
+
+// --- confirmed ---
+
+TEST_P(SubscriptionStoreConformance, ConfirmedListsConfirmedAddressesByKeyAsGiven) {
+  add_confirmed("carol@example.com");
+  add_confirmed("Bob@Example.com");
+  subscribe("aaron@example.com");  // pending: not listed
+  add_confirmed("ADA@example.com");
+  add_confirmed("dave@example.org");
+  const std::vector<std::string> expected = {"ADA@example.com", "Bob@Example.com",
+                                             "carol@example.com", "dave@example.org"};
+  EXPECT_EQ(store_->confirmed("", kAll), expected);
+  EXPECT_EQ(all_confirmed(1), expected);
+  EXPECT_EQ(all_confirmed(2), expected);
+  EXPECT_EQ(all_confirmed(3), expected);
+  EXPECT_EQ(store_->confirmed("bob@example.com", kAll),
+            (std::vector<std::string>{"carol@example.com", "dave@example.org"}));
+  EXPECT_EQ(store_->confirmed("", 2),
+            (std::vector<std::string>{"ADA@example.com", "Bob@Example.com"}));
+  EXPECT_TRUE(store_->confirmed("dave@example.org", kAll).empty());
+  EXPECT_TRUE(store_->confirmed("", 0).empty());
+}
+
+TEST_P(SubscriptionStoreConformance, AddressesAreStoredByteExact) {
+  const std::vector<std::string> odd = {"o'reilly@example.com", "x+tag%1@sub.example.co.uk",
+                                        "'; DROP TABLE subscriptions; --@example.com"};
+  for (const std::string& e : odd) add_confirmed(e);
+  const auto listed = store_->confirmed("", kAll);
+  for (const std::string& e : odd) {
+    EXPECT_NE(std::find(listed.begin(), listed.end(), e), listed.end()) << e;
+    EXPECT_EQ(store_->state(e), SubscriberState::confirmed) << e;
+  }
+}
+
+// --- notifications ---
+
+TEST_P(SubscriptionStoreConformance, NotificationIsRecordedOncePerEventAndAddress) {
+  const std::string e1 = "01890a5d-ac96-774b-bcce-b302099a8057";
+  const std::string e2 = "01890a5d-ac96-774b-bcce-b302099a8058";
+  EXPECT_FALSE(store_->was_notified(e1, "ada@example.com"));
+  EXPECT_TRUE(store_->mark_notified(e1, "Ada@Example.com", kT0));
+  EXPECT_TRUE(store_->was_notified(e1, "ada@example.com"));
+  EXPECT_TRUE(store_->was_notified(e1, "ADA@EXAMPLE.COM"));
+  EXPECT_FALSE(store_->mark_notified(e1, "ada@example.com", kT0 + 1s));
+  EXPECT_FALSE(store_->was_notified(e2, "ada@example.com"));
+  EXPECT_FALSE(store_->was_notified(e1, "bob@example.com"));
+  EXPECT_TRUE(store_->mark_notified(e2, "ada@example.com", kT0));
+  EXPECT_TRUE(store_->mark_notified(e1, "bob@example.com", kT0));
+}
+
+TEST_P(SubscriptionStoreConformance, NotificationsOutliveTheSubscription) {
+  const std::string event = "01890a5d-ac96-774b-bcce-b302099a8057";
+  add_confirmed("ada@example.com");
+  ASSERT_TRUE(store_->mark_notified(event, "ada@example.com", kT0));
+  store_->unsubscribe("ada@example.com");
+  add_confirmed("ada@example.com");
+  // A redelivery of the same event must not mail a returning subscriber again.
+  EXPECT_TRUE(store_->was_notified(event, "ada@example.com"));
+}
+
+TEST_P(SubscriptionStoreConformance, ConcurrentMarkNotifiedSucceedsExactlyOnce) {
+  const std::string event = "01890a5d-ac96-774b-bcce-b302099a8057";
+  std::atomic<int> firsts{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        for (int i = 0; i < 10; ++i)
+          if (store_->mark_notified(event, "ada@example.com", kT0)) ++firsts;
+      });
+  }
+  EXPECT_EQ(firsts.load(), 1);
+}
+
+// --- durability ---
+
+TEST_P(SubscriptionStoreConformance, EverythingSurvivesReopening) {
+  add_confirmed("Ada@example.com");
+  subscribe("bob@example.com");
+  ASSERT_TRUE(store_->mark_notified("event-1", "ada@example.com", kT0));
+  reopen();
+  EXPECT_EQ(store_->state("ada@example.com"), SubscriberState::confirmed);
+  EXPECT_EQ(store_->state("bob@example.com"), SubscriberState::pending);
+  EXPECT_EQ(store_->confirmed("", kAll), std::vector<std::string>{"Ada@example.com"});
+  EXPECT_TRUE(store_->was_notified("event-1", "ADA@example.com"));
+  EXPECT_EQ(subscribe("bob@example.com"), Kind::still_pending);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, SubscriptionStoreConformance,
+                         ::testing::ValuesIn(subscription_store_factories()),
+                         [](const ::testing::TestParamInfo<SubscriptionStoreFactory>& param_info) {
+                           return param_info.param.name;
+                         });
+
+}  // namespace
+}  // namespace orderflow::testing

@@ -1,2 +1,0 @@
-// PLACEHOLDER: replaced by the end-to-end suite.
-#include <gtest/gtest.h>

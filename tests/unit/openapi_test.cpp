@@ -1,0 +1,51 @@
+// The embedded OpenAPI document describes every route of the route table.
+#include "runtime/openapi.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <cctype>
+
+#include "runtime/routes.hpp"
+
+namespace orderflow::runtime {
+namespace {
+
+boost::json::object document() {
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(openapi_document(), ec);
+  EXPECT_FALSE(ec) << "openapi.json does not parse: " << ec.message();
+  return doc.is_object() ? doc.as_object() : boost::json::object{};
+}
+
+TEST(OpenApi, IsAnOpenApi31Document) {
+  const auto doc = document();
+  ASSERT_TRUE(doc.contains("openapi"));
+  EXPECT_EQ(doc.at("openapi").as_string().subview().substr(0, 3), "3.1");
+  EXPECT_TRUE(doc.contains("info"));
+}
+
+TEST(OpenApi, EveryRouteIsDescribed) {
+  const auto doc = document();
+  ASSERT_TRUE(doc.contains("paths"));
+  const auto& paths = doc.at("paths").as_object();
+  for (const auto& route : route_table()) {
+    std::string method(route.method);
+    for (auto& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const auto* path = paths.if_contains(std::string(route.pattern));
+    ASSERT_NE(path, nullptr) << "paths lacks " << route.pattern;
+    EXPECT_TRUE(path->as_object().contains(method)) << "paths[" << route.pattern << "] lacks " << method;
+  }
+}
+
+TEST(OpenApi, OrderPriceIsANumberAndErrorsHaveTheEnvelope) {
+  const auto doc = document();
+  const auto& schemas = doc.at("components").at("schemas").as_object();
+  EXPECT_EQ(schemas.at("Order").at("properties").at("price").at("$ref").as_string(), "#/components/schemas/Price");
+  EXPECT_EQ(schemas.at("Price").at("type").as_string(), "number");
+  const auto& required = schemas.at("Error").at("required").as_array();
+  EXPECT_NE(std::find(required.begin(), required.end(), boost::json::value("code")), required.end());
+}
+
+}  // namespace
+}  // namespace orderflow::runtime

@@ -1,2 +1,0 @@
-// PLACEHOLDER
-#include <gtest/gtest.h>
