@@ -28,9 +28,9 @@ using namespace orderflow;
 // text or non-Latin scripts, so the renderer does its real work (wrapping, shaping, bidi).
 std::string description(std::mt19937_64& rng, std::size_t i) {
   static const std::vector<std::string> kWords = {
-      "wireless", "keyboard", "mouse",   "monitor", "27-inch", "USB-C",  "cable",  "adapter",
-      "ergonomic", "chair",   "desk",    "lamp",    "office",  "bundle", "refurbished", "pack",
-      "<b>bold</b>", "&",     "Grüße",   "шнур",    "שלום",    "مرحبا",  "naïve",  "café"};
+      "wireless",    "keyboard", "mouse", "monitor", "27-inch", "USB-C",  "cable",       "adapter",
+      "ergonomic",   "chair",    "desk",  "lamp",    "office",  "bundle", "refurbished", "pack",
+      "<b>bold</b>", "&",        "Grüße", "шнур",    "שלום",    "مرحبا",  "naïve",       "café"};
   std::uniform_int_distribution<std::size_t> word(0, kWords.size() - 1);
   std::uniform_int_distribution<int> length(2, 40);
   std::string out = "Item " + std::to_string(i);
@@ -66,7 +66,8 @@ int archive(const std::string& dir, std::size_t n) {
     d.order.last_modified = d.order.created;
     d.deleted_at = d.order.created + std::chrono::minutes(5);
     d.event_id = uuid(rng);
-    std::ofstream(root / functions::archive_key(d.order.id), std::ios::binary) << functions::archive_json(d);
+    std::ofstream(root / functions::archive_key(d.order.id), std::ios::binary)
+        << functions::archive_json(d);
   }
   return 0;
 }

@@ -42,8 +42,8 @@ bool parse_wnid(std::string_view wnid, SynsetId& out) {
   return true;
 }
 
-void WordNet::add_synset(SynsetId id, std::vector<SynsetId> hypernyms) {
-  hypernyms_[id] = std::move(hypernyms);
+void WordNet::add_synset(SynsetId id, std::vector<SynsetId> hypernyms, std::string name) {
+  synsets_[id] = Synset{std::move(hypernyms), std::move(name)};
 }
 
 void WordNet::add_lemma(std::string lemma, std::vector<SynsetId> senses) {
@@ -55,15 +55,20 @@ void WordNet::add_exception(std::string inflected, std::string base) {
 }
 
 void WordNet::add_hypernym(SynsetId id, SynsetId hypernym) {
-  auto& list = hypernyms_[id];
+  auto& list = synsets_[id].hypernyms;
   if (std::find(list.begin(), list.end(), hypernym) == list.end()) list.push_back(hypernym);
-  hypernyms_.try_emplace(hypernym);
+  synsets_.try_emplace(hypernym);
 }
 
 const std::vector<SynsetId>& WordNet::hypernyms(SynsetId id) const {
   static const std::vector<SynsetId> kNone;
-  const auto it = hypernyms_.find(id);
-  return it == hypernyms_.end() ? kNone : it->second;
+  const auto it = synsets_.find(id);
+  return it == synsets_.end() ? kNone : it->second.hypernyms;
+}
+
+std::string_view WordNet::name(SynsetId id) const {
+  const auto it = synsets_.find(id);
+  return it == synsets_.end() ? std::string_view() : std::string_view(it->second.name);
 }
 
 std::vector<std::pair<SynsetId, int>> WordNet::ancestors(SynsetId id) const {

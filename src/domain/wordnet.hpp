@@ -23,8 +23,9 @@ bool parse_wnid(std::string_view wnid, SynsetId& out);
 class WordNet {
  public:
   // Building (the loader calls these once per line of the files).
-  // `hypernyms`: the synset's "@" and "@i" pointers to nouns.
-  void add_synset(SynsetId id, std::vector<SynsetId> hypernyms);
+  // `hypernyms`: the synset's "@" and "@i" pointers to nouns; `name`: its first word, with
+  // spaces ("golden retriever").
+  void add_synset(SynsetId id, std::vector<SynsetId> hypernyms, std::string name = {});
   // `lemma` as index.noun spells it: lower case, words joined by '_'; senses most frequent first.
   void add_lemma(std::string lemma, std::vector<SynsetId> senses);
   // An irregular plural from noun.exc: "mice" -> "mouse".
@@ -32,12 +33,14 @@ class WordNet {
   // Adds a hypernym edge the files lack (the matcher's few documented corrections).
   void add_hypernym(SynsetId id, SynsetId hypernym);
 
-  bool has_synset(SynsetId id) const { return hypernyms_.count(id) != 0; }
-  std::size_t synset_count() const { return hypernyms_.size(); }
+  bool has_synset(SynsetId id) const { return synsets_.count(id) != 0; }
+  std::size_t synset_count() const { return synsets_.size(); }
   std::size_t lemma_count() const { return lemmas_.size(); }
 
   // Direct hypernyms of `id` (empty for a root or an unknown id).
   const std::vector<SynsetId>& hypernyms(SynsetId id) const;
+  // The synset's first word ("malamute"), empty for an unknown id.
+  std::string_view name(SynsetId id) const;
 
   // Every ancestor of `id` with its shortest distance (0 for `id` itself), following all
   // hypernym pointers, in breadth-first order.
@@ -55,7 +58,11 @@ class WordNet {
  private:
   const std::vector<SynsetId>* lemma_senses(std::string_view lemma) const;
 
-  std::unordered_map<SynsetId, std::vector<SynsetId>> hypernyms_;
+  struct Synset {
+    std::vector<SynsetId> hypernyms;
+    std::string name;
+  };
+  std::unordered_map<SynsetId, Synset> synsets_;
   std::unordered_map<std::string, std::vector<SynsetId>> lemmas_;
   std::unordered_map<std::string, std::vector<std::string>> exceptions_;
 };

@@ -78,7 +78,7 @@ struct Correction {
   SynsetId synset;
   SynsetId hypernym;
 };
-constexpr std::array<Correction, 4> kCorrections{{
+constexpr std::array<Correction, 7> kCorrections{{
     // ImageNet's "cup" (n07930864) is WordNet's punch sense, but its photos are cups.
     {7930864, 3147509},  // cup (punch) -> cup (the container)
     // A cup and a drinking glass are drinking vessels like a mug (WordNet files both directly
@@ -87,6 +87,12 @@ constexpr std::array<Correction, 4> kCorrections{{
     {3438257, 3241496},  // glass, drinking glass -> drinking vessel
     // ImageNet's "television" (n04404412) is the broadcasting system; its photos are sets.
     {4404412, 4405907},  // television system -> television receiver
+    // Drinks are photographed in their vessels: the espresso class shows cups of espresso, the
+    // red wine class glasses of it. A "coffee cup" must not be contradicted by "espresso".
+    {7920052, 3063073},  // espresso -> coffee cup
+    {7892512, 4592099},  // red wine -> wineglass
+    // "puppy" is a dog in WordNet, but "kitten" only a young mammal.
+    {2122948, 2121808},  // kitten -> domestic cat
 }};
 
 // Words that carry no object meaning in a product description (WordNet has noun senses for
@@ -270,6 +276,7 @@ bool DescriptionMatcher::is_recognisable(SynsetId sense) const {
 DescriptionReading DescriptionMatcher::read(std::string_view description) const {
   DescriptionReading out;
   std::vector<std::string> words = tokenize(description);
+  out.empty = words.empty();
   std::vector<DescriptionReading::Term> modifiers;
 
   std::size_t i = 0;
@@ -336,29 +343,81 @@ DescriptionReading DescriptionMatcher::read(std::string_view description) const 
       if (vacuous_.count(sense)) any_vacuous = true;
     }
   }
-  out.too_general = any_vacuous && !out.recognisable;
+  // Only filler ("new item", "the object") or only vacuous senses: nothing to compare.
+  out.too_general = !out.empty && !out.recognisable &&
+                    (any_vacuous || (out.terms.empty() && out.unknown.empty()));
   return out;
+}
+
+std::string DescriptionMatcher::class_name(int class_index) const {
+  if (class_index < 0 || static_cast<std::size_t>(class_index) >= classes_.size()) return {};
+  return std::string(wordnet_.name(classes_[static_cast<std::size_t>(class_index)]));
+}
+
+std::optional<DescriptionMatcher::Group> DescriptionMatcher::confident_group(
+    std::span<const ClassProbability> weighed) const {
+  if (weighed.empty()) return std::nullopt;
+  const auto top = static_cast<std::size_t>(weighed.front().index);
+  if (top >= classes_.size()) return std::nullopt;
+  // Nearest first: the top class itself, then its parents, ... until one is sure enough.
+  for (const auto& [ancestor, distance] : wordnet_.ancestors(classes_[top])) {
+    if (distance > 0 && general_.count(ancestor)) continue;
+    const auto* below = classes_below(ancestor);
+    if (below == nullptr) continue;
+    double mass = 0.0;
+    for (const auto& c : weighed)
+      for (const auto& b : *below)
+        if (b.class_index == c.index) {
+          mass += c.probability;
+          break;
+        }
+    if (mass >= policy_.confident) return Group{ancestor, mass};
+  }
+  return std::nullopt;
+}
+
+// Loosely related: one is an ancestor of the other, or they share a specific ancestor a few
+// steps above both.
+bool DescriptionMatcher::related(const DescriptionReading& reading, SynsetId group) const {
+  const auto group_up = wordnet_.ancestors(group);
+  for (const auto& term : reading.terms) {
+    for (SynsetId sense : term.senses) {
+      for (const auto& [common, sense_distance] : wordnet_.ancestors(sense)) {
+        const auto in_group = std::find_if(group_up.begin(), group_up.end(),
+                                           [&](const auto& a) { return a.first == common; });
+        if (in_group == group_up.end()) continue;
+        if (common == group) return true;                          // the group is above the sense
+        if (common == sense && !vacuous_.count(sense)) return true;  // the sense is above the group
+        if (!general_.count(common) && sense_distance <= policy_.related_up_description &&
+            in_group->second <= policy_.related_up_group)
+          return true;
+      }
+    }
+  }
+  return false;
 }
 
 Verdict DescriptionMatcher::judge(const DescriptionReading& reading,
                                   std::span<const ClassProbability> top) const {
   Verdict v;
-  if (reading.terms.empty() && reading.unknown.empty()) {
+  const auto weighed = top.first(std::min(top.size(), static_cast<std::size_t>(policy_.top_k)));
+  if (!weighed.empty()) {
+    v.class_index = weighed.front().index;
+    v.probability = weighed.front().probability;
+    v.detected = class_name(v.class_index);
+    v.detected_probability = v.probability;
+  }
+  if (reading.empty) {
     v.status = Verdict::Status::no_description;
     v.reason = Verdict::Reason::empty;
     return v;
   }
-  const auto weighed = top.first(std::min(top.size(), static_cast<std::size_t>(policy_.top_k)));
   const ClassProbability* best_consistent = nullptr;
   for (const auto& c : weighed) {
     const auto index = static_cast<std::size_t>(c.index);
     if (c.index < 0 || index >= reading.consistent.size() || !reading.consistent[index]) continue;
     v.consistent_mass += c.probability;
     if (best_consistent == nullptr) best_consistent = &c;
-  }
-  if (!weighed.empty()) {
-    v.class_index = weighed.front().index;
-    v.probability = weighed.front().probability;
   }
 
   const bool top_is_consistent = best_consistent != nullptr && best_consistent == weighed.data();
@@ -368,21 +427,32 @@ Verdict DescriptionMatcher::judge(const DescriptionReading& reading,
     v.reason = Verdict::Reason::consistent;
     v.class_index = best_consistent->index;
     v.probability = best_consistent->probability;
+    v.detected = class_name(v.class_index);
+    v.detected_probability = v.probability;
     return v;
   }
   v.status = Verdict::Status::uncertain;
-  if (reading.terms.empty()) {
+  if (reading.terms.empty() && !reading.unknown.empty()) {
     v.reason = Verdict::Reason::unknown_words;
-  } else if (!reading.recognisable) {
-    v.reason = reading.too_general ? Verdict::Reason::too_general : Verdict::Reason::not_recognisable;
-  } else if (weighed.empty() || v.probability < policy_.confident) {
-    v.reason = Verdict::Reason::model_unsure;
-  } else if (v.consistent_mass < policy_.mismatch_mass) {
-    v.status = Verdict::Status::mismatch;
-    v.reason = Verdict::Reason::contradicted;
-  } else {
-    v.reason = Verdict::Reason::weak_evidence;
+    return v;
   }
+  if (!reading.recognisable) {
+    v.reason = reading.too_general ? Verdict::Reason::too_general : Verdict::Reason::not_recognisable;
+    return v;
+  }
+  const auto group = confident_group(weighed);
+  if (!group) {
+    v.reason = Verdict::Reason::model_unsure;
+    return v;
+  }
+  if (v.consistent_mass >= policy_.mismatch_mass || related(reading, group->synset)) {
+    v.reason = Verdict::Reason::weak_evidence;
+    return v;
+  }
+  v.status = Verdict::Status::mismatch;
+  v.reason = Verdict::Reason::contradicted;
+  v.detected = std::string(wordnet_.name(group->synset));
+  v.detected_probability = group->mass;
   return v;
 }
 

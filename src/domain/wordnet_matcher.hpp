@@ -9,8 +9,17 @@
 // sibling: they share a specific ancestor A (not in a stop-list of overly general synsets)
 // with D at most `sibling_up_description` and C at most `sibling_up_class` steps below A
 // ("kettle" and "teapot" under "pot"; "husky" and "malamute" under "working dog").
+//
+// The decision: enough consistent probability mass is a match. A mismatch needs three things:
+// the description names something the model could recognise, the model is sure of what it
+// sees (the top class, or the most specific group of classes around it, e.g. "dog" for a
+// spread over dog breeds, holds at least `confident` of the mass), and that group is not even
+// loosely related to the description (no specific common ancestor within a few steps:
+// "horse" is not contradicted by a confident "bovid", both being ungulates). Everything else
+// is uncertain: the check never warns about what it cannot tell.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,10 +42,12 @@ struct MatchPolicy {
   int top_k = 10;                // how many of the most probable classes are weighed
   double match_mass = 0.25;      // consistent mass that confirms the description
   double top1_match = 0.10;      // ... or the most probable class is consistent and this sure
-  double confident = 0.50;       // top-1 probability from which the model is considered sure
+  double confident = 0.50;       // mass of the top class (or its group) that makes the model sure
   double mismatch_mass = 0.10;   // a sure model contradicts when consistent mass is below this
   int sibling_up_description = 1;
   int sibling_up_class = 3;
+  int related_up_description = 4;  // "loosely related": a specific common ancestor this close
+  int related_up_group = 3;
 };
 
 // What a description names, read once per description.
@@ -49,7 +60,8 @@ struct DescriptionReading {
   std::vector<std::string> unknown;   // words that are in no noun entry
   std::vector<char> consistent;       // per class index: consistent with some sense of a term
   bool recognisable = false;          // some sense is close to a class the model knows
-  bool too_general = false;           // the only senses found are vacuous ("thing", "object")
+  bool too_general = false;           // only vacuous senses or filler words ("thing", "new item")
+  bool empty = true;                  // no words at all
 };
 
 struct Verdict {
@@ -58,7 +70,8 @@ struct Verdict {
     consistent,        // match
     contradicted,      // mismatch: a sure model sees something inconsistent
     model_unsure,      // uncertain: the model is not sure what the photo shows
-    weak_evidence,     // uncertain: the model is fairly sure, and what was described is possible
+    weak_evidence,     // uncertain: the model is sure of something related to the description,
+                       // or what was described has some probability
     unknown_words,     // uncertain: no word of the description is a known noun
     not_recognisable,  // uncertain: the description names nothing near any class
     too_general,       // uncertain: "thing", "object"...
@@ -70,10 +83,15 @@ struct Verdict {
   int class_index = -1;
   double probability = 0.0;      // of class_index
   double consistent_mass = 0.0;  // over the top_k classes
+  // What to tell the user the photo shows: the class above, or for a mismatch the group the
+  // model is sure of ("dog", 0.81), which may be wider than one class.
+  std::string detected;
+  double detected_probability = 0.0;
 };
 
 std::string_view to_string(Verdict::Status status);
 
+// Immutable after construction: every method is const and safe to call from many threads.
 class DescriptionMatcher {
  public:
   enum class Relation { none, ancestor, descendant, sibling };
@@ -86,10 +104,11 @@ class DescriptionMatcher {
 
   // Tokenises, lower-cases, finds the longest multi-word entries first ("golden retriever"),
   // reduces plurals with WordNet's rules, and marks the consistent classes.
-  DescriptionReading read(std::string_view description) const;
+  [[nodiscard]] DescriptionReading read(std::string_view description) const;
 
   // `top`: class probabilities, most probable first (the recognizer's order).
-  Verdict judge(const DescriptionReading& reading, std::span<const ClassProbability> top) const;
+  [[nodiscard]] Verdict judge(const DescriptionReading& reading,
+                              std::span<const ClassProbability> top) const;
   Verdict judge(std::string_view description, std::span<const ClassProbability> top) const {
     return judge(read(description), top);
   }
@@ -106,8 +125,16 @@ class DescriptionMatcher {
     int class_index;
     int distance;  // steps from the class up to the synset
   };
+  struct Group {
+    SynsetId synset;
+    double mass;
+  };
   void mark_consistent(SynsetId sense, std::vector<char>& consistent) const;
   bool is_recognisable(SynsetId sense) const;
+  // The most specific synset around the top class that holds `confident` of the mass.
+  std::optional<Group> confident_group(std::span<const ClassProbability> weighed) const;
+  bool related(const DescriptionReading& reading, SynsetId group) const;
+  std::string class_name(int class_index) const;
   const std::vector<Below>* classes_below(SynsetId synset) const;
 
   WordNet wordnet_;

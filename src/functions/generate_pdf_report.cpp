@@ -44,7 +44,8 @@ class Fingerprint {
   std::string text() const {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string hex(16, '0');
-    for (int i = 0; i < 16; ++i) hex[static_cast<std::size_t>(i)] = kHex[(hash_ >> (60 - 4 * i)) & 0xF];
+    for (int i = 0; i < 16; ++i)
+      hex[static_cast<std::size_t>(i)] = kHex[(hash_ >> (60 - 4 * i)) & 0xF];
     return "v1-" + std::to_string(count_) + "-" + std::to_string(newest_) + "-" + hex;
   }
 
@@ -169,7 +170,8 @@ std::optional<Rendered> render(ReportContext& ctx, domain::Timestamp now) {
     paginator.reset();
 
     Rendered out;
-    auto document = ctx.renderer.begin(header, [&out](std::string_view bytes) { out.pdf.append(bytes); });
+    auto document =
+        ctx.renderer.begin(header, [&out](std::string_view bytes) { out.pdf.append(bytes); });
     out.scan = scan_archive(ctx.objects, [&](const DeletedOrder& d) { add_order(*document, d); });
     out.consistent = out.scan.fingerprint == first.fingerprint;
     if (!out.consistent && attempt < kMaxRenderAttempts) continue;
@@ -239,7 +241,8 @@ std::string compact_time(domain::Timestamp t) {  // "20261125T114714Z"
 
 // When a report was made, from the time in its key.
 std::optional<domain::Timestamp> report_time(std::string_view key) {
-  if (!key.starts_with(kReportPrefix) || key.size() < kReportPrefix.size() + 16) return std::nullopt;
+  if (!key.starts_with(kReportPrefix) || key.size() < kReportPrefix.size() + 16)
+    return std::nullopt;
   const std::string_view t = key.substr(kReportPrefix.size(), 16);
   if (t[8] != 'T' || t[15] != 'Z') return std::nullopt;
   std::string rfc;
@@ -280,7 +283,8 @@ Response generate_pdf_report(ReportContext& ctx, const Request& /*req*/) {
   // reuse; otherwise pass 1 lists it anyway.
   if (auto latest = read_latest(ctx.objects); latest && object_exists(ctx.objects, latest->key)) {
     Fingerprint listed;
-    for_each_object(ctx.objects, kArchivePrefix, [&](const ports::ObjectInfo& o) { listed.add(o); });
+    for_each_object(ctx.objects, kArchivePrefix,
+                    [&](const ports::ObjectInfo& o) { listed.add(o); });
     if (listed.count() == 0) return nothing_archived();
     if (latest->fingerprint == listed.text()) return success(ctx, now, *latest);
   }

@@ -1,6 +1,7 @@
 #include "functions/image_base64.hpp"
 
 #include <array>
+#include <cstdint>
 
 namespace orderflow::functions {
 namespace {

@@ -12,6 +12,6 @@ namespace orderflow::functions {
 // skipped and padding is optional, but padding inside the text, any other character or a
 // dangling final character make it invalid (nullopt). A "data:...;base64," prefix is removed
 // first; a data URL that is not base64 is invalid.
-std::optional<std::string> decode_base64_image(std::string_view text);
+[[nodiscard]] std::optional<std::string> decode_base64_image(std::string_view text);
 
 }  // namespace orderflow::functions

@@ -71,7 +71,7 @@ std::string_view file_extension(ImageFormat format) {
   return "bin";
 }
 
-std::string_view content_type(ImageFormat format) {
+std::string_view image_content_type(ImageFormat format) {
   switch (format) {
     case ImageFormat::jpeg: return "image/jpeg";
     case ImageFormat::png: return "image/png";

@@ -15,7 +15,7 @@ namespace orderflow::functions {
 enum class ImageFormat { jpeg, png, webp };
 
 std::string_view file_extension(ImageFormat format);  // "jpg", "png", "webp"
-std::string_view content_type(ImageFormat format);    // "image/jpeg", ...
+std::string_view image_content_type(ImageFormat format);  // "image/jpeg", ...
 std::string_view format_name(ImageFormat format);     // "JPEG", "PNG", "WebP"
 
 struct ImageLimits {
@@ -37,16 +37,16 @@ struct ImageHeader {
 };
 
 // The format by magic bytes, or nullopt for anything else.
-std::optional<ImageFormat> sniff_format(std::string_view bytes);
+[[nodiscard]] std::optional<ImageFormat> sniff_format(std::string_view bytes);
 // The name of a recognised but unsupported format ("GIF", "BMP", "TIFF"...), or empty.
 std::string_view other_format_name(std::string_view bytes);
 
-ImageHeader read_png_header(std::string_view bytes);
+[[nodiscard]] ImageHeader read_png_header(std::string_view bytes);
 // Walks the marker segments to the frame header (SOFn), then checks that the file still has
 // its end-of-image marker after the first scan: a JPEG cut short decodes "successfully" as a
 // partly grey picture, so truncation must be caught here.
-ImageHeader read_jpeg_header(std::string_view bytes);
-ImageHeader read_webp_header(std::string_view bytes);
+[[nodiscard]] ImageHeader read_jpeg_header(std::string_view bytes);
+[[nodiscard]] ImageHeader read_webp_header(std::string_view bytes);
 
 struct ImageCheck {
   enum class Problem {
@@ -65,6 +65,6 @@ struct ImageCheck {
   std::string message;  // for the client, when problem != none
 };
 
-ImageCheck check_image(std::string_view bytes, const ImageLimits& limits);
+[[nodiscard]] ImageCheck check_image(std::string_view bytes, const ImageLimits& limits);
 
 }  // namespace orderflow::functions

@@ -47,7 +47,7 @@ class ImageRecognizer {
  public:
   virtual ~ImageRecognizer() = default;
   virtual const std::vector<ImageClass>& classes() const = 0;
-  virtual Recognition recognize(std::string_view encoded, int top_k) = 0;
+  [[nodiscard]] virtual Recognition recognize(std::string_view encoded, int top_k) = 0;
 };
 
 // `recognizer = none`: every call answers `unavailable`. Stateless, so thread-safe.

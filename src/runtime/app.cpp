@@ -2,13 +2,16 @@
 
 #include <csignal>
 #include <filesystem>
+#include <random>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "adapters/sqlite/sqlite_order_store.hpp"
+#include "adapters/mail/maildir_mailer.hpp"
+#include "adapters/mail/smtp_mailer.hpp"
+#include "adapters/s3/s3_object_store.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -28,27 +31,91 @@ Config with_data_dir(Config config) {
   return config;
 }
 
+std::string signing_secret(const Config& config) {
+  if (config.signing_secret) return *config.signing_secret;
+  return adapters::HmacSigner::load_or_create_secret(std::filesystem::path(config.data_dir) / "signing-secret");
+}
+
+std::unique_ptr<ports::ObjectStore> make_object_store(const Config& config, const ports::Signer& signer,
+                                                      const ports::Clock& clock) {
+  const std::string_view url = config.objects;
+  if (url.starts_with("file:")) {
+    const std::filesystem::path dir(std::string(url.substr(5)));
+    ensure_directory("objects", dir);
+    return std::make_unique<adapters::FileObjectStore>(dir, config.public_url, signer, clock);
+  }
+  try {
+    return adapters::make_s3_object_store(url, clock);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+std::unique_ptr<ports::Mailer> make_mailer(const Config& config, const ports::Clock& clock) {
+  const std::string_view url = config.mailer;
+  if (url.starts_with("maildir:")) {
+    const std::filesystem::path dir(std::string(url.substr(8)));
+    ensure_directory("mailer", dir);
+    return std::make_unique<adapters::MaildirMailer>(dir, clock);
+  }
+  try {
+    return std::make_unique<adapters::SmtpMailer>(config.mailer, clock);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+RetryPolicy retry_policy(const DeliveryConfig& d) {
+  return RetryPolicy{d.max_attempts, std::chrono::milliseconds(d.backoff_initial_ms),
+                     std::chrono::milliseconds(d.backoff_max_ms)};
+}
+
 }  // namespace
 
-std::unique_ptr<ports::OrderStore> make_order_store(const Config& config) {
+adapters::SqliteStores open_stores(const Config& config) {
   const std::string_view url = config.store;
   if (url.starts_with("sqlite:")) {
     const std::filesystem::path path(std::string(url.substr(7)));
     if (path.has_parent_path()) ensure_directory("store", path.parent_path());
-    return std::make_unique<adapters::SqliteOrderStore>(adapters::SqliteStoreOptions{path.string()});
+    return adapters::open_sqlite_stores(adapters::SqliteStoreOptions{path.string()});
   }
   throw ConfigError(fmt::format("store: this build supports sqlite:<path> only, got \"{}\"", config.store));
+}
+
+std::string admin_token(const Config& config) {
+  if (config.admin_token) return *config.admin_token;
+  const auto path = std::filesystem::path(config.data_dir) / "admin-token";
+  const bool existed = std::filesystem::exists(path);
+  std::string token = adapters::HmacSigner::load_or_create_secret(path);
+  if (!existed) spdlog::info("generated the admin token into {} (mode 0600)", path.string());
+  return token;
 }
 
 App::App(Config config)
     : config_(with_data_dir(std::move(config))),
       ids_(clock_),
-      store_(make_order_store(config_)),
-      orders_{*store_, clock_, ids_},
+      stores_(open_stores(config_)),
+      signer_(signing_secret(config_)),
+      objects_(make_object_store(config_, signer_, clock_)),
+      file_objects_(dynamic_cast<adapters::FileObjectStore*>(objects_.get())),
+      mailer_(make_mailer(config_, clock_)),
+      orders_{*stores_.orders, clock_, ids_},
+      archive_{*objects_},
+      notify_{*stores_.subscriptions, *mailer_, signer_, {config_.public_url, config_.mail_from}},
+      subscriptions_{*stores_.subscriptions, *mailer_, signer_, clock_, {config_.public_url, config_.mail_from}},
+      reports_{*objects_, renderer_, clock_, ids_, std::chrono::hours(config_.report_max_age_h)},
+      events_{archive_, notify_},
+      dispatcher_(*stores_.deliveries, clock_, subscription_table(events_, retry_policy(config_.delivery)),
+                  std::random_device{}()),
+      admin_{*stores_.deliveries, clock_, admin_token(config_), [this] { dispatcher_.wake(); }},
       router_(route_table()),
       metrics_(metric_route_labels(router_), static_cast<std::size_t>(config_.io_threads)),
-      services_{orders_, *store_, metrics_},
-      server_(config_, router_, services_) {}
+      services_{orders_, *stores_.orders, metrics_, &subscriptions_, &admin_, &reports_,
+                stores_.deliveries.get(), &dispatcher_.counters(), file_objects_},
+      server_(config_, router_, services_) {
+  // Every commit that appends events wakes the dispatcher: no polling delay after idle.
+  stores_.orders->on_commit([this] { dispatcher_.wake(); });
+}
 
 App::~App() = default;
 
@@ -62,7 +129,17 @@ int App::run() {
   });
 
   server_.start();
-  spdlog::info("store {}, recognizer {}, {} I/O threads, {} workers", config_.store, config_.recognizer,
+  if (config_.public_url_from_listen) {
+    // Links in mails and presigned URLs need the port actually bound (listen may say :0).
+    config_.public_url = server_.url();
+    notify_.mail.public_url = config_.public_url;
+    subscriptions_.mail.public_url = config_.public_url;
+    if (file_objects_ != nullptr) file_objects_->set_public_url(config_.public_url);
+  }
+  dispatcher_.start();
+  spdlog::info("store {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers", config_.store,
+               config_.objects.starts_with("s3://") ? "s3" : config_.objects,
+               config_.mailer.starts_with("smtp") ? "smtp" : config_.mailer, config_.recognizer,
                config_.io_threads, config_.worker_threads);
   spdlog::info("listening on {}", server_.url());
   spdlog::default_logger()->flush();
@@ -70,6 +147,7 @@ int App::run() {
   signal_context.run();
   spdlog::info("received {}, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
   server_.stop(kShutdownGrace);
+  dispatcher_.stop();
   spdlog::info("stopped");
   return 0;
 }

@@ -1,23 +1,36 @@
 // Wiring: builds the adapters named by the configuration and hands them, by plain
-// constructor injection, to the functions and the HTTP server.
+// constructor injection, to the functions, the dispatcher and the HTTP server.
 #pragma once
 
 #include <memory>
 
+#include "adapters/crypto/hmac_signer.hpp"
+#include "adapters/files/file_object_store.hpp"
+#include "adapters/pdf/cairo_report_renderer.hpp"
+#include "adapters/sqlite/sqlite_stores.hpp"
 #include "adapters/system/system_clock.hpp"
 #include "adapters/system/uuid_v7_generator.hpp"
+#include "functions/admin_functions.hpp"
+#include "functions/event_functions.hpp"
 #include "functions/order_functions.hpp"
-#include "ports/order_store.hpp"
+#include "functions/report_functions.hpp"
+#include "functions/subscription_functions.hpp"
 #include "runtime/config.hpp"
+#include "runtime/dispatcher.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/router.hpp"
+#include "runtime/subscription_table.hpp"
 
 namespace orderflow::runtime {
 
-// The store named by `config.store`. Throws ConfigError for an unsupported scheme and
-// ports::InfraError when the store cannot be opened.
-std::unique_ptr<ports::OrderStore> make_order_store(const Config& config);
+// The stores named by `config.store` (orders, deliveries, subscriptions over one database).
+// Throws ConfigError for an unsupported scheme and ports::InfraError when it cannot be opened.
+adapters::SqliteStores open_stores(const Config& config);
+
+// The admin token: config's admin_token, else the one kept in <data_dir>/admin-token (created
+// with mode 0600 on first start).
+std::string admin_token(const Config& config);
 
 class App {
  public:
@@ -35,8 +48,22 @@ class App {
   Config config_;  // the members below borrow it
   adapters::SystemClock clock_;
   adapters::UuidV7Generator ids_;
-  std::unique_ptr<ports::OrderStore> store_;
+  adapters::SqliteStores stores_;
+  adapters::HmacSigner signer_;
+  std::unique_ptr<ports::ObjectStore> objects_;
+  adapters::FileObjectStore* file_objects_;  // objects_ when it is the file store, else null
+  std::unique_ptr<ports::Mailer> mailer_;
+  adapters::CairoReportRenderer renderer_;
+
   functions::OrderContext orders_;
+  functions::ArchiveContext archive_;
+  functions::NotifyContext notify_;
+  functions::SubscriptionContext subscriptions_;
+  functions::ReportContext reports_;
+  EventFunctionContexts events_;
+  Dispatcher dispatcher_;
+  functions::AdminContext admin_;
+
   Router router_;
   Metrics metrics_;
   Services services_;

@@ -72,6 +72,76 @@ int serve(const ServeFlags& flags, const CLI::App& command) {
   return code;
 }
 
+struct DeliveryFlags {
+  std::string state = "dead";
+  std::int64_t id = 0;
+  bool all_dead = false;
+  int limit = 1000;
+};
+
+// `orderflow deliveries list|redrive`: works on the store directly, so it also helps when the
+// server is down; a running server notices a redrive within its idle tick (about a second).
+int deliveries(const ServeFlags& flags, const CLI::App& command, const CLI::App& list,
+               const CLI::App& redrive, const DeliveryFlags& d) {
+  Config config;
+  try {
+    config = load_config(sources_for(flags, command));
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "configuration error: {}\n", e.what());
+    return kConfigErrorExit;
+  }
+  try {
+    auto stores = open_stores(config);
+    adapters::SystemClock clock;
+    if (list.parsed()) {
+      ports::DeliveryState state = ports::DeliveryState::dead;
+      if (d.state == "pending") state = ports::DeliveryState::pending;
+      else if (d.state == "done") state = ports::DeliveryState::done;
+      else if (d.state != "dead") {
+        fmt::print(stderr, "--state must be pending, dead or done\n");
+        return kConfigErrorExit;
+      }
+      std::int64_t after = 0;
+      int shown = 0;
+      while (shown < d.limit) {
+        const auto page = stores.deliveries->list(state, after, std::min(200, d.limit - shown));
+        for (const auto& delivery : page.deliveries) fmt::print("{}\n", functions::delivery_json(delivery));
+        shown += static_cast<int>(page.deliveries.size());
+        if (!page.has_more || page.deliveries.empty()) break;
+        after = page.deliveries.back().id;
+      }
+      return 0;
+    }
+    if (redrive.parsed()) {
+      if (d.all_dead == (d.id != 0)) {
+        fmt::print(stderr, "give exactly one of --id N or --all-dead\n");
+        return kConfigErrorExit;
+      }
+      if (d.all_dead) {
+        fmt::print("redriven: {}\n", stores.deliveries->redrive_all_dead(clock.now()));
+        return 0;
+      }
+      if (!stores.deliveries->get(d.id)) {
+        fmt::print(stderr, "no delivery {}\n", d.id);
+        return 1;
+      }
+      if (!stores.deliveries->redrive(d.id, clock.now())) {
+        fmt::print(stderr, "delivery {} is not dead; only dead deliveries can be redriven\n", d.id);
+        return 1;
+      }
+      fmt::print("redriven: 1\n");
+      return 0;
+    }
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "configuration error: {}\n", e.what());
+    return kConfigErrorExit;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "orderflow: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -88,6 +158,23 @@ int run_cli(int argc, char** argv) {
   serve_cmd->add_option("--listen", flags.listen, "host:port to listen on (port 0: any free port)");
   serve_cmd->add_option("--data-dir", flags.data_dir, "Directory for the database, objects and mail");
   serve_cmd->add_option("--public-url", flags.public_url, "Base URL of links in mails and presigned URLs");
+
+  ServeFlags delivery_config;
+  DeliveryFlags delivery_flags;
+  CLI::App* deliveries_cmd = app.add_subcommand("deliveries", "Inspect and redrive event deliveries");
+  deliveries_cmd->require_subcommand(1);
+  deliveries_cmd->add_option("--config", delivery_config.config_path, "TOML configuration file");
+  deliveries_cmd->add_option("--data-dir", delivery_config.data_dir, "The server's data directory");
+  // Accepted so that the settings resolve exactly as the server's do.
+  deliveries_cmd->add_option("--listen", delivery_config.listen, "As for serve");
+  deliveries_cmd->add_option("--public-url", delivery_config.public_url, "As for serve");
+  CLI::App* list_cmd = deliveries_cmd->add_subcommand("list", "Print deliveries as JSON lines");
+  list_cmd->add_option("--state", delivery_flags.state, "pending, dead (default) or done");
+  list_cmd->add_option("--limit", delivery_flags.limit, "At most this many (default 1000)");
+  CLI::App* redrive_cmd = deliveries_cmd->add_subcommand("redrive", "Make dead deliveries pending again");
+  redrive_cmd->add_option("--id", delivery_flags.id, "One delivery by id");
+  redrive_cmd->add_flag("--all-dead", delivery_flags.all_dead, "Every dead delivery");
+
   app.footer(
       "Settings come from defaults < the --config file < ORDERFLOW_<KEY> environment variables < flags.");
 
@@ -98,6 +185,8 @@ int run_cli(int argc, char** argv) {
     return code == 0 ? 0 : kConfigErrorExit;
   }
   if (serve_cmd->parsed()) return serve(flags, *serve_cmd);
+  if (deliveries_cmd->parsed())
+    return deliveries(delivery_config, *deliveries_cmd, *list_cmd, *redrive_cmd, delivery_flags);
   return 0;
 }
 

@@ -54,6 +54,14 @@ const Setting kSettings[] = {
        auto token = take<std::string>(std::move(v));
        if (token.empty()) c.admin_token.reset(); else c.admin_token = std::move(token);
      }},
+    {"mail_from", Kind::text, 0, 0, [](Config& c, Value&& v) { c.mail_from = take<std::string>(std::move(v)); }},
+    {"signing_secret", Kind::text, 0, 0,
+     [](Config& c, Value&& v) {
+       auto secret = take<std::string>(std::move(v));
+       if (secret.empty()) c.signing_secret.reset(); else c.signing_secret = std::move(secret);
+     }},
+    {"report_max_age_h", Kind::integer, 2, 24 * 365,
+     [](Config& c, Value&& v) { c.report_max_age_h = static_cast<int>(take<std::int64_t>(std::move(v))); }},
     {"delivery.max_attempts", Kind::integer, 1, 1000,
      [](Config& c, Value&& v) { c.delivery.max_attempts = static_cast<int>(take<std::int64_t>(std::move(v))); }},
     {"delivery.backoff_initial_ms", Kind::integer, 1, kMaxInt64,
@@ -261,7 +269,10 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
   if (c.data_dir.empty()) fail("data_dir", "a directory", quote_value(c.data_dir));
   if (!parse_listen(c.listen)) fail("listen", "host:port", quote_value(c.listen));
 
-  if (c.public_url.empty()) c.public_url = "http://" + c.listen;
+  if (c.public_url.empty()) {
+    c.public_url = "http://" + c.listen;
+    c.public_url_from_listen = true;
+  }
   while (c.public_url.size() > 1 && c.public_url.back() == '/') c.public_url.pop_back();
   if (!matches_any(c.public_url, {"http://", "https://"}))
     fail("public_url", "an http:// or https:// URL", quote_value(c.public_url));
@@ -291,6 +302,11 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
   }
   if (c.recognizer != "none" && !matches_any(c.recognizer, {"opencv:", "rekognition:"}))
     fail("recognizer", "opencv:<models dir>, rekognition:<region> or none", quote_value(c.recognizer));
+
+  if (c.signing_secret && c.signing_secret->size() < 16)
+    fail("signing_secret", "at least 16 characters", fmt::format("{} characters", c.signing_secret->size()));
+  if (c.mail_from.find('@') == std::string::npos || c.mail_from.find_first_of(" <>\r\n") != std::string::npos)
+    fail("mail_from", "an address like orderflow@example.com", quote_value(c.mail_from));
 
   if (c.delivery.backoff_max_ms < c.delivery.backoff_initial_ms)
     fail("delivery.backoff_max_ms", fmt::format("at least delivery.backoff_initial_ms ({})", c.delivery.backoff_initial_ms),

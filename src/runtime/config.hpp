@@ -22,12 +22,16 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
   std::string public_url;  // default: "http://" + listen
+  bool public_url_from_listen = false;  // true when defaulted: the server fills in the bound port
   std::string store;       // default: "sqlite:<data_dir>/orderflow.db"
   std::string bus = "local";
   std::string objects;     // default: "file:<data_dir>/objects"
   std::string mailer;      // default: "maildir:<data_dir>/mail"
   std::string recognizer;  // default: "opencv:<models dir>" when one exists, else "none"
-  std::optional<std::string> admin_token;
+  std::optional<std::string> admin_token;  // default: generated into <data_dir>/admin-token
+  std::string mail_from = "orderflow@localhost";
+  std::optional<std::string> signing_secret;  // default: kept in <data_dir>/signing-secret
+  int report_max_age_h = 24;
   DeliveryConfig delivery;
 
   // HTTP gateway

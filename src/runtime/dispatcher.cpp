@@ -1,5 +1,6 @@
 #include "runtime/dispatcher.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "functions/event_functions.hpp"
@@ -168,6 +169,36 @@ void Dispatcher::lane_loop(std::size_t index) {
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, wait, [&] { return stopping_ || generation_ != seen; });
   }
+}
+
+std::string render_delivery_metrics(const DispatcherCounters& counters, ports::DeliveryStore& store,
+                                    domain::Timestamp now) {
+  std::string out;
+  const auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
+                          const std::string& value) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+  };
+  metric("orderflow_deliveries_delivered_total", "counter", "Deliveries completed by a subscribed function.",
+         std::to_string(counters.delivered.load(std::memory_order_relaxed)));
+  metric("orderflow_deliveries_retried_total", "counter", "Failed attempts that will be retried.",
+         std::to_string(counters.retried.load(std::memory_order_relaxed)));
+  metric("orderflow_deliveries_dead_total", "counter", "Deliveries that became dead letters.",
+         std::to_string(counters.dead.load(std::memory_order_relaxed)));
+  try {
+    const auto stats = store.delivery_stats();
+    metric("orderflow_deliveries_pending", "gauge", "Deliveries waiting for an attempt.",
+           std::to_string(stats.pending));
+    metric("orderflow_deliveries_dead", "gauge", "Dead deliveries waiting for a redrive.",
+           std::to_string(stats.dead));
+    double lag = 0;
+    if (stats.oldest_pending_event)
+      lag = std::max(0.0, std::chrono::duration<double>(now - *stats.oldest_pending_event).count());
+    metric("orderflow_delivery_lag_seconds", "gauge", "Age of the oldest undelivered event.",
+           fmt::format("{:.6f}", lag));
+  } catch (const std::exception&) {
+    // The request counters above still help; the gauges simply go missing for this scrape.
+  }
+  return out;
 }
 
 }  // namespace orderflow::runtime

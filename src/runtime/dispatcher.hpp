@@ -90,4 +90,9 @@ class Dispatcher {
   std::vector<std::thread> threads_;
 };
 
+// Prometheus text for the dispatcher: delivered/retried/dead counters, pending and dead gauges,
+// and the lag (age of the oldest pending event). Gauges are left out when the store fails.
+std::string render_delivery_metrics(const DispatcherCounters& counters, ports::DeliveryStore& store,
+                                    domain::Timestamp now);
+
 }  // namespace orderflow::runtime

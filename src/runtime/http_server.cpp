@@ -227,6 +227,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     const auto& msg = parser_->get();
 
     req_.method = msg.method_string();
+    req_.raw_target = msg.target();
     req_.body = msg.body();
     req_.headers.clear();
     for (const auto& field : msg) req_.headers.emplace_back(field.name_string(), field.value());

@@ -50,15 +50,30 @@ Router::Match Router::match(std::string_view method, std::span<const std::string
                             PathParams& params) const {
   for (std::size_t i = 0; i < patterns_.size(); ++i) {
     const Pattern& p = patterns_[i];
-    if (p.segments.size() != segments.size()) continue;
+    // A last parameter written {name+} takes the rest of the path, '/' included.
+    const bool greedy = !p.segments.empty() && p.segments.back().is_param &&
+                        p.segments.back().text.ends_with('+');
+    if (greedy ? segments.size() < p.segments.size() : p.segments.size() != segments.size()) continue;
     bool ok = true;
-    for (std::size_t s = 0; s < segments.size() && ok; ++s)
-      ok = p.segments[s].is_param ? !segments[s].empty() : p.segments[s].text == segments[s];
+    for (std::size_t s = 0; s < segments.size() && ok; ++s) {
+      const Segment& seg = p.segments[std::min(s, p.segments.size() - 1)];
+      ok = seg.is_param ? !segments[s].empty() : seg.text == segments[s];
+    }
     if (!ok) continue;
 
     params.clear();
-    for (std::size_t s = 0; s < segments.size(); ++s)
-      if (p.segments[s].is_param) params.emplace_back(p.segments[s].text, segments[s]);
+    for (std::size_t s = 0; s < p.segments.size(); ++s) {
+      if (!p.segments[s].is_param) continue;
+      if (greedy && s + 1 == p.segments.size()) {
+        std::string rest(segments[s]);
+        for (std::size_t r = s + 1; r < segments.size(); ++r) (rest += '/') += segments[r];
+        std::string_view name = p.segments[s].text;
+        name.remove_suffix(1);
+        params.emplace_back(name, std::move(rest));
+      } else {
+        params.emplace_back(p.segments[s].text, segments[s]);
+      }
+    }
     for (const Route* route : p.routes)
       if (route->method == method) return Match{Outcome::found, route, i};
     return Match{Outcome::method_not_allowed, nullptr, i};

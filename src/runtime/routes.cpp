@@ -2,7 +2,9 @@
 #include "runtime/routes.hpp"
 
 #include "domain/json_writer.hpp"
+#include "runtime/dispatcher.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/object_route.hpp"
 #include "runtime/openapi.hpp"
 
 namespace orderflow::runtime {
@@ -25,9 +27,31 @@ Response readyz(Services& s, const Request&) {
 }
 
 Response metrics(Services& s, const Request&) {
-  Response r{200, s.metrics.render(s.store), "text/plain; version=0.0.4; charset=utf-8", {}};
-  return r;
+  std::string text = s.metrics.render(s.store);
+  if (s.dispatcher != nullptr && s.deliveries != nullptr)
+    text += render_delivery_metrics(*s.dispatcher, *s.deliveries, s.orders.clock.now());
+  return Response{200, std::move(text), "text/plain; version=0.0.4; charset=utf-8", {}};
 }
+
+Response unavailable(std::string_view what) {
+  return functions::error_response(503, "unavailable", std::string(what) + " is not configured in this process");
+}
+
+template <Response (*Function)(functions::SubscriptionContext&, const Request&)>
+Response subscription_function(Services& s, const Request& req) {
+  return s.subscriptions ? Function(*s.subscriptions, req) : unavailable("e-mail subscription");
+}
+
+template <Response (*Function)(functions::AdminContext&, const Request&)>
+Response admin_function(Services& s, const Request& req) {
+  return s.admin ? Function(*s.admin, req) : unavailable("the admin API");
+}
+
+Response report(Services& s, const Request& req) {
+  return s.reports ? functions::generate_pdf_report(*s.reports, req) : unavailable("reporting");
+}
+
+Response object(Services& s, const Request& req) { return serve_object(s.file_objects, req); }
 
 Response openapi(Services&, const Request&) {
   return Response{200, std::string(openapi_document()), "application/json", {}};
@@ -49,6 +73,15 @@ constexpr Route kRoutes[] = {
     {"PUT",    "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>},
     {"PATCH",  "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>},
     {"DELETE", "/orders/{orderId}", "delete_order",    worker,  order_function<functions::delete_order>},
+    {"POST",   "/subscriptions",             "subscribe_email",      worker, subscription_function<functions::subscribe_email>},
+    {"GET",    "/subscriptions/confirm",     "confirm_subscription", worker, subscription_function<functions::confirm_subscription>},
+    {"POST",   "/subscriptions/unsubscribe", "unsubscribe_email",    worker, subscription_function<functions::unsubscribe_email>},
+    {"GET",    "/subscriptions/unsubscribe", "unsubscribe_page",     io,     subscription_function<functions::unsubscribe_page>},
+    {"GET",    "/reports/deleted-orders",    "generate_pdf_report",  worker, report},
+    {"GET",    "/objects/{key+}",            "serve_object",         worker, object},
+    {"GET",    "/admin/deliveries",                      "list_deliveries",    worker, admin_function<functions::list_deliveries>},
+    {"POST",   "/admin/deliveries/redrive",              "redrive_deliveries", worker, admin_function<functions::redrive_deliveries>},
+    {"POST",   "/admin/deliveries/{deliveryId}/redrive", "redrive_delivery",   worker, admin_function<functions::redrive_delivery>},
     {"GET",    "/healthz",          "healthz",         io,      healthz},
     {"GET",    "/readyz",           "readyz",          io,      readyz},
     // store.stats() may count rows, so it stays off the I/O threads.

@@ -5,13 +5,22 @@
 #include <span>
 #include <string_view>
 
+#include "functions/admin_functions.hpp"
 #include "functions/api.hpp"
 #include "functions/order_functions.hpp"
+#include "functions/report_functions.hpp"
+#include "functions/subscription_functions.hpp"
+#include "ports/delivery_store.hpp"
 #include "ports/order_store.hpp"
+
+namespace orderflow::adapters {
+class FileObjectStore;
+}
 
 namespace orderflow::runtime {
 
 class Metrics;
+struct DispatcherCounters;
 
 // Where a handler runs.
 enum class Execution {
@@ -25,6 +34,13 @@ struct Services {
   functions::OrderContext& orders;
   ports::OrderStore& store;
   Metrics& metrics;
+  // The event pipeline and reports. Null only in tests that serve the order routes alone.
+  functions::SubscriptionContext* subscriptions = nullptr;
+  functions::AdminContext* admin = nullptr;
+  functions::ReportContext* reports = nullptr;
+  ports::DeliveryStore* deliveries = nullptr;
+  const DispatcherCounters* dispatcher = nullptr;
+  adapters::FileObjectStore* file_objects = nullptr;  // null when objects live in S3
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);

@@ -263,6 +263,11 @@ void ServerProcess::kill9() {
 
 void ServerProcess::restart() { start(); }
 
+void ServerProcess::restart(ServerOptions options) {
+  options_ = std::move(options);
+  start();
+}
+
 std::string ServerProcess::log() const {
   std::string all;
   for (const auto& p : logs_) all += "=== " + p.filename().string() + "\n" + read_file(p);

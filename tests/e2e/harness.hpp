@@ -61,6 +61,8 @@ class ServerProcess {
   void kill9();
   // Starts again on the same data dir (after stop() or kill9()); the port may change.
   void restart();
+  // Same, with other options from now on (e.g. another mailer for the same data).
+  void restart(ServerOptions options);
   // All log files of this server so far, for failure messages.
   std::string log() const;
 

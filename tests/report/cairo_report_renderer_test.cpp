@@ -70,9 +70,8 @@ TEST(CairoReportRenderer, PagesReachTheSinkBeforeTheDocumentEnds) {
 TEST(CairoReportRenderer, SinkFailureReachesTheCaller) {
   adapters::CairoReportRenderer renderer;
   const auto render = [&] {
-    auto doc = renderer.begin(header_for(500, 1), [](std::string_view) {
-      throw std::runtime_error("disk full");
-    });
+    auto doc = renderer.begin(header_for(500, 1),
+                              [](std::string_view) { throw std::runtime_error("disk full"); });
     RowSource rows;
     for (int i = 0; i < 500; ++i) doc->add_row(rows.next(i));
     doc->finish();

@@ -34,17 +34,20 @@ TEST_F(ReportTest, AnswersWithPresignedLinkToStoredPdf) {
   EXPECT_EQ(body.at("skipped"), 0);
   EXPECT_EQ(body.at("expiresAt"), "2026-11-25T11:00:00.000000Z");
   const std::string url(body.at("pdf_url").as_string());
-  EXPECT_TRUE(url.starts_with("http://127.0.0.1:9/objects/reports/deleted_orders_20261125T100000Z_"))
+  EXPECT_TRUE(
+      url.starts_with("http://127.0.0.1:9/objects/reports/deleted_orders_20261125T100000Z_"))
       << url;
   const std::string key = report_key(r);
-  EXPECT_TRUE(std::regex_match(key, std::regex(R"(reports/deleted_orders_\d{8}T\d{6}Z_[0-9a-f-]+\.pdf)")))
+  EXPECT_TRUE(
+      std::regex_match(key, std::regex(R"(reports/deleted_orders_\d{8}T\d{6}Z_[0-9a-f-]+\.pdf)")))
       << key;
   // The link is the store's own signed link for that key, valid for an hour.
   const std::string expires = url.substr(url.find("expires=") + 8, 10);
   const std::string signature = url.substr(url.find("signature=") + 10);
   EXPECT_EQ(objects_.check_link(key, expires, signature), adapters::FileObjectStore::LinkCheck::ok);
   clock_.advance(std::chrono::minutes(61));
-  EXPECT_EQ(objects_.check_link(key, expires, signature), adapters::FileObjectStore::LinkCheck::expired);
+  EXPECT_EQ(objects_.check_link(key, expires, signature),
+            adapters::FileObjectStore::LinkCheck::expired);
 }
 
 TEST_F(ReportTest, ShowsCountExactTotalAndEveryOrder) {
@@ -55,7 +58,8 @@ TEST_F(ReportTest, ShowsCountExactTotalAndEveryOrder) {
   const PdfText pdf = pdf_of(report_key(r));
   EXPECT_NE(pdf.text.find("Deleted Orders Report"), std::string::npos) << pdf.text;
   EXPECT_NE(pdf.text.find("Generated 2026-11-25 10:00:00 UTC"), std::string::npos) << pdf.text;
-  EXPECT_TRUE(std::regex_search(pdf.text, std::regex(R"(Deleted orders\s+Total revenue lost\s+2\s+0\.30\b)")))
+  EXPECT_TRUE(std::regex_search(pdf.text,
+                                std::regex(R"(Deleted orders\s+Total revenue lost\s+2\s+0\.30\b)")))
       << pdf.text;
   for (const auto& needle : {a, b, std::string("Cheap sticker"), std::string("Another sticker"),
                              std::string("0.10"), std::string("0.20")})
@@ -65,14 +69,17 @@ TEST_F(ReportTest, ShowsCountExactTotalAndEveryOrder) {
 }
 
 TEST_F(ReportTest, ChartHoldsTheFifteenMostExpensiveOrders) {
-  for (int i = 1; i <= 20; ++i) archive(i, "Item " + std::to_string(100 + i), std::to_string(i) + ".00");
+  for (int i = 1; i <= 20; ++i)
+    archive(i, "Item " + std::to_string(100 + i), std::to_string(i) + ".00");
   const Response r = generate();
   ASSERT_EQ(r.status, 200) << r.body;
   const PdfText pdf = pdf_of(report_key(r));
   const std::string chart = pdf.text.substr(0, pdf.text.find("Order ID"));
   EXPECT_NE(chart.find("Top 15 orders by price"), std::string::npos);
-  for (int i = 6; i <= 20; ++i) EXPECT_NE(chart.find("Item " + std::to_string(100 + i)), std::string::npos) << i;
-  for (int i = 1; i <= 5; ++i) EXPECT_EQ(chart.find("Item " + std::to_string(100 + i)), std::string::npos) << i;
+  for (int i = 6; i <= 20; ++i)
+    EXPECT_NE(chart.find("Item " + std::to_string(100 + i)), std::string::npos) << i;
+  for (int i = 1; i <= 5; ++i)
+    EXPECT_EQ(chart.find("Item " + std::to_string(100 + i)), std::string::npos) << i;
   EXPECT_LT(chart.find("Item 120"), chart.find("Item 119"));  // highest first
 }
 
@@ -99,7 +106,8 @@ TEST_F(ReportTest, PagesGrowWithTheArchiveAndEveryPageHasHeaderAndFooter) {
     const std::string extra = i % 7 == 0 ? " with a much longer description that has to wrap onto "
                                            "a second and maybe a third line of its cell"
                                          : "";
-    ids.push_back(archive(i, "Order number " + std::to_string(i) + extra, std::to_string(i) + ".25"));
+    ids.push_back(
+        archive(i, "Order number " + std::to_string(i) + extra, std::to_string(i) + ".25"));
   }
   const Response big = generate();
   ASSERT_EQ(big.status, 200) << big.body;
@@ -125,8 +133,9 @@ TEST_F(ReportTest, PagesGrowWithTheArchiveAndEveryPageHasHeaderAndFooter) {
 TEST_F(ReportTest, EverythingStaysInsideTheMargins) {
   archive(1, std::string(3000, 'W'), "1.00");  // one unbreakable, enormous word
   for (int i = 2; i <= 120; ++i)
-    archive(i, "Row " + std::to_string(i) + " " + std::string(static_cast<std::size_t>(i % 40) * 7, 'x') +
-                   " tail words that wrap",
+    archive(i,
+            "Row " + std::to_string(i) + " " +
+                std::string(static_cast<std::size_t>(i % 40) * 7, 'x') + " tail words that wrap",
             "999999999.99");
   const Response r = generate();
   ASSERT_EQ(r.status, 200) << r.body;
@@ -157,9 +166,9 @@ TEST_F(ReportTest, HugeOrMultilineDescriptionsAreClippedToAFewLines) {
 
 TEST_F(ReportTest, UserTextIsShownLiterallyNeverAsMarkup) {
   archive(1, "<b>bold</b> & <i>", "1.00");
-  archive(2, "Emoji \xF0\x9F\x98\x80 smile", "2.00");  // U+1F600
-  archive(3, "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D", "3.00");                      // Hebrew "shalom"
-  archive(4, "\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7", "4.00");              // Arabic "marhaba"
+  archive(2, "Emoji \xF0\x9F\x98\x80 smile", "2.00");              // U+1F600
+  archive(3, "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D", "3.00");          // Hebrew "shalom"
+  archive(4, "\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7", "4.00");  // Arabic "marhaba"
   archive(5, "&amp; &lt;script&gt; <span foreground=\"red\">x</span>", "5.00");
   const Response r = generate();
   ASSERT_EQ(r.status, 200) << r.body;
@@ -173,7 +182,8 @@ TEST_F(ReportTest, UserTextIsShownLiterallyNeverAsMarkup) {
   // a word-break guess of poppler's; the letters themselves come back in logical order.
   std::string unspaced = pdf.text;
   std::erase(unspaced, ' ');
-  EXPECT_NE(unspaced.find("\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7"), std::string::npos) << pdf.text;
+  EXPECT_NE(unspaced.find("\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7"), std::string::npos)
+      << pdf.text;
 }
 
 TEST_F(ReportTest, UnreadableArchiveObjectIsSkippedNotFatal) {
@@ -181,7 +191,8 @@ TEST_F(ReportTest, UnreadableArchiveObjectIsSkippedNotFatal) {
   archive(2, "Good two", "2.50");
   objects_.put("deleted_orders/" + order_id(3) + ".json", R"({"orderId":"oops","price":"NaN"})",
                "application/json");
-  objects_.put("deleted_orders/" + order_id(4) + ".json", "\xFF\xFE not even text", "application/json");
+  objects_.put("deleted_orders/" + order_id(4) + ".json", "\xFF\xFE not even text",
+               "application/json");
   const Response r = generate();
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body_of(r).at("orders"), 2);
@@ -252,7 +263,9 @@ class ArchiveThatChanges final : public ports::ObjectStore {
  public:
   ArchiveThatChanges(ports::ObjectStore& inner, int change_at, std::function<void()> change)
       : inner_(inner), change_at_(change_at), change_(std::move(change)) {}
-  void put(std::string_view k, std::string_view b, std::string_view t) override { inner_.put(k, b, t); }
+  void put(std::string_view k, std::string_view b, std::string_view t) override {
+    inner_.put(k, b, t);
+  }
   std::optional<ports::StoredObject> get(std::string_view k) override { return inner_.get(k); }
   ports::ObjectPage list(std::string_view prefix, std::string_view token, int limit) override {
     if (prefix == "deleted_orders/" && token.empty() && ++listings_ == change_at_) change_();
@@ -274,7 +287,8 @@ TEST_F(ReportTest, ArchiveChangingBetweenThePassesIsRenderedAgain) {
   archive(1, "Before one", "1.00");
   archive(2, "Before two", "2.00");
   std::string late;
-  ArchiveThatChanges store(objects_, 2, [&] { late = archive(3, "Arrived between passes", "4.00"); });
+  ArchiveThatChanges store(objects_, 2,
+                           [&] { late = archive(3, "Arrived between passes", "4.00"); });
   functions::ReportContext ctx{store, renderer_, clock_, ids_};
   const Response r = functions::generate_pdf_report(ctx, functions::Request{});
   ASSERT_EQ(r.status, 200) << r.body;

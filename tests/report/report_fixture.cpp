@@ -25,9 +25,7 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-std::string CountingIds::new_id() {
-  return order_id(next_++);
-}
+std::string CountingIds::new_id() { return order_id(next_++); }
 
 std::string order_id(int n) {
   std::array<char, 40> buf{};
@@ -58,7 +56,8 @@ std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
 
 PdfText read_pdf(std::string_view bytes, const fs::path& dir) {
   const fs::path file = dir / "report-under-test.pdf";
-  std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(file, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   PdfText out;
   out.text = run("pdftotext -layout -enc UTF-8 " + quoted(file) + " -");
   out.bbox = run("pdftotext -bbox -enc UTF-8 " + quoted(file) + " -");
@@ -73,9 +72,11 @@ std::vector<WordBox> word_boxes(const std::string& html) {
   static const std::regex word(
       R"re(<word xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]*)</word>)re");
   std::vector<WordBox> out;
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), word); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), word); it != std::sregex_iterator();
+       ++it) {
     const auto& m = *it;
-    out.push_back(WordBox{std::stod(m[1]), std::stod(m[2]), std::stod(m[3]), std::stod(m[4]), m[5]});
+    out.push_back(
+        WordBox{std::stod(m[1]), std::stod(m[2]), std::stod(m[3]), std::stod(m[4]), m[5]});
   }
   return out;
 }

@@ -85,7 +85,8 @@ class ReportTest : public ::testing::Test {
   FakeClock clock_{t0()};
   CountingIds ids_;
   adapters::HmacSigner signer_{"report-test-secret-0123456789abcdef"};
-  adapters::FileObjectStore objects_{tmp_.path() / "objects", "http://127.0.0.1:9", signer_, clock_};
+  adapters::FileObjectStore objects_{tmp_.path() / "objects", "http://127.0.0.1:9", signer_,
+                                     clock_};
   adapters::CairoReportRenderer renderer_;
   functions::ReportContext ctx_{objects_, renderer_, clock_, ids_};
 };

@@ -36,6 +36,10 @@ class FileObjectStore final : public ports::ObjectStore {
 
   static std::string content_type_for(std::string_view key);
 
+  // Where presigned links point; set once at start-up (before serving) when the bound port
+  // was not known at construction.
+  void set_public_url(std::string url) { public_url_ = std::move(url); }
+
  private:
   std::filesystem::path path_of(std::string_view key) const;  // validates the key
 

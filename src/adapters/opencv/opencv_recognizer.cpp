@@ -6,6 +6,7 @@
 #include <numeric>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 
 #include "adapters/opencv/imagenet_preprocess.hpp"
@@ -40,6 +41,40 @@ cv::dnn::Net load_net(const fs::path& file) {
   return net;
 }
 
+// PNG and WebP may carry transparency (product photos often do); JPEG never does.
+bool may_have_alpha(std::string_view encoded) {
+  return encoded.substr(0, 4) == "\x89PNG" ||
+         (encoded.size() >= 12 && encoded.substr(0, 4) == "RIFF" && encoded.substr(8, 4) == "WEBP");
+}
+
+// 8-bit BGR. Transparent pixels are laid on white, as a shop page shows them; IMREAD_COLOR
+// would drop the alpha channel and expose whatever colour hides under it (often black).
+// JPEGs keep IMREAD_COLOR, which also applies their EXIF orientation.
+cv::Mat decode(const cv::Mat& raw, bool alpha) {
+  if (!alpha) return cv::imdecode(raw, cv::IMREAD_COLOR);
+  cv::Mat image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+  if (image.empty()) return image;
+  if (image.depth() != CV_8U) {
+    cv::Mat scaled;
+    image.convertTo(scaled, CV_8U, image.depth() == CV_16U ? 1.0 / 257.0 : 255.0);
+    image = scaled;
+  }
+  if (image.channels() == 1) {
+    cv::cvtColor(image, image, cv::COLOR_GRAY2BGR);
+  } else if (image.channels() == 4) {
+    cv::Mat bgr(image.size(), CV_8UC3);
+    image.forEach<cv::Vec4b>([&](const cv::Vec4b& p, const int* at) {
+      const int a = p[3];
+      auto& out = bgr.at<cv::Vec3b>(at[0], at[1]);
+      for (int c = 0; c < 3; ++c) out[c] = static_cast<uchar>((p[c] * a + 255 * (255 - a) + 127) / 255);
+    });
+    image = bgr;
+  } else if (image.channels() != 3) {
+    return {};
+  }
+  return image;
+}
+
 // Decodes, builds the views and runs the model; returns the averaged class probabilities,
 // or an empty vector when the bytes do not decode.
 std::vector<double> classify(cv::dnn::Net& net, std::string_view encoded, double padded_min_aspect) {
@@ -48,7 +83,7 @@ std::vector<double> classify(cv::dnn::Net& net, std::string_view encoded, double
                     const_cast<char*>(encoded.data()));
   cv::Mat image;
   try {
-    image = cv::imdecode(raw, cv::IMREAD_COLOR);
+    image = decode(raw, may_have_alpha(encoded));
   } catch (const cv::Exception&) {
     return {};  // a codec that rejects the data by throwing: still just a bad image
   }
@@ -59,18 +94,19 @@ std::vector<double> classify(cv::dnn::Net& net, std::string_view encoded, double
   if (padded_min_aspect > 0 && aspect >= padded_min_aspect)
     views.push_back(imagenet::padded_square(image));
 
-  net.setInput(imagenet::to_blob(views));
-  const cv::Mat logits = net.forward();  // N x 1000
+  // One forward pass per view: this int8 graph's flatten/MatMul step only runs with batch 1 in
+  // OpenCV 4.6.
   std::vector<double> probabilities;
-  for (int n = 0; n < logits.rows; ++n) {
-    const auto p = imagenet::softmax(logits.row(n));
+  for (const auto& view : views) {
+    net.setInput(imagenet::to_blob({view}));
+    const auto p = imagenet::softmax(net.forward());  // 1 x 1000 logits
     if (probabilities.empty()) {
       probabilities = p;
     } else {
       for (std::size_t i = 0; i < p.size(); ++i) probabilities[i] += p[i];
     }
   }
-  for (double& p : probabilities) p /= logits.rows;
+  for (double& p : probabilities) p /= static_cast<double>(views.size());
   return probabilities;
 }
 

@@ -16,9 +16,9 @@
 namespace orderflow::adapters {
 namespace {
 
+using pdf::printable_text;
 using pdf::TextBox;
 using pdf::TextStyle;
-using pdf::printable_text;
 
 constexpr double kPageWidth = 595.2756;  // A4 in points
 constexpr double kPageHeight = 841.8898;
@@ -82,7 +82,8 @@ double text_width(const pdf::Typesetter& ts, std::string_view text, bool bold) {
 // takes the rest.
 Columns measure_columns(const pdf::Typesetter& ts) {
   const auto fit = [&](std::string_view widest, std::string_view heading) {
-    return std::max(text_width(ts, widest, false), text_width(ts, heading, true)) + 2 * kCellPadX + 1;
+    return std::max(text_width(ts, widest, false), text_width(ts, heading, true)) + 2 * kCellPadX +
+           1;
   };
   Columns c{};
   c.id_w = fit("88888888-8888-8888-8888-888888888888", "Order ID");
@@ -289,7 +290,8 @@ class CairoDocument final : public ports::ReportDocument {
     TextBox title(ts(), TextStyle{20, true, kContentWidth});
     text(title, footer_title_, kMargin, kTitleTop, kInk);
     TextBox generated(ts(), TextStyle{9});
-    text(generated, "Generated " + display_time(header.generated_at), kMargin, kGeneratedTop, kMuted);
+    text(generated, "Generated " + display_time(header.generated_at), kMargin, kGeneratedTop,
+         kMuted);
 
     const double box_w = (kContentWidth - kMetricsGap) / 2;
     TextBox label(ts(), TextStyle{8});
@@ -313,7 +315,8 @@ class CairoDocument final : public ports::ReportDocument {
     const double bar_x = kMargin + kBarLabelWidth + 6;
     const double bar_room = kContentWidth - (bar_x - kMargin) - price_room;
     std::int64_t max_cents = 1;
-    for (std::size_t i = 0; i < bars; ++i) max_cents = std::max(max_cents, header.bars[i].price.cents());
+    for (std::size_t i = 0; i < bars; ++i)
+      max_cents = std::max(max_cents, header.bars[i].price.cents());
     const double text_dy = (kBarSlot - layout_.line_height()) / 2;
     for (std::size_t i = 0; i < bars; ++i) {
       const auto& bar = header.bars[i];

@@ -1,6 +1,8 @@
 #include "adapters/pdf/pango_text.hpp"
 
-#include <stdexcept>
+#include <algorithm>
+
+#include "ports/errors.hpp"
 
 namespace orderflow::adapters::pdf {
 namespace {
@@ -41,7 +43,9 @@ std::string printable_text(std::string_view raw, std::size_t max_chars) {
 Typesetter::Typesetter()
     : font_map_(pango_cairo_font_map_new()),
       context_(pango_font_map_create_context(font_map_.get())) {
-  if (!font_map_ || !context_) throw std::runtime_error("pdf: cannot create a Pango context");
+  if (!font_map_ || !context_)
+    throw ports::InfraError(ports::InfraError::Kind::permanent,
+                            "pdf: cannot create a Pango context");
   pango_cairo_context_set_resolution(context_.get(), 72.0);
   cairo_font_options_t* options = cairo_font_options_create();
   cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);

@@ -36,10 +36,10 @@ class Typesetter {
 };
 
 struct TextStyle {
-  double size = 10;     // points
+  double size = 10;  // points
   bool bold = false;
-  double width = -1;    // points; -1: unbounded (no wrapping, no ellipsis)
-  int max_lines = 1;    // more lines wrap at word (or, for long words, character) breaks
+  double width = -1;  // points; -1: unbounded (no wrapping, no ellipsis)
+  int max_lines = 1;  // more lines wrap at word (or, for long words, character) breaks
   PangoAlignment align = PANGO_ALIGN_LEFT;
 };
 
@@ -50,7 +50,7 @@ class TextBox {
  public:
   TextBox(const Typesetter& typesetter, const TextStyle& style);
   void set_text(std::string_view utf8);  // `utf8` must come from printable_text()
-  double width() const;   // logical size of the current text, points
+  double width() const;                  // logical size of the current text, points
   double height() const;
   // Draws with the top-left corner of the box at (x, y).
   void draw(cairo_t* cr, double x, double y) const;

@@ -1,5 +1,6 @@
 #include "adapters/wordnet/wordnet_files.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -71,9 +72,13 @@ void load_data(const fs::path& file, domain::WordNet& wordnet) {
     std::uint32_t offset = 0, words = 0, pointers = 0;
     if (!f.next(field) || !to_number(field, offset)) bad_line(file, line);
     if (!f.next(field) || !f.next(field)) bad_line(file, line);  // lex_filenum, ss_type
-    if (!f.next(field) || !to_number(field, words, 16)) bad_line(file, line);
-    for (std::uint32_t i = 0; i < 2 * words; ++i)
+    if (!f.next(field) || !to_number(field, words, 16) || words == 0) bad_line(file, line);
+    std::string name;
+    for (std::uint32_t i = 0; i < 2 * words; ++i) {
       if (!f.next(field)) bad_line(file, line);
+      if (i == 0) name = std::string(field.substr(0, field.find('(')));  // "ward(a)" marks
+    }
+    std::replace(name.begin(), name.end(), '_', ' ');
     if (!f.next(field) || !to_number(field, pointers)) bad_line(file, line);
     std::vector<domain::SynsetId> hypernyms;
     for (std::uint32_t i = 0; i < pointers; ++i) {
@@ -86,7 +91,7 @@ void load_data(const fs::path& file, domain::WordNet& wordnet) {
         hypernyms.push_back(id);
       }
     }
-    wordnet.add_synset(offset, std::move(hypernyms));
+    wordnet.add_synset(offset, std::move(hypernyms), std::move(name));
   });
 }
 
@@ -125,6 +130,14 @@ void load_exceptions(const fs::path& file, domain::WordNet& wordnet) {
 }
 
 }  // namespace
+
+std::unique_ptr<domain::DescriptionMatcher> load_description_matcher(
+    const fs::path& dir, const std::vector<ports::ImageClass>& classes, domain::MatchPolicy policy) {
+  std::vector<std::string> wnids;
+  wnids.reserve(classes.size());
+  for (const auto& c : classes) wnids.push_back(c.wnid);
+  return std::make_unique<domain::DescriptionMatcher>(load_wordnet(dir), wnids, policy);
+}
 
 domain::WordNet load_wordnet(const fs::path& dir) {
   domain::WordNet wordnet;
