@@ -26,7 +26,7 @@ ports::Mail deletion_notice(const NotifyContext& ctx, const DeletedOrder& d,
   ports::Mail mail;
   mail.from = ctx.mail.from;
   mail.to = to;
-  mail.subject = "Order \"" + short_text(d.order.description, 60) + "\" deleted";
+  mail.subject = "Order \"" + short_text(d.order.description, 59) + "\" deleted";  // ≤ 60 with "…"
   mail.text = "An order was deleted.\n\n"
               "Order ID:    " + d.order.id + "\n"
               "Description: " + d.order.description + "\n"

@@ -84,6 +84,11 @@ ports::Mail confirmation_mail(const SubscriptionContext& ctx, const std::string&
               "Unsubscribe: " + unsubscribe + "\n";
   mail.headers.emplace_back("List-Unsubscribe", "<" + unsubscribe + ">");
   mail.headers.emplace_back("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+  // Each confirmation request is its own message (a re-subscribe sends a new one).
+  mail.message_id =
+      "confirm." +
+      ctx.signer.sign(domain::email_key(email) + "\n" + domain::format_rfc3339(ctx.clock.now())).substr(0, 24) +
+      "@orderflow";
   return mail;
 }
 

@@ -174,6 +174,9 @@ int run_cli(int argc, char** argv) {
   CLI::App* redrive_cmd = deliveries_cmd->add_subcommand("redrive", "Make dead deliveries pending again");
   redrive_cmd->add_option("--id", delivery_flags.id, "One delivery by id");
   redrive_cmd->add_flag("--all-dead", delivery_flags.all_dead, "Every dead delivery");
+  // `deliveries list --data-dir X` as well as `deliveries --data-dir X list`.
+  list_cmd->fallthrough();
+  redrive_cmd->fallthrough();
 
   app.footer(
       "Settings come from defaults < the --config file < ORDERFLOW_<KEY> environment variables < flags.");

@@ -252,6 +252,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
       for (auto param : url->params(urls::encoding_opts(true))) req_.query.emplace_back(param.key, param.value);
     }
 
+    // HEAD is GET without the body (RFC 9110 §9.3.2): same route, same headers.
+    head_ = msg.method() == http::verb::head;
+    if (head_) req_.method = "GET";
     const auto match = shared_.router.match(req_.method, segments_, req_.path_params);
     if (match.outcome == Router::Outcome::not_found)
       return finish(functions::error_response(404, "not_found", "Not found"));
@@ -368,7 +371,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     } else {
       res_.body() = std::move(r.body);
       res_.content_length(res_.body().size());
+      if (head_) res_.body().clear();  // the length of what a GET would send, and no body
     }
+    head_ = false;
     res_.keep_alive(keep_alive);
 
     enter(Phase::writing, request_timeout());
@@ -430,6 +435,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   functions::Request req_;
   std::string request_id_;
   std::string path_buffer_;
+  bool head_ = false;  // the request being answered is a HEAD
   std::vector<std::string> decoded_segments_;
   std::vector<std::string_view> segments_;
   std::string_view origin_;

@@ -26,6 +26,17 @@ std::string base64_lines(std::string_view bytes) {
   return out;
 }
 
+// Text in a mail has CRLF line ends (RFC 5322 §2.3), also inside base64 (RFC 2045 §6.8).
+std::string crlf_lines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 32);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
+    out += text[i];
+  }
+  return out;
+}
+
 bool plain_ascii(std::string_view s) {
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
@@ -81,7 +92,8 @@ std::string render_mime_message(const ports::Mail& mail, domain::Timestamp date)
   m += "MIME-Version: 1.0\r\n";
   const auto text_part = [&](std::string_view subtype, std::string_view body) {
     return "Content-Type: text/" + std::string(subtype) +
-           "; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64_lines(body);
+           "; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+           base64_lines(crlf_lines(body));
   };
   if (mail.html.empty()) {
     m += text_part("plain", mail.text);
