@@ -10,6 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/mail/maildir_mailer.hpp"
+#include "adapters/opencv/caching_recognizer.hpp"
+#include "adapters/opencv/opencv_recognizer.hpp"
+#include "adapters/wordnet/wordnet_files.hpp"
 #include "adapters/mail/smtp_mailer.hpp"
 #include "adapters/s3/s3_object_store.hpp"
 
@@ -65,6 +68,26 @@ std::unique_ptr<ports::Mailer> make_mailer(const Config& config, const ports::Cl
   }
 }
 
+RetryPolicy retry_policy(const DeliveryConfig& d);
+
+}  // namespace
+
+ImageCheck make_image_check(const Config& config) {
+  if (config.recognizer == "none") return {std::make_unique<ports::UnavailableRecognizer>(), nullptr};
+  if (!config.recognizer.starts_with("opencv:"))
+    throw ConfigError(fmt::format("recognizer: this build supports opencv:<dir> or none, got \"{}\"", config.recognizer));
+  try {
+    auto opencv = std::make_unique<adapters::OpenCvRecognizer>(
+        adapters::OpenCvRecognizerOptions{config.recognizer.substr(7)});
+    auto matcher = adapters::load_description_matcher(adapters::kDefaultWordNetDir, opencv->classes());
+    return {std::make_unique<adapters::CachingRecognizer>(std::move(opencv), 256), std::move(matcher)};
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("recognizer: {}", e.what()));
+  }
+}
+
+namespace {
+
 RetryPolicy retry_policy(const DeliveryConfig& d) {
   return RetryPolicy{d.max_attempts, std::chrono::milliseconds(d.backoff_initial_ms),
                      std::chrono::milliseconds(d.backoff_max_ms)};
@@ -99,11 +122,13 @@ App::App(Config config)
       objects_(make_object_store(config_, signer_, clock_)),
       file_objects_(dynamic_cast<adapters::FileObjectStore*>(objects_.get())),
       mailer_(make_mailer(config_, clock_)),
+      image_check_(make_image_check(config_)),
       orders_{*stores_.orders, clock_, ids_},
       archive_{*objects_},
       notify_{*stores_.subscriptions, *mailer_, signer_, {config_.public_url, config_.mail_from}},
       subscriptions_{*stores_.subscriptions, *mailer_, signer_, clock_, {config_.public_url, config_.mail_from}},
       reports_{*objects_, renderer_, clock_, ids_, std::chrono::hours(config_.report_max_age_h)},
+      images_{*image_check_.recognizer, image_check_.matcher.get(), *stores_.orders, *objects_, clock_, ids_},
       events_{archive_, notify_},
       dispatcher_(*stores_.deliveries, clock_, subscription_table(events_, retry_policy(config_.delivery)),
                   std::random_device{}()),
@@ -111,7 +136,8 @@ App::App(Config config)
       router_(route_table()),
       metrics_(metric_route_labels(router_), static_cast<std::size_t>(config_.io_threads)),
       services_{orders_, *stores_.orders, metrics_, &subscriptions_, &admin_, &reports_,
-                stores_.deliveries.get(), &dispatcher_.counters(), file_objects_},
+                stores_.deliveries.get(), &dispatcher_.counters(), file_objects_, &images_,
+                image_check_.matcher ? "loaded" : "none"},
       server_(config_, router_, services_) {
   // Every commit that appends events wakes the dispatcher: no polling delay after idle.
   stores_.orders->on_commit([this] { dispatcher_.wake(); });

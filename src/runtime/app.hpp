@@ -21,6 +21,9 @@
 #include "runtime/metrics.hpp"
 #include "runtime/router.hpp"
 #include "runtime/subscription_table.hpp"
+#include "domain/wordnet_matcher.hpp"
+#include "functions/image_functions.hpp"
+#include "ports/image_recognizer.hpp"
 
 namespace orderflow::runtime {
 
@@ -31,6 +34,16 @@ adapters::SqliteStores open_stores(const Config& config);
 // The admin token: config's admin_token, else the one kept in <data_dir>/admin-token (created
 // with mode 0600 on first start).
 std::string admin_token(const Config& config);
+
+// The product-image check: the recognizer and the WordNet matcher over its classes.
+struct ImageCheck {
+  std::unique_ptr<ports::ImageRecognizer> recognizer;
+  std::unique_ptr<domain::DescriptionMatcher> matcher;  // null when recognizer = none
+};
+
+// Loads what `config.recognizer` names, once, at start-up. Throws ConfigError naming the
+// setting when the model or WordNet cannot be loaded.
+ImageCheck make_image_check(const Config& config);
 
 class App {
  public:
@@ -54,12 +67,14 @@ class App {
   adapters::FileObjectStore* file_objects_;  // objects_ when it is the file store, else null
   std::unique_ptr<ports::Mailer> mailer_;
   adapters::CairoReportRenderer renderer_;
+  ImageCheck image_check_;
 
   functions::OrderContext orders_;
   functions::ArchiveContext archive_;
   functions::NotifyContext notify_;
   functions::SubscriptionContext subscriptions_;
   functions::ReportContext reports_;
+  functions::ImageContext images_;
   EventFunctionContexts events_;
   Dispatcher dispatcher_;
   functions::AdminContext admin_;

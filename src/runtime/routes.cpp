@@ -22,8 +22,17 @@ Response readyz(Services& s, const Request&) {
   } catch (const std::exception&) {
     store_ok = false;  // any failure of the check means "not ready", never a 500
   }
-  if (store_ok) return functions::json_response(200, R"({"status":"ready","checks":{"store":"ok"}})");
-  return functions::json_response(503, R"({"status":"unavailable","checks":{"store":"failing"}})");
+  // The recognizer is optional (orders work without it), so it is reported, never fatal.
+  domain::JsonWriter w;
+  w.begin_object()
+      .field("status", store_ok ? "ready" : "unavailable")
+      .key("checks")
+      .begin_object()
+      .field("store", store_ok ? "ok" : "failing")
+      .field("recognizer", s.recognizer_state)
+      .end_object()
+      .end_object();
+  return functions::json_response(store_ok ? 200 : 503, w.take());
 }
 
 Response metrics(Services& s, const Request&) {
@@ -53,6 +62,10 @@ Response report(Services& s, const Request& req) {
 
 Response object(Services& s, const Request& req) { return serve_object(s.file_objects, req); }
 
+Response recognize_image(Services& s, const Request& req) {
+  return s.images ? functions::recognize_uploaded_image(*s.images, req) : unavailable("the image check");
+}
+
 Response openapi(Services&, const Request&) {
   return Response{200, std::string(openapi_document()), "application/json", {}};
 }
@@ -77,6 +90,8 @@ constexpr Route kRoutes[] = {
     {"GET",    "/subscriptions/confirm",     "confirm_subscription", worker, subscription_function<functions::confirm_subscription>},
     {"POST",   "/subscriptions/unsubscribe", "unsubscribe_email",    worker, subscription_function<functions::unsubscribe_email>},
     {"GET",    "/subscriptions/unsubscribe", "unsubscribe_page",     io,     subscription_function<functions::unsubscribe_page>},
+    // Blocks until its image is classified on the recognizer's own worker threads.
+    {"POST",   "/images/recognize",          "recognize_uploaded_image", worker, recognize_image},
     {"GET",    "/reports/deleted-orders",    "generate_pdf_report",  worker, report},
     {"GET",    "/objects/{key+}",            "serve_object",         worker, object},
     {"GET",    "/admin/deliveries",                      "list_deliveries",    worker, admin_function<functions::list_deliveries>},

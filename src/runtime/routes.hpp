@@ -7,6 +7,7 @@
 
 #include "functions/admin_functions.hpp"
 #include "functions/api.hpp"
+#include "functions/image_functions.hpp"
 #include "functions/order_functions.hpp"
 #include "functions/report_functions.hpp"
 #include "functions/subscription_functions.hpp"
@@ -41,6 +42,8 @@ struct Services {
   ports::DeliveryStore* deliveries = nullptr;
   const DispatcherCounters* dispatcher = nullptr;
   adapters::FileObjectStore* file_objects = nullptr;  // null when objects live in S3
+  functions::ImageContext* images = nullptr;
+  std::string_view recognizer_state = "none";  // for /readyz: "loaded" or "none"
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);
