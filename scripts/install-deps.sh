@@ -15,7 +15,7 @@ PACKAGES=(
   libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils python3-reportlab python3-renderpm
   libopencv-dev wordnet-base darknet
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev curl python3-aiosmtpd postgresql nats-server
+  libgtest-dev libgmock-dev libbenchmark-dev curl python3-aiosmtpd
   wrk nginx-light nodejs
 )
 
