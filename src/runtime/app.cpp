@@ -30,6 +30,9 @@ void ensure_directory(std::string_view setting, const std::filesystem::path& dir
 
 // The configuration, once its data dir exists (everything else hangs off it).
 Config with_data_dir(Config config) {
+  if (config.bus != "local")
+    throw ConfigError(fmt::format("bus: this build delivers events with its local dispatcher only, got \"{}\"",
+                                  config.bus));
   ensure_directory("data_dir", config.data_dir);
   return config;
 }
