@@ -75,6 +75,20 @@ RetryPolicy retry_policy(const DeliveryConfig& d);
 
 }  // namespace
 
+void check_image_files(const Config& config) {
+  if (config.recognizer == "none") return;
+  if (!config.recognizer.starts_with("opencv:"))
+    throw ConfigError(fmt::format("recognizer: this build supports opencv:<dir> or none, got \"{}\"", config.recognizer));
+  const std::filesystem::path dir(config.recognizer.substr(7));
+  for (const auto& file : {dir / "mobilenetv2-12-int8.onnx", dir / "imagenet1k_labels.tsv",
+                           std::filesystem::path(adapters::kDefaultWordNetDir) / "data.noun"}) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+      throw ConfigError(fmt::format("recognizer: missing {} (install wordnet-base, or set recognizer = \"none\")",
+                                    file.string()));
+  }
+}
+
 ImageCheck make_image_check(const Config& config) {
   if (config.recognizer == "none") return {std::make_unique<ports::UnavailableRecognizer>(), nullptr};
   if (!config.recognizer.starts_with("opencv:"))
@@ -125,25 +139,47 @@ App::App(Config config)
       objects_(make_object_store(config_, signer_, clock_)),
       file_objects_(dynamic_cast<adapters::FileObjectStore*>(objects_.get())),
       mailer_(make_mailer(config_, clock_)),
-      image_check_(make_image_check(config_)),
+
       orders_{*stores_.orders, clock_, ids_},
       archive_{*objects_},
       notify_{*stores_.subscriptions, *mailer_, signer_, {config_.public_url, config_.mail_from}},
       subscriptions_{*stores_.subscriptions, *mailer_, signer_, clock_, {config_.public_url, config_.mail_from}},
       reports_{*objects_, renderer_, clock_, ids_, std::chrono::hours(config_.report_max_age_h)},
-      images_{*image_check_.recognizer, image_check_.matcher.get(), *stores_.orders, *objects_, clock_, ids_},
       events_{archive_, notify_},
       dispatcher_(*stores_.deliveries, clock_, subscription_table(events_, retry_policy(config_.delivery)),
                   std::random_device{}()),
       admin_{*stores_.deliveries, clock_, admin_token(config_), [this] { dispatcher_.wake(); }},
+      event_stream_(*stores_.orders),
       router_(route_table()),
       metrics_(metric_route_labels(router_), static_cast<std::size_t>(config_.io_threads)),
       services_{orders_, *stores_.orders, metrics_, &subscriptions_, &admin_, &reports_,
-                stores_.deliveries.get(), &dispatcher_.counters(), file_objects_, &images_,
-                image_check_.matcher ? "loaded" : "none"},
+                stores_.deliveries.get(), &dispatcher_.counters(), file_objects_, nullptr, "loading"},
       server_(config_, router_, services_) {
-  // Every commit that appends events wakes the dispatcher: no polling delay after idle.
-  stores_.orders->on_commit([this] { dispatcher_.wake(); });
+  services_.event_stream = &event_stream_;
+  // Every commit that appends events wakes the dispatcher (no polling delay after idle) and the
+  // live listeners of GET /events.
+  stores_.orders->on_commit([this] {
+    dispatcher_.wake();
+    event_stream_.notify();
+  });
+  check_image_files(config_);
+  image_loader_ = std::jthread([this] { load_image_check(); });
+}
+
+void App::load_image_check() {
+  try {
+    image_check_ = make_image_check(config_);
+  } catch (const std::exception& e) {
+    // Orders still work; the image route answers "unavailable" like recognizer = none.
+    spdlog::error("image check disabled: {}", e.what());
+    image_check_ = ImageCheck{std::make_unique<ports::UnavailableRecognizer>(), nullptr};
+  }
+  images_ = std::make_unique<functions::ImageContext>(functions::ImageContext{
+      *image_check_.recognizer, image_check_.matcher.get(), *stores_.orders, *objects_, clock_, ids_});
+  const bool loaded = image_check_.matcher != nullptr;
+  services_.recognizer_state.store(loaded ? "loaded" : (config_.recognizer == "none" ? "none" : "failed"));
+  services_.images.store(images_.get());
+  if (loaded) spdlog::info("image check loaded ({})", config_.recognizer);
 }
 
 App::~App() = default;
@@ -175,6 +211,7 @@ int App::run() {
 
   signal_context.run();
   spdlog::info("received {}, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
+  event_stream_.stop();  // waiting /events requests answer now instead of holding the drain
   server_.stop(kShutdownGrace);
   dispatcher_.stop();
   spdlog::info("stopped");

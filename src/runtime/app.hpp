@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <thread>
 
 #include "adapters/crypto/hmac_signer.hpp"
 #include "adapters/files/file_object_store.hpp"
@@ -17,6 +18,7 @@
 #include "functions/subscription_functions.hpp"
 #include "runtime/config.hpp"
 #include "runtime/dispatcher.hpp"
+#include "runtime/event_stream.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/router.hpp"
@@ -41,9 +43,11 @@ struct ImageCheck {
   std::unique_ptr<domain::DescriptionMatcher> matcher;  // null when recognizer = none
 };
 
-// Loads what `config.recognizer` names, once, at start-up. Throws ConfigError naming the
-// setting when the model or WordNet cannot be loaded.
+// Loads what `config.recognizer` names. Throws ConfigError naming the setting when the model or
+// WordNet cannot be loaded.
 ImageCheck make_image_check(const Config& config);
+// The cheap part of that check, done before serving: the files it will need exist.
+void check_image_files(const Config& config);
 
 class App {
  public:
@@ -58,6 +62,8 @@ class App {
   int run();
 
  private:
+  void load_image_check();
+
   Config config_;  // the members below borrow it
   adapters::SystemClock clock_;
   adapters::UuidV7Generator ids_;
@@ -67,22 +73,27 @@ class App {
   adapters::FileObjectStore* file_objects_;  // objects_ when it is the file store, else null
   std::unique_ptr<ports::Mailer> mailer_;
   adapters::CairoReportRenderer renderer_;
-  ImageCheck image_check_;
+  ImageCheck image_check_;  // filled by image_loader_
 
   functions::OrderContext orders_;
   functions::ArchiveContext archive_;
   functions::NotifyContext notify_;
   functions::SubscriptionContext subscriptions_;
   functions::ReportContext reports_;
-  functions::ImageContext images_;
+  std::unique_ptr<functions::ImageContext> images_;  // set by image_loader_ when loaded
   EventFunctionContexts events_;
   Dispatcher dispatcher_;
   functions::AdminContext admin_;
 
+  EventStreamHub event_stream_;
+
   Router router_;
   Metrics metrics_;
   Services services_;
-  HttpServer server_;  // last: stopped and destroyed before what it uses
+  HttpServer server_;  // stopped and destroyed before what it uses
+  // Loads the model and WordNet (about a second) while the server already serves; joined
+  // first on destruction.
+  std::jthread image_loader_;
 };
 
 }  // namespace orderflow::runtime

@@ -1,11 +1,16 @@
 // The whole HTTP surface of orderflow at a glance (ARCHITECTURE §4).
 #include "runtime/routes.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "domain/json_writer.hpp"
 #include "runtime/dispatcher.hpp"
+#include "runtime/event_stream.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/object_route.hpp"
 #include "runtime/openapi.hpp"
+#include "runtime/static_assets.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -29,7 +34,7 @@ Response readyz(Services& s, const Request&) {
       .key("checks")
       .begin_object()
       .field("store", store_ok ? "ok" : "failing")
-      .field("recognizer", s.recognizer_state)
+      .field("recognizer", s.recognizer_state.load())
       .end_object()
       .end_object();
   return functions::json_response(store_ok ? 200 : 503, w.take());
@@ -63,11 +68,32 @@ Response report(Services& s, const Request& req) {
 Response object(Services& s, const Request& req) { return serve_object(s.file_objects, req); }
 
 Response recognize_image(Services& s, const Request& req) {
-  return s.images ? functions::recognize_uploaded_image(*s.images, req) : unavailable("the image check");
+  // Right after start-up the model may still be loading (about a second): this runs on the
+  // worker pool, so wait for it a little rather than fail the first upload.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (s.images.load() == nullptr && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (functions::ImageContext* images = s.images.load()) return functions::recognize_uploaded_image(*images, req);
+  Response r = functions::error_response(503, "unavailable",
+                                         "The image check is still loading its model; try again in a moment");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 Response openapi(Services&, const Request&) {
   return Response{200, std::string(openapi_document()), "application/json", {}};
+}
+
+// The web app: the page at / and its hashed files at /assets/.
+Response web_app(Services&, const Request& req) {
+  const EmbeddedFile* file = find_embedded_file(req.path);
+  if (file == nullptr) return functions::error_response(404, "not_found", "Not found");
+  return serve_embedded_file(*file, req);
+}
+
+// Waits (bounded) for new outbox events, so it holds a worker, never an I/O thread.
+Response events(Services& s, const Request& req) {
+  return s.event_stream ? s.event_stream->serve(req) : unavailable("the event stream");
 }
 
 template <Response (*Function)(functions::OrderContext&, const Request&)>
@@ -102,6 +128,9 @@ constexpr Route kRoutes[] = {
     // store.stats() may count rows, so it stays off the I/O threads.
     {"GET",    "/metrics",          "metrics",         worker,  metrics},
     {"GET",    "/openapi.json",     "openapi",         io,      openapi},
+    {"GET",    "/events",           "event_stream",    worker,  events},
+    {"GET",    "/",                 "web_app",         io,      web_app},
+    {"GET",    "/assets/{file}",    "web_app",         io,      web_app},
 };
 
 }  // namespace

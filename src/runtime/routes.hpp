@@ -2,6 +2,7 @@
 // The table itself is data, in routes.cpp; the router (router.hpp) matches requests against it.
 #pragma once
 
+#include <atomic>
 #include <span>
 #include <string_view>
 
@@ -22,6 +23,7 @@ namespace orderflow::runtime {
 
 class Metrics;
 struct DispatcherCounters;
+class EventStreamHub;
 
 // Where a handler runs.
 enum class Execution {
@@ -42,8 +44,11 @@ struct Services {
   ports::DeliveryStore* deliveries = nullptr;
   const DispatcherCounters* dispatcher = nullptr;
   adapters::FileObjectStore* file_objects = nullptr;  // null when objects live in S3
-  functions::ImageContext* images = nullptr;
-  std::string_view recognizer_state = "none";  // for /readyz: "loaded" or "none"
+  EventStreamHub* event_stream = nullptr;  // GET /events; null in tests without it
+  // Set once the recognizer has loaded (it loads in the background, so the server is ready at
+  // once); until then the image route answers 503 with Retry-After.
+  std::atomic<functions::ImageContext*> images = nullptr;
+  std::atomic<const char*> recognizer_state = "none";  // for /readyz: none|loading|loaded|failed
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);

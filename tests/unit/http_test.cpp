@@ -496,7 +496,7 @@ TEST_F(HttpServerTest, ReadinessFollowsTheStore) {
   Client c(server_.port());
   auto r = c.request(http::verb::get, "/readyz");
   EXPECT_EQ(r.result_int(), 200);
-  EXPECT_EQ(r.body(), R"({"status":"ready","checks":{"store":"ok"}})");
+  EXPECT_EQ(r.body(), R"({"status":"ready","checks":{"store":"ok","recognizer":"none"}})");
   store_.ping_mode = FakeStore::Ping::fails;
   EXPECT_EQ(c.request(http::verb::get, "/readyz").result_int(), 503);
   store_.ping_mode = FakeStore::Ping::throws;
