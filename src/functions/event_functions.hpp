@@ -29,6 +29,10 @@ struct ArchiveContext {
 // redelivery rewrites the same object).
 void archive_deleted_order(ArchiveContext& ctx, const domain::Event& event);
 
+// order.deleted -> removes the order's product photo, if it had one (removing a photo that is
+// already gone is a no-op, so redelivery is harmless).
+void delete_order_image(ArchiveContext& ctx, const domain::Event& event);
+
 struct NotifyContext {
   ports::SubscriptionStore& subscriptions;
   ports::Mailer& mailer;

@@ -17,7 +17,7 @@ Response get_order_by_id(OrderContext& ctx, const Request& req) {
     r.headers.emplace_back("ETag", etag);
     return r;
   }
-  return order_response(200, *order);
+  return order_response(200, *order, ctx.objects);
 }
 
 }  // namespace orderflow::functions

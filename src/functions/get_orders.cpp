@@ -58,11 +58,7 @@ Response get_orders(OrderContext& ctx, const Request& req) {
       .field("message", "Orders fetched: " + std::to_string(page.orders.size()))
       .key("orders")
       .begin_array();
-  for (const auto& o : page.orders) {
-    w.begin_object();
-    domain::write_order_fields(w, o);
-    w.end_object();
-  }
+  for (const auto& o : page.orders) write_order(w, o, ctx.objects);
   w.end_array();
   if (page.has_more && !page.orders.empty())
     w.field("nextCursor", encode_cursor(page.orders.back().id));

@@ -5,6 +5,7 @@
 #include "functions/api.hpp"
 #include "ports/clock.hpp"
 #include "ports/id_generator.hpp"
+#include "ports/object_store.hpp"
 #include "ports/order_store.hpp"
 
 namespace orderflow::functions {
@@ -13,6 +14,8 @@ struct OrderContext {
   ports::OrderStore& store;
   ports::Clock& clock;
   ports::IdGenerator& ids;
+  // Where product photos live; orders with one are shown with a presigned `imageUrl`.
+  ports::ObjectStore* objects = nullptr;
 };
 
 Response create_order(OrderContext& ctx, const Request& req);     // POST /orders

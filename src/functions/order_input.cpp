@@ -61,9 +61,24 @@ std::optional<Response> check_order_id(std::string_view id) {
   return invalid("orderId must be a UUID");
 }
 
-Response order_response(int status, const domain::Order& order) {
+void write_order(domain::JsonWriter& w, const domain::Order& order, ports::ObjectStore* objects) {
+  w.begin_object();
+  domain::write_order_fields(w, order);
+  if (objects != nullptr && !order.image_key.empty()) {
+    try {
+      w.field("imageUrl", objects->presign_get(order.image_key, std::chrono::hours(1)));
+    } catch (const std::exception&) {
+      // A link that cannot be made leaves the order readable without it.
+    }
+  }
+  w.end_object();
+}
+
+Response order_response(int status, const domain::Order& order, ports::ObjectStore* objects) {
   domain::JsonWriter w;
-  w.begin_object().field("status", "success").key("order").raw(domain::order_json(order)).end_object();
+  w.begin_object().field("status", "success").key("order");
+  write_order(w, order, objects);
+  w.end_object();
   Response r = json_response(status, w.take());
   r.headers.emplace_back("ETag", domain::etag_for(order.version));
   return r;

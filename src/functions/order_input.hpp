@@ -8,6 +8,7 @@
 #include "domain/money.hpp"
 #include "domain/order.hpp"
 #include "functions/api.hpp"
+#include "ports/object_store.hpp"
 
 namespace orderflow::functions {
 
@@ -27,8 +28,12 @@ std::string lower_case_id(std::string_view id);
 // 400 for a path id that is not a UUID; nullopt when it is one.
 std::optional<Response> check_order_id(std::string_view id);
 
-// {"status":"success","order":{...}} with the order's ETag.
-Response order_response(int status, const domain::Order& order);
+// {"status":"success","order":{...}} with the order's ETag (and `imageUrl`, presigned, when the
+// order has a photo and `objects` is given).
+Response order_response(int status, const domain::Order& order, ports::ObjectStore* objects);
+
+// Writes the order as a JSON object, with a presigned `imageUrl` when it has a photo.
+void write_order(domain::JsonWriter& w, const domain::Order& order, ports::ObjectStore* objects);
 
 Response not_found_response();
 Response precondition_failed_response();

@@ -19,7 +19,7 @@ Response update_order(OrderContext& ctx, const Request& req) {
       ctx.store.update(id, patch, expected_version, ctx.clock.now(), ctx.ids.new_id());
   switch (result.kind) {
     case ports::ChangeResult::Kind::done:
-      return order_response(200, result.order);
+      return order_response(200, result.order, ctx.objects);
     case ports::ChangeResult::Kind::not_found:
       return not_found_response();
     case ports::ChangeResult::Kind::version_mismatch:

@@ -140,7 +140,7 @@ App::App(Config config)
       file_objects_(dynamic_cast<adapters::FileObjectStore*>(objects_.get())),
       mailer_(make_mailer(config_, clock_)),
 
-      orders_{*stores_.orders, clock_, ids_},
+      orders_{*stores_.orders, clock_, ids_, objects_.get()},
       archive_{*objects_},
       notify_{*stores_.subscriptions, *mailer_, signer_, {config_.public_url, config_.mail_from}},
       subscriptions_{*stores_.subscriptions, *mailer_, signer_, clock_, {config_.public_url, config_.mail_from}},

@@ -12,6 +12,8 @@ std::vector<Subscription> subscription_table(EventFunctionContexts& ctx, const R
       // function name        event type  retry  handler
       {"archive_deleted_order", deleted, retry,
        [&ctx](const domain::Event& e) { functions::archive_deleted_order(ctx.archive, e); }},
+      {"delete_order_image", deleted, retry,
+       [&ctx](const domain::Event& e) { functions::delete_order_image(ctx.archive, e); }},
       {"notify_subscribers", deleted, retry,
        [&ctx](const domain::Event& e) { functions::notify_subscribers(ctx.notify, e); }},
   };
