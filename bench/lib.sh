@@ -13,7 +13,7 @@ start_orderflow() {
   OF_PID=$!
   local i
   for i in $(seq 1 200); do
-    OF_URL=$(grep -o 'listening on http://[0-9.:]*' "$log" 2>/dev/null | head -1 | sed 's/listening on //')
+    OF_URL=$(grep -o 'listening on http://[0-9.:]*' "$log" 2>/dev/null | head -1 | sed 's/listening on //' || true)
     [ -n "$OF_URL" ] && return 0
     sleep 0.05
   done

@@ -29,7 +29,7 @@ for r in $(seq 1 "$RUNS"); do
   t0=$(date +%s%N)
   "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/data" >"$work/start.log" 2>&1 &
   OF_PID=$!
-  until url=$(grep -o 'http://[0-9.:]*' "$work/start.log" | head -1) && [ -n "$url" ] &&
+  until url=$(grep -o "http://[0-9.:]*" "$work/start.log" | head -1 || true) && [ -n "$url" ] &&
     curl -fs -o /dev/null "$url/readyz"; do sleep 0.002; done
   t1=$(date +%s%N)
   startup_ms+=("$(( (t1 - t0) / 1000000 ))")

@@ -16,7 +16,7 @@ PACKAGES=(
   libopencv-dev wordnet-base darknet
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev curl python3-aiosmtpd
-  wrk nginx-light nodejs
+  wrk nginx-light nodejs chromium
 )
 
 missing=()
@@ -42,4 +42,11 @@ if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_
   echo "install-deps: npm ci in $ROOT" >&2
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   touch "$ROOT/node_modules"
+fi
+
+# The web app's build tools (Vite, TypeScript), pinned by web/package-lock.json.
+if [ ! -d "$ROOT/web/node_modules" ] || [ "$ROOT/web/package-lock.json" -nt "$ROOT/web/node_modules" ]; then
+  echo "install-deps: npm ci in $ROOT/web" >&2
+  (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$ROOT/web/node_modules"
 fi

@@ -283,6 +283,7 @@ int throughput(const Options& o) {
     last_ack[static_cast<std::size_t>(t)] = Clock::now();
   });
   const auto acked = *std::max_element(last_ack.begin(), last_ack.end());
+  const std::size_t archived_at_ack = watch.count(0);
   const std::size_t m = ids.size();
   const std::size_t mails = static_cast<std::size_t>(o.mails);
   const bool archived = wait_until([&] { return watch.count(0) >= m; }, 600s);
@@ -308,6 +309,9 @@ int throughput(const Options& o) {
   std::printf("archive_events_per_s %.0f\n", static_cast<double>(m) / seconds(archive_done - d0));
   std::printf("all_deliveries_events_per_s %.0f\n",
               static_cast<double>(m) / seconds(std::max(archive_done, mail_done) - d0));
+  std::printf("archived_at_last_ack %zu\n", archived_at_ack);
+  std::printf("archive_drain_per_s %.0f\n",
+              static_cast<double>(m - archived_at_ack) / seconds(archive_done - acked));
   std::printf("drain_after_last_ack_ms %.0f\n",
               1000 * seconds(std::max(archive_done, mail_done) - acked));
   return 0;

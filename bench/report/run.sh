@@ -53,10 +53,12 @@ for n in "${SIZES[@]}"; do
   for run in $(seq 1 "$RUNS"); do
     rm -rf "$objects/reports"  # never reuse: every run renders
     measure "$BIN" render "$objects" >>"$WORK/ours.txt"
+    rl_now="not run"
     if [ "$run" -le "$rl_runs" ]; then
       measure "$PY" "$HERE/reportlab_report.py" "$objects" "$WORK/reportlab.pdf" >>"$WORK/rl.txt"
+      rl_now=$(tail -1 "$WORK/rl.txt")
     fi
-    echo "  $n orders, run $run: orderflow $(tail -1 "$WORK/ours.txt"), reportlab $(tail -1 "$WORK/rl.txt") (wall s, KB, cpu s)" >&2
+    echo "  $n orders, run $run: orderflow $(tail -1 "$WORK/ours.txt"), reportlab $rl_now (wall s, KB, cpu s)" >&2
   done
   ours_pdf=$(ls "$objects"/reports/deleted_orders_*.pdf)
   ours_s=$(awk '{ print $1 }' "$WORK/ours.txt" | median)

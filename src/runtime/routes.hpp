@@ -44,11 +44,11 @@ struct Services {
   ports::DeliveryStore* deliveries = nullptr;
   const DispatcherCounters* dispatcher = nullptr;
   adapters::FileObjectStore* file_objects = nullptr;  // null when objects live in S3
-  EventStreamHub* event_stream = nullptr;  // GET /events; null in tests without it
   // Set once the recognizer has loaded (it loads in the background, so the server is ready at
   // once); until then the image route answers 503 with Retry-After.
   std::atomic<functions::ImageContext*> images = nullptr;
   std::atomic<const char*> recognizer_state = "none";  // for /readyz: none|loading|loaded|failed
+  EventStreamHub* event_stream = nullptr;  // GET /events; null in tests without it
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);

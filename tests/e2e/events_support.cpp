@@ -175,12 +175,18 @@ testing::AssertionResult wait_until_delivered(HttpClient& c, std::string_view to
         for (const auto& id : event_ids)
           for (auto sub : {kArchive, kNotify})
             if (have.count({id, std::string(sub)}) == 0) missing.insert(id + "/" + std::string(sub));
+        if (!missing.empty()) return false;
+        // Other subscribers of the event (whatever the subscription table adds) are done too.
+        const std::set<std::string> wanted(event_ids.begin(), event_ids.end());
+        for (const auto& d : admin_deliveries(c, token, "pending"))
+          if (wanted.count(str(d, "eventId")) != 0)
+            missing.insert(str(d, "eventId") + "/" + str(d, "subscription"));
         return missing.empty();
       },
       bound);
   if (ok) return testing::AssertionSuccess();
   auto failure = testing::AssertionFailure();
-  failure << missing.size() << " deliveries not done, e.g.";
+  failure << missing.size() << " deliveries not done (archive and notify, then no pending), e.g.";
   int shown = 0;
   for (const auto& m : missing) {
     if (++shown > 5) break;

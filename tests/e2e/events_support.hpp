@@ -71,7 +71,8 @@ std::int64_t num(const boost::json::object& o, std::string_view key);  // -1 whe
 std::vector<boost::json::object> of_event(const std::vector<boost::json::object>& deliveries,
                                           std::string_view event_id,
                                           std::string_view subscription = {});
-// Waits until both subscriptions of each event are done.
+// Waits until the archive and notify deliveries of each event are done and none of the
+// events has a pending delivery left (to any subscriber).
 testing::AssertionResult wait_until_delivered(HttpClient& c, std::string_view token,
                                               const std::vector<std::string>& event_ids,
                                               std::chrono::milliseconds bound = kEventually);

@@ -1,0 +1,646 @@
+// The orderflow web app: one page of cards (create, list, view, edit, delete, e-mail
+// subscriptions, the deleted-orders report, the operator's dead letters), a status bar, and a
+// live list fed by GET /events (Server-Sent Events).
+import './style.css';
+import { ApiError, call, formatPrice, request, type Order } from './api';
+
+const PAGE_SIZE = 10;
+
+function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el as T;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+// ---- status bar -------------------------------------------------------------------------
+
+const statusBar = $('status');
+function showProgress(text: string) {
+  statusBar.className = 'status';
+  statusBar.textContent = `… ${text}`;
+}
+function showSuccess(text: string) {
+  statusBar.className = 'status ok';
+  statusBar.textContent = `✓ ${text}`;
+}
+function showError(text: string) {
+  statusBar.className = 'status error';
+  statusBar.textContent = `✕ ${text}`;
+}
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+// Runs `work` with the button disabled and labelled as busy, so it cannot be submitted twice.
+const busyButtons = new WeakSet<HTMLButtonElement>();
+async function busy(button: HTMLButtonElement, label: string, work: () => Promise<void>): Promise<void> {
+  if (busyButtons.has(button)) return;
+  busyButtons.add(button);
+  const original = button.textContent ?? '';
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  button.textContent = label;
+  try {
+    await work();
+  } finally {
+    button.textContent = original;
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    busyButtons.delete(button);
+  }
+}
+
+// ---- field errors -----------------------------------------------------------------------
+
+function setFieldError(inputId: string, message: string) {
+  const input = $<HTMLInputElement>(inputId);
+  $(`${inputId}-error`).textContent = message;
+  if (message) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+}
+
+// Puts the server's validation message next to the field it names ("price must be > 0").
+function showServerError(e: unknown, fields: Record<string, string>, fallbackField?: string): void {
+  const message = messageOf(e);
+  showError(message);
+  if (!(e instanceof ApiError)) return;
+  const lower = message.toLowerCase();
+  for (const [word, inputId] of Object.entries(fields)) {
+    if (lower.startsWith(word) || lower.startsWith(`the ${word}`) || lower.includes(`${word} is required`)) {
+      setFieldError(inputId, message);
+      $<HTMLInputElement>(inputId).focus();
+      return;
+    }
+  }
+  if (fallbackField && e.status >= 400 && e.status < 500) setFieldError(fallbackField, message);
+}
+
+// ---- create order -----------------------------------------------------------------------
+
+const createForm = $<HTMLFormElement>('create-form');
+const createDescription = $<HTMLInputElement>('create-description');
+const createPrice = $<HTMLInputElement>('create-price');
+const createPhoto = $<HTMLInputElement>('create-photo');
+const createPreview = $<HTMLImageElement>('create-preview');
+const createWarning = $('create-warning');
+const createWarningText = $('create-warning-text');
+const createSubmit = $<HTMLButtonElement>('create-submit');
+const createConfirm = $<HTMLButtonElement>('create-confirm');
+const createCancel = $<HTMLButtonElement>('create-cancel');
+const createFields = { description: 'create-description', price: 'create-price', image: 'create-photo' };
+
+let photoDataUrl: string | null = null;
+
+createPhoto.addEventListener('change', () => {
+  setFieldError('create-photo', '');
+  hideWarning();
+  const file = createPhoto.files?.[0];
+  photoDataUrl = null;
+  createPreview.hidden = true;
+  createPreview.removeAttribute('src');
+  if (!file) return;
+  const reader = new FileReader();
+  reader.onload = () => {
+    photoDataUrl = String(reader.result);
+    createPreview.src = photoDataUrl;
+    createPreview.hidden = false;
+  };
+  reader.onerror = () => setFieldError('create-photo', 'The photo could not be read.');
+  reader.readAsDataURL(file);
+});
+
+function hideWarning() {
+  createWarning.hidden = true;
+  createWarningText.textContent = '';
+  createConfirm.textContent = 'Confirm & Create';
+}
+
+function clearCreateErrors() {
+  for (const id of Object.values(createFields)) setFieldError(id, '');
+}
+
+function resetCreateForm() {
+  createForm.reset();
+  photoDataUrl = null;
+  createPreview.hidden = true;
+  createPreview.removeAttribute('src');
+  hideWarning();
+  clearCreateErrors();
+}
+
+interface Recognition {
+  recognition: { available: boolean; topDetectedObject: string | null; confidence: number | null };
+  validation: { status: string; message: string };
+}
+
+function orderInput() {
+  return { description: createDescription.value, price: createPrice.value.trim() };
+}
+
+async function createPlain() {
+  showProgress('Creating order');
+  const r = await request<{ orderId: string }>('POST', '/orders', { json: orderInput() });
+  created(r.body.message || 'Order created successfully', r.body.orderId);
+}
+
+async function createWithPhoto() {
+  showProgress('Creating order with photo');
+  const r = await request<{ orderId: string }>('POST', '/images/recognize',
+    { json: { ...orderInput(), image: photoDataUrl, confirm: true } });
+  created(r.body.message || 'Order created successfully', r.body.orderId);
+}
+
+function created(message: string, orderId: string) {
+  resetCreateForm();
+  showSuccess(`${message} (ID ${orderId})`);
+  if (listLoaded) void loadPage(currentCursor);
+}
+
+createForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void busy(createSubmit, 'Creating…', async () => {
+    clearCreateErrors();
+    hideWarning();
+    try {
+      if (!photoDataUrl) return await createPlain();
+      showProgress('Checking the photo');
+      const check = await request<Recognition>('POST', '/images/recognize',
+        { json: { ...orderInput(), image: photoDataUrl, confirm: false } });
+      const { recognition, validation } = check.body;
+      const object = recognition.topDetectedObject ?? 'unknown';
+      const confidence = recognition.confidence === null ? '?' : Number(recognition.confidence).toFixed(1);
+      switch (validation.status) {
+        case 'mismatch':
+          createWarningText.textContent = `WARNING: Your description "${createDescription.value.trim()}" ` +
+            `does not match detected object "${object}" (${confidence}% confidence). Please verify!`;
+          createConfirm.textContent = 'Confirm & Create';
+          createWarning.hidden = false;
+          showError('The photo does not match the description. Confirm or cancel.');
+          createConfirm.focus();
+          return;
+        case 'uncertain':
+          createWarningText.textContent = `We could not tell for sure whether the photo shows ` +
+            `"${createDescription.value.trim()}". It looks most like "${object}" (${confidence}% confidence), ` +
+            `which is neither a clear match nor clearly something else. Check the photo, then create the ` +
+            `order anyway or cancel.`;
+          createConfirm.textContent = 'Create anyway';
+          createWarning.hidden = false;
+          showProgress('The photo check was not sure. Create anyway or cancel.');
+          createConfirm.focus();
+          return;
+        default:
+          // match, no_description (the server will report it) or unavailable (no check possible).
+          return await createWithPhoto();
+      }
+    } catch (e) {
+      showServerError(e, createFields);
+    }
+  });
+});
+
+createConfirm.addEventListener('click', () => {
+  void busy(createConfirm, 'Creating…', async () => {
+    try {
+      await createWithPhoto();
+    } catch (e) {
+      hideWarning();
+      showServerError(e, createFields);
+    }
+  });
+});
+
+createCancel.addEventListener('click', () => {
+  hideWarning();
+  showProgress('Cancelled: no order was created.');
+  createSubmit.focus();
+});
+
+// ---- confirmation dialog ----------------------------------------------------------------
+
+const confirmDialog = $<HTMLDialogElement>('confirm-dialog');
+function confirmDelete(text: string): Promise<boolean> {
+  $('confirm-text').textContent = text;
+  confirmDialog.returnValue = '';
+  confirmDialog.showModal();
+  return new Promise((resolve) => {
+    confirmDialog.addEventListener('close', () => resolve(confirmDialog.returnValue === 'confirm'), { once: true });
+  });
+}
+
+// ---- list, paging, live updates ---------------------------------------------------------
+
+const orderList = $<HTMLUListElement>('order-list');
+const listSummary = $('list-summary');
+const listGet = $<HTMLButtonElement>('list-get');
+const listNext = $<HTMLButtonElement>('list-next');
+const listFirst = $<HTMLButtonElement>('list-first');
+const listLive = $<HTMLInputElement>('list-live');
+let listLoaded = false;
+let currentCursor: string | null = null;
+let nextCursor: string | null = null;
+let pageNumber = 1;
+
+function renderOrders(orders: Order[]) {
+  orderList.replaceChildren(...orders.map((o) => {
+    const view = el('button', { type: 'button', className: 'secondary', textContent: 'View' });
+    view.setAttribute('aria-label', `View order ${o.description}`);
+    view.addEventListener('click', () => void viewOrder(o.orderId));
+    const edit = el('button', { type: 'button', className: 'secondary', textContent: 'Edit' });
+    edit.setAttribute('aria-label', `Edit order ${o.description}`);
+    edit.addEventListener('click', () => void loadForEdit(o.orderId, true));
+    const del = el('button', { type: 'button', className: 'danger', textContent: 'Delete' });
+    del.setAttribute('aria-label', `Delete order ${o.description}`);
+    del.addEventListener('click', () => void deleteFromList(o, del));
+    const item = el('li', {},
+      el('span', { className: 'id' }, `ID: ${o.orderId}`),
+      el('span', { className: 'desc' }, o.description),
+      el('span', { className: 'price' }, `$${formatPrice(o.price)}`),
+      view, edit, del);
+    item.dataset.orderId = o.orderId;
+    return item;
+  }));
+}
+
+async function loadPage(cursor: string | null) {
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (cursor) query.set('cursor', cursor);
+  const r = await request<{ orders: Order[]; nextCursor?: string }>('GET', `/orders?${query}`);
+  listLoaded = true;
+  currentCursor = cursor;
+  nextCursor = r.body.nextCursor ?? null;
+  renderOrders(r.body.orders);
+  listSummary.textContent = r.body.orders.length === 0
+    ? (cursor ? 'No more orders.' : 'No orders yet.')
+    : `Page ${pageNumber}: ${r.body.orders.length} order${r.body.orders.length === 1 ? '' : 's'}.`;
+  listNext.hidden = nextCursor === null;
+  listFirst.hidden = cursor === null;
+  return r.body.message ?? `Orders fetched: ${r.body.orders.length}`;
+}
+
+listGet.addEventListener('click', () => void busy(listGet, 'Loading…', async () => {
+  showProgress('Fetching orders');
+  try {
+    pageNumber = 1;
+    showSuccess(await loadPage(null));
+  } catch (e) {
+    showError(messageOf(e));
+  }
+}));
+
+listNext.addEventListener('click', () => void busy(listNext, 'Loading…', async () => {
+  if (!nextCursor) return;
+  showProgress('Fetching the next page');
+  try {
+    pageNumber += 1;
+    showSuccess(await loadPage(nextCursor));
+    listGet.focus();
+  } catch (e) {
+    pageNumber -= 1;
+    showError(messageOf(e));
+  }
+}));
+
+listFirst.addEventListener('click', () => void busy(listFirst, 'Loading…', async () => {
+  try {
+    pageNumber = 1;
+    showSuccess(await loadPage(null));
+    listGet.focus();
+  } catch (e) {
+    showError(messageOf(e));
+  }
+}));
+
+async function deleteFromList(order: Order, button: HTMLButtonElement) {
+  const yes = await confirmDelete(`Delete "${order.description}" ($${formatPrice(order.price)})? This cannot be undone.`);
+  if (!yes) {
+    button.focus();
+    return;
+  }
+  await busy(button, 'Deleting…', async () => {
+    showProgress('Deleting order');
+    try {
+      const r = await request('DELETE', `/orders/${encodeURIComponent(order.orderId)}`);
+      showSuccess(r.body.message || 'Order deleted successfully');
+      await loadPage(currentCursor);
+      listGet.focus();
+    } catch (e) {
+      showError(messageOf(e));
+    }
+  });
+}
+
+// Reloads the list (debounced) when an order changes anywhere. The server marks the stream's
+// position with `ready` on first connect; the list reloads then too, so nothing between the
+// page load and the stream's start is missed.
+let reloadTimer: number | undefined;
+function scheduleReload() {
+  if (!listLoaded || !listLive.checked) return;
+  window.clearTimeout(reloadTimer);
+  reloadTimer = window.setTimeout(() => {
+    loadPage(currentCursor).catch((e) => showError(messageOf(e)));
+  }, 150);
+}
+
+let lastEventId = '';
+function connectEvents(url = '/events') {
+  const source = new EventSource(url);
+  const section = $('list-h').parentElement!;
+  const onEvent = (e: MessageEvent) => {
+    if (e.lastEventId) lastEventId = e.lastEventId;
+    scheduleReload();
+  };
+  source.addEventListener('ready', (e) => {
+    lastEventId = (e as MessageEvent).lastEventId || lastEventId;
+    section.dataset.live = 'on';
+    scheduleReload();
+  });
+  for (const type of ['orderflow.order.created', 'orderflow.order.updated', 'orderflow.order.deleted'])
+    source.addEventListener(type, onEvent as EventListener);
+  source.addEventListener('error', () => {
+    // A non-200 answer (503 when the server has too many listeners) ends the stream for good:
+    // try again later from where it stopped.
+    if (source.readyState === EventSource.CLOSED) {
+      section.dataset.live = 'off';
+      window.setTimeout(() => connectEvents(lastEventId ? `/events?after=${encodeURIComponent(lastEventId)}` : '/events'), 5000);
+    }
+  });
+}
+if ('EventSource' in window) connectEvents();
+
+// ---- view one order ---------------------------------------------------------------------
+
+const viewCard = $('view-card');
+const viewFields = $('view-fields');
+const viewPhoto = $<HTMLImageElement>('view-photo');
+const viewPhotoNote = $('view-photo-note');
+
+function describeValidation(status: string): string {
+  switch (status) {
+    case 'match': return 'The photo matched the description.';
+    case 'mismatch': return 'The photo did not match the description; the order was confirmed anyway.';
+    case 'uncertain': return 'The photo check was not sure whether it matched; the order was created anyway.';
+    case 'no_description': return 'There was no description to compare the photo with.';
+    case 'unavailable': return 'The photo could not be checked (image recognition was unavailable).';
+    default: return status;
+  }
+}
+
+async function viewOrder(orderId: string) {
+  showProgress('Loading order');
+  try {
+    const r = await request<{ order: Order }>('GET', `/orders/${encodeURIComponent(orderId)}`);
+    const o = r.body.order;
+    const rows: [string, string][] = [
+      ['ID', o.orderId], ['Description', o.description], ['Price', `$${formatPrice(o.price)}`],
+      ['Created', new Date(o.creationDate).toLocaleString()],
+      ['Last modified', new Date(o.lastModifiedDate).toLocaleString()],
+    ];
+    if (o.validationStatus) rows.push(['Photo check', describeValidation(o.validationStatus)]);
+    if (o.detectedLabels?.length)
+      rows.push(['Detected', o.detectedLabels.map((l) => `${l.name} (${Number(l.confidence).toFixed(1)}%)`).join(', ')]);
+    viewFields.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+    if (o.imageUrl) {
+      viewPhoto.src = o.imageUrl;
+      viewPhoto.hidden = false;
+      viewPhotoNote.textContent = '';
+    } else {
+      viewPhoto.hidden = true;
+      viewPhoto.removeAttribute('src');
+      viewPhotoNote.textContent = o.imageKey ? 'A product photo is stored with this order (not viewable here).' : 'No product photo.';
+    }
+    viewCard.hidden = false;
+    $('view-close').focus();
+    showSuccess('Order loaded');
+  } catch (e) {
+    showError(messageOf(e));
+  }
+}
+$('view-close').addEventListener('click', () => {
+  viewCard.hidden = true;
+  listGet.focus();
+});
+
+// ---- edit -------------------------------------------------------------------------------
+
+const loadForm = $<HTMLFormElement>('load-form');
+const editForm = $<HTMLFormElement>('edit-form');
+const editId = $<HTMLInputElement>('edit-id');
+const editDescription = $<HTMLInputElement>('edit-description');
+const editPrice = $<HTMLInputElement>('edit-price');
+const editSave = $<HTMLButtonElement>('edit-save');
+const editFields = { description: 'edit-description', price: 'edit-price' };
+let editing: { orderId: string; etag: string } | null = null;
+
+function clearEditErrors() {
+  setFieldError('edit-id', '');
+  setFieldError('edit-description', '');
+  setFieldError('edit-price', '');
+  $('edit-error').textContent = '';
+}
+
+async function loadForEdit(orderId: string, focus: boolean): Promise<boolean> {
+  clearEditErrors();
+  showProgress('Loading order for editing');
+  try {
+    const r = await request<{ order: Order }>('GET', `/orders/${encodeURIComponent(orderId)}`);
+    const o = r.body.order;
+    editing = { orderId: o.orderId, etag: r.headers.get('ETag') ?? '' };
+    editId.value = o.orderId;
+    editDescription.value = o.description;
+    editPrice.value = formatPrice(o.price);
+    editForm.hidden = false;
+    if (focus) editDescription.focus();
+    showSuccess('Order loaded for editing');
+    return true;
+  } catch (e) {
+    editForm.hidden = true;
+    editing = null;
+    showServerError(e, {}, 'edit-id');
+    return false;
+  }
+}
+
+loadForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const button = $<HTMLButtonElement>('edit-load');
+  void busy(button, 'Loading…', async () => {
+    if (!editId.value.trim()) return setFieldError('edit-id', 'Enter an order ID.');
+    await loadForEdit(editId.value.trim(), true);
+  });
+});
+
+editForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!editing) return;
+  const target = editing;
+  void busy(editSave, 'Saving…', async () => {
+    clearEditErrors();
+    showProgress('Saving changes');
+    const headers: Record<string, string> = target.etag ? { 'If-Match': target.etag } : {};
+    try {
+      const r = await call<{ order: Order }>('PATCH', `/orders/${encodeURIComponent(target.orderId)}`, {
+        json: { description: editDescription.value, price: editPrice.value.trim() }, headers,
+      });
+      if (r.status === 412) {
+        const message = 'This order was changed elsewhere after you opened it. The latest version is now ' +
+          'shown; review it and save again.';
+        await loadForEdit(target.orderId, false);
+        $('edit-error').textContent = message;
+        showError(message);
+        return;
+      }
+      if (!r.ok) throw new ApiError(r.body.message || `The server answered ${r.status}`, r.status, r.body.code);
+      editing = { orderId: target.orderId, etag: r.headers.get('ETag') ?? '' };
+      editDescription.value = r.body.order.description;
+      editPrice.value = formatPrice(r.body.order.price);
+      showSuccess('Order updated');
+      if (listLoaded) void loadPage(currentCursor);
+    } catch (e) {
+      showServerError(e, editFields);
+      if (e instanceof ApiError && !$('edit-description-error').textContent && !$('edit-price-error').textContent)
+        $('edit-error').textContent = e.message;
+    }
+  });
+});
+
+// ---- delete by ID -----------------------------------------------------------------------
+
+const deleteForm = $<HTMLFormElement>('delete-form');
+const deleteId = $<HTMLInputElement>('delete-id');
+deleteForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void busy($<HTMLButtonElement>('delete-submit'), 'Deleting…', async () => {
+    setFieldError('delete-id', '');
+    const id = deleteId.value.trim();
+    if (!id) return setFieldError('delete-id', 'Enter an order ID.');
+    showProgress('Deleting order');
+    try {
+      const r = await request('DELETE', `/orders/${encodeURIComponent(id)}`);
+      deleteForm.reset();
+      showSuccess(r.body.message || 'Order deleted successfully');
+      if (listLoaded) void loadPage(currentCursor);
+    } catch (e) {
+      showServerError(e, {}, 'delete-id');
+    }
+  });
+});
+
+// ---- e-mail subscriptions ---------------------------------------------------------------
+
+function emailForm(formId: string, inputId: string, buttonId: string, path: string, progress: string) {
+  const form = $<HTMLFormElement>(formId);
+  const input = $<HTMLInputElement>(inputId);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy($<HTMLButtonElement>(buttonId), `${progress}…`, async () => {
+      setFieldError(inputId, '');
+      showProgress(progress);
+      try {
+        const r = await request('POST', path, { json: { email: input.value.trim() } });
+        form.reset();
+        showSuccess(r.body.message || 'Done');
+      } catch (e) {
+        showServerError(e, {}, inputId);
+      }
+    });
+  });
+}
+emailForm('sub-form', 'sub-email', 'sub-submit', '/subscriptions', 'Subscribing');
+emailForm('unsub-form', 'unsub-email', 'unsub-submit', '/subscriptions/unsubscribe', 'Unsubscribing');
+
+// ---- report -----------------------------------------------------------------------------
+
+const reportButton = $<HTMLButtonElement>('report-generate');
+reportButton.addEventListener('click', () => {
+  // Opened now, while the click still counts as a user gesture, so popup blockers allow it.
+  const tab = window.open('', '_blank');
+  void busy(reportButton, 'Generating…', async () => {
+    showProgress('Generating the report');
+    try {
+      const r = await request<{ pdf_url: string; orders: number }>('GET', '/reports/deleted-orders');
+      const link = el('a', { href: r.body.pdf_url, target: '_blank', rel: 'noopener', textContent: 'Open the report (PDF)' });
+      $('report-link').replaceChildren(link);
+      if (tab) {
+        tab.opener = null;
+        tab.location.href = r.body.pdf_url;
+      }
+      showSuccess(`Report generated: ${r.body.orders} deleted order${r.body.orders === 1 ? '' : 's'}`);
+    } catch (e) {
+      tab?.close();
+      showError(messageOf(e));
+    }
+  });
+});
+
+// ---- operator: dead deliveries ----------------------------------------------------------
+
+interface Delivery {
+  id: number; eventType: string; subject: string; subscription: string; attempts: number; lastError: string;
+}
+const opsForm = $<HTMLFormElement>('ops-form');
+const opsToken = $<HTMLInputElement>('ops-token');
+const opsTable = $('ops-table');
+const opsRows = $('ops-rows');
+const opsSummary = $('ops-summary');
+const opsRedriveAll = $<HTMLButtonElement>('ops-redrive-all');
+
+function adminHeaders() {
+  return { Authorization: `Bearer ${opsToken.value.trim()}` };
+}
+
+async function loadDead(): Promise<string> {
+  const r = await request<{ deliveries: Delivery[] }>('GET', '/admin/deliveries?state=dead&limit=100', { headers: adminHeaders() });
+  const list = r.body.deliveries;
+  opsRows.replaceChildren(...list.map((d) => {
+    const redrive = el('button', { type: 'button', textContent: 'Redrive' });
+    redrive.setAttribute('aria-label', `Redrive delivery ${d.id}`);
+    redrive.addEventListener('click', () => void busy(redrive, 'Redriving…', async () => {
+      try {
+        const rr = await request('POST', `/admin/deliveries/${d.id}/redrive`, { headers: adminHeaders() });
+        showSuccess(`${rr.body.message || 'Redriven'} (delivery ${d.id})`);
+        await loadDead();
+      } catch (e) {
+        showError(messageOf(e));
+      }
+    }));
+    return el('tr', {}, el('td', {}, String(d.id)), el('td', {}, d.eventType), el('td', {}, d.subject),
+      el('td', {}, d.subscription), el('td', {}, String(d.attempts)), el('td', {}, d.lastError ?? ''),
+      el('td', {}, redrive));
+  }));
+  opsTable.hidden = list.length === 0;
+  opsRedriveAll.hidden = list.length === 0;
+  opsSummary.textContent = list.length === 0 ? 'No dead deliveries.' : `${list.length} dead deliver${list.length === 1 ? 'y' : 'ies'}.`;
+  return r.body.message ?? `Deliveries fetched: ${list.length}`;
+}
+
+opsForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void busy($<HTMLButtonElement>('ops-load'), 'Loading…', async () => {
+    setFieldError('ops-token', '');
+    if (!opsToken.value.trim()) return setFieldError('ops-token', 'Enter the admin token.');
+    showProgress('Loading dead deliveries');
+    try {
+      showSuccess(await loadDead());
+    } catch (e) {
+      showServerError(e, {}, 'ops-token');
+    }
+  });
+});
+
+opsRedriveAll.addEventListener('click', () => void busy(opsRedriveAll, 'Redriving…', async () => {
+  showProgress('Redriving all dead deliveries');
+  try {
+    const r = await request('POST', '/admin/deliveries/redrive?state=dead', { headers: adminHeaders() });
+    await loadDead();
+    showSuccess(r.body.message || 'Redriven');
+  } catch (e) {
+    showError(messageOf(e));
+  }
+}));
