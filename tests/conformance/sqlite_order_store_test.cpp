@@ -389,7 +389,7 @@ TEST_F(SqliteOrderStoreTest, UpgradesAVersionOneFileAndDeliversItsEvents) {
   EXPECT_EQ(due[0].event.time, domain::Timestamp{std::chrono::seconds{1}});
   RawDb raw(db_path_);
   EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2"}));
+            (std::vector<std::string>{"1", "2", "3"}));
 }
 
 TEST_F(SqliteOrderStoreTest, DeliveryStatesOutsideTheSchemaAreRejected) {

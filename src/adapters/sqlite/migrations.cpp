@@ -71,6 +71,11 @@ constexpr std::array kMigrations{
         PRIMARY KEY (event_id, email_key)
       ) WITHOUT ROWID;
     )sql"},
+    // A lane takes due deliveries in event order; with this index SQLite walks them in that
+    // order and stops at the batch limit, instead of sorting the whole backlog every batch.
+    Migration{3, R"sql(
+      CREATE INDEX deliveries_due_in_order ON deliveries(subscription, state, event_seq, id);
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

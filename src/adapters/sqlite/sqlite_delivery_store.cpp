@@ -136,7 +136,9 @@ std::vector<Delivery> SqliteDeliveryStore::due(std::string_view subscription, do
   if (limit <= 0) return deliveries;
   db_->read([&](Connection& db) {
     auto q = db.query(select_deliveries(
-        "WHERE d.subscription = ?1 AND d.state = 'pending' AND d.next_attempt_us <= ?2 "
+        // The unary + keeps SQLite from using next_attempt_us for the index search, so it
+        // walks deliveries_due_in_order in event order and stops at the limit (no sort).
+        "WHERE d.subscription = ?1 AND d.state = 'pending' AND +d.next_attempt_us <= ?2 "
         "ORDER BY d.event_seq, d.id LIMIT ?3"));
     q.bind(1, subscription).bind(2, to_us(now)).bind(3, std::int64_t{limit});
     while (q.step()) deliveries.push_back(delivery_from_row(q));
