@@ -38,6 +38,12 @@ for r in $(seq 1 "$RUNS"); do
   stop_pid "$OF_PID"
 done
 startup=$(printf '%s\n' "${startup_ms[@]}" | median)
+# The same, without the image model (recognizer = none), for the memory of the order service alone.
+ORDERFLOW_RECOGNIZER=none "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/data" >"$work/none.log" 2>&1 &
+OF_PID=$!
+sleep 1
+idle_rss_none_kb=$(awk '/VmRSS/ { print $2 }' /proc/$OF_PID/status)
+stop_pid "$OF_PID"
 
 # Throughput: alternate the targets within each round so noise hits them all alike.
 nginx_port=$(free_port)
@@ -84,4 +90,4 @@ for t in "${targets[@]}"; do
   printf '| %s | %.0f | %s | %s | %s | %s |\n' "$t" "$m" "$ratio" "$base" "$(med "${p99[$t]}")" "${bad[$t]}"
 done
 echo
-echo "start-up to ready (existing data dir, median of $RUNS): ${startup} ms; idle RSS: $(( idle_rss_kb / 1024 )) MB"
+echo "start-up to ready (existing data dir, median of $RUNS): ${startup} ms; idle RSS: $(( idle_rss_kb / 1024 )) MB with the image model loaded, $(( idle_rss_none_kb / 1024 )) MB with recognizer = none"
