@@ -71,6 +71,16 @@ test('create without a photo; empty list; validation message next to the field',
     assert.equal(orders.length, 1);
     assert.equal(orders[0].description, 'Coffee mug');
     assert.equal(orders[0].price, 12.5);
+
+    // 360 px wide: one column, nothing wider than the screen; Enter submits from the keyboard.
+    await page.setViewportSize({ width: 360, height: 740 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no horizontal scroll at 360 px');
+    await create.getByLabel('Description').fill('Typed only');
+    await create.getByLabel('Price').fill('3');
+    await create.getByLabel('Price').press('Enter');
+    await statusSays(page, '✓ Order created successfully');
+    await list.getByText('Typed only').waitFor();
+    await screenshot(page, 'mobile-360');
   });
 });
 
@@ -151,6 +161,7 @@ test('edit: a concurrent change answers 412, the user is told and the order relo
     await list.getByRole('button', { name: 'Get Orders' }).click();
     await list.getByRole('button', { name: 'Edit order Desk lamp' }).click();
     const edit = region(page, 'Edit Order');
+    await edit.getByLabel('Description').waitFor();  // the form shows once the order is loaded
     assert.equal(await edit.getByLabel('Description').inputValue(), 'Desk lamp');
     await edit.getByLabel('Description').fill('Desk lamp (mine)');
 
@@ -252,6 +263,7 @@ test('live updates: changes elsewhere appear in an open list without clicking', 
     await other.goto(server.url + '/');
     for (const p of [page, other]) {
       await region(p, 'Fetch Orders').getByRole('button', { name: 'Get Orders' }).click();
+      await statusSays(p, '✓ Orders fetched: 0');
       await p.locator('section[data-live="on"]').waitFor();
     }
     const id = await server.createOrder('Made by the API', 3);

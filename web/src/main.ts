@@ -286,6 +286,7 @@ async function loadPage(cursor: string | null) {
 
 listGet.addEventListener('click', () => void busy(listGet, 'Loading…', async () => {
   showProgress('Fetching orders');
+  listLoaded = true;  // from now on changes elsewhere reload it, even while this first load runs
   try {
     pageNumber = 1;
     showSuccess(await loadPage(null));
