@@ -3,20 +3,12 @@
 #include <charconv>
 
 #include "domain/email.hpp"
+#include "domain/encoding.hpp"
 
 namespace orderflow::functions {
 namespace {
 
-std::string hex(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xF]);
-  }
-  return out;
-}
+std::string hex(std::string_view s) { return domain::to_hex(s); }
 
 std::optional<std::string> unhex(std::string_view s) {
   if (s.size() % 2 != 0 || s.empty()) return std::nullopt;

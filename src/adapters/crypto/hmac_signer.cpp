@@ -1,5 +1,7 @@
 #include "adapters/crypto/hmac_signer.hpp"
 
+#include "domain/encoding.hpp"
+
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -17,14 +19,7 @@ namespace orderflow::adapters {
 namespace {
 
 std::string to_hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0xF]);
-  }
-  return out;
+  return domain::to_hex(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "ports/errors.hpp"
+#include "domain/encoding.hpp"
 
 namespace orderflow::adapters {
 namespace fs = std::filesystem;
@@ -47,22 +48,7 @@ void fsync_dir(const fs::path& dir) {
   if (rc != 0) io_failure("cannot fsync directory", dir);
 }
 
-std::string percent_encode_key(std::string_view key) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : key) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || c == '/') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
+std::string percent_encode_key(std::string_view key) { return domain::uri_encode(key, /*keep_slash=*/true); }
 
 std::string link_message(std::string_view key, std::string_view expires) {
   std::string m = "GET\n";

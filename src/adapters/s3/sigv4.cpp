@@ -9,18 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "domain/encoding.hpp"
+
 namespace orderflow::adapters::sigv4 {
 namespace {
 
 std::string to_hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0xF]);
-  }
-  return out;
+  return domain::to_hex(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
 // Raw (binary) HMAC-SHA256, as the key-derivation chain needs it.
@@ -60,25 +55,7 @@ std::string sha256_hex(std::string_view bytes) {
   return to_hex(digest, len);
 }
 
-std::string uri_encode(std::string_view bytes, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size());
-  for (char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-                            c == '~';
-    if (unreserved || (keep_slash && c == '/')) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
+std::string uri_encode(std::string_view bytes, bool keep_slash) { return domain::uri_encode(bytes, keep_slash); }
 
 std::string presign_get_query(const Credentials& credentials, const PresignInput& input) {
   const auto [amz_date, day] = amz_date_and_day(input.now);
