@@ -2,6 +2,7 @@
 // more entry in each list in store_factories.cpp.
 #pragma once
 
+#include "support/temp_dir.hpp"
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -45,18 +46,6 @@ struct SubscriptionStoreFactory {
 
 std::vector<SubscriptionStoreFactory> subscription_store_factories();
 
-// A fresh private directory under the system temp dir, deleted with everything in it when the
-// object goes away.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 }  // namespace orderflow::testing

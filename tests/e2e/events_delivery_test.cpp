@@ -88,7 +88,12 @@ TEST_F(EventsDelivery, RetriesWhileSmtpIsDownThenDeliversEachNoticeOnce) {
   EXPECT_TRUE(wait_notify_state(event_ids, "pending", retried_with_error));
   const auto pending = admin_deliveries(client(), token(), "pending");
   for (const auto& d : pending) {
-    EXPECT_EQ(str(d, "subscription"), kNotify) << boost::json::serialize(d);
+    // Other subscribers of the same events (the archive) may simply not have run yet on a busy
+    // machine; what must hold is that only the mail deliveries failed.
+    if (str(d, "subscription") != kNotify) {
+      EXPECT_EQ(num(d, "attempts"), 0) << boost::json::serialize(d);
+      continue;
+    }
     EXPECT_EQ(str(d, "state"), "pending");
     EXPECT_EQ(str(d, "eventType"), "orderflow.order.deleted");
     EXPECT_TRUE(is_rfc3339_micro_utc(str(d, "nextAttemptAt"))) << boost::json::serialize(d);

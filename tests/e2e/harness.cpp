@@ -173,17 +173,6 @@ bool has_header(const Headers& h, std::string_view name) {
 
 // --- TempDir ----------------------------------------------------------------------------------
 
-TempDir::TempDir() {
-  std::string tmpl = (fs::temp_directory_path() / "orderflow-e2e-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) throw_errno("mkdtemp");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 // --- ServerProcess ----------------------------------------------------------------------------
 
 ServerProcess::ServerProcess(fs::path work_dir, ServerOptions options)

@@ -2,6 +2,7 @@
 // small synchronous HTTP client (Boost.Beast) to drive it. Tests only ever see these types.
 #pragma once
 
+#include "support/temp_dir.hpp"
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
@@ -21,19 +22,7 @@ namespace orderflow::e2e {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 struct ServerOptions {
   std::vector<std::string> args;  // appended after `serve --listen ... --data-dir ...`

@@ -125,15 +125,4 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
-TempDir::TempDir() {
-  std::string pattern = (fs::temp_directory_path() / "orderflow-images-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 }  // namespace orderflow::image_test

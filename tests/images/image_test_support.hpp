@@ -3,6 +3,7 @@
 // WordNet matcher) are built once per test binary and shared; both are read-only after start.
 #pragma once
 
+#include "support/temp_dir.hpp"
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -38,17 +39,7 @@ std::string webp_vp8x_header(std::uint32_t width, std::uint32_t height, bool ani
 
 std::string base64(std::string_view bytes);
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 #define SKIP_WITHOUT_MODEL()                                                          \
   do {                                                                                \

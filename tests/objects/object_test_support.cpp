@@ -24,25 +24,6 @@
 namespace orderflow::testing {
 namespace fs = std::filesystem;
 
-TempDir::TempDir() {
-  std::random_device rd;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const fs::path candidate =
-        fs::temp_directory_path() / ("orderflow-objects-" + std::to_string(rd()));
-    std::error_code ec;
-    if (fs::create_directory(candidate, ec)) {
-      path_ = candidate;
-      return;
-    }
-  }
-  throw std::runtime_error("cannot create a temp dir");
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 domain::Timestamp wall_now() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(
       std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));

@@ -2,6 +2,7 @@
 // s3rver (npm) process on loopback for the S3 adapter.
 #pragma once
 
+#include "support/temp_dir.hpp"
 #include <sys/types.h>
 
 #include <atomic>
@@ -13,18 +14,7 @@
 
 namespace orderflow::testing {
 
-// A fresh private directory under the system temp dir, deleted with its contents at the end.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 // A clock that stands still until the test moves it.
 class ManualClock final : public ports::Clock {

@@ -2,6 +2,7 @@
 // clock the test moves, and the PDF read back with poppler-utils (pdftotext, pdfinfo).
 #pragma once
 
+#include "support/temp_dir.hpp"
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -17,17 +18,7 @@
 
 namespace orderflow::report_test {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 class FakeClock final : public ports::Clock {
  public:
