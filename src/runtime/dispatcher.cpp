@@ -50,36 +50,64 @@ int Dispatcher::run_lane(const Subscription& sub) {
   int attempts = 0;
   while (true) {
     const auto due = store_.due(sub.name, clock_.now(), kLaneBatch);
-    std::vector<std::int64_t> done;
-    for (const auto& d : due) {
-      ++attempts;
-      std::string error;
+    // One outcome per due delivery: empty error = done. Attempts of one batch may run on up to
+    // `sub.concurrency` threads: handlers are idempotent and independent per event, and
+    // concurrent fsyncs share the disk's journal commits.
+    struct Outcome {
+      bool done = false;
       bool permanent = false;
+      std::string error;
+    };
+    std::vector<Outcome> outcomes(due.size());
+    const auto attempt = [&](std::size_t i) {
+      Outcome& o = outcomes[i];
       try {
-        sub.handler(d.event);
-        done.push_back(d.id);
-        continue;
+        sub.handler(due[i].event);
+        o.done = true;
       } catch (const functions::PermanentFailure& e) {
-        error = e.what();
-        permanent = true;
+        o.error = e.what();
+        o.permanent = true;
       } catch (const std::exception& e) {
-        error = e.what();
+        o.error = e.what();
       } catch (...) {
         // Whatever a handler throws is a failed attempt; escaping the lane would terminate.
-        error = "unknown exception";
+        o.error = "unknown exception";
+      }
+    };
+    const std::size_t workers =
+        std::min<std::size_t>(due.size(), static_cast<std::size_t>(std::max(1, sub.concurrency)));
+    if (workers <= 1) {
+      for (std::size_t i = 0; i < due.size(); ++i) attempt(i);
+    } else {
+      std::atomic<std::size_t> next{0};
+      std::vector<std::jthread> pool;
+      for (std::size_t w = 0; w < workers; ++w)
+        pool.emplace_back([&] {
+          for (std::size_t i = next++; i < due.size(); i = next++) attempt(i);
+        });
+    }  // the jthreads join here
+
+    std::vector<std::int64_t> done;
+    for (std::size_t i = 0; i < due.size(); ++i) {
+      const auto& d = due[i];
+      const Outcome& o = outcomes[i];
+      ++attempts;
+      if (o.done) {
+        done.push_back(d.id);
+        continue;
       }
       const int failures = d.attempts + 1;
       const auto now = clock_.now();
-      if (permanent || failures >= sub.retry.max_attempts) {
-        store_.mark_failed(d.id, error, std::nullopt, now);
+      if (o.permanent || failures >= sub.retry.max_attempts) {
+        store_.mark_failed(d.id, o.error, std::nullopt, now);
         counters_.dead.fetch_add(1, std::memory_order_relaxed);
         spdlog::warn("delivery {} of event {} to {} is dead after {} attempts: {}", d.id, d.event.id,
-                     sub.name, failures, error);
+                     sub.name, failures, o.error);
       } else {
-        store_.mark_failed(d.id, error, now + backoff(sub.retry, failures), now);
+        store_.mark_failed(d.id, o.error, now + backoff(sub.retry, failures), now);
         counters_.retried.fetch_add(1, std::memory_order_relaxed);
         spdlog::info("delivery {} of event {} to {} failed (attempt {}), will retry: {}", d.id,
-                     d.event.id, sub.name, failures, error);
+                     d.event.id, sub.name, failures, o.error);
       }
     }
     if (!done.empty()) {

@@ -37,6 +37,9 @@ struct Subscription {
   std::string event_type;  // e.g. "orderflow.order.deleted"
   RetryPolicy retry;
   std::function<void(const domain::Event&)> handler;  // throws when it could not finish
+  // How many deliveries of one batch may be attempted at once (the handler must then be
+  // thread-safe). 1 keeps attempts in event order.
+  int concurrency = 1;
 };
 
 struct DispatcherCounters {

@@ -8,15 +8,17 @@ namespace orderflow::runtime {
 
 std::vector<Subscription> subscription_table(EventFunctionContexts& ctx, const RetryPolicy& retry) {
   const std::string deleted(domain::kOrderDeleted);
+  // Up to 8 attempts of a batch at once: each writes and fsyncs its own file, and concurrent
+  // fsyncs share the disk's journal commits. All three handlers are thread-safe.
+  constexpr int kConcurrency = 8;
   return {
-      // function name        event type  retry  handler
+      // function name        event type  retry  handler                                    concurrency
       {"archive_deleted_order", deleted, retry,
-       [&ctx](const domain::Event& e) { functions::archive_deleted_order(ctx.archive, e); }},
+       [&ctx](const domain::Event& e) { functions::archive_deleted_order(ctx.archive, e); }, kConcurrency},
       {"delete_order_image", deleted, retry,
-       [&ctx](const domain::Event& e) { functions::delete_order_image(ctx.archive, e); }},
+       [&ctx](const domain::Event& e) { functions::delete_order_image(ctx.archive, e); }, kConcurrency},
       {"notify_subscribers", deleted, retry,
-       [&ctx](const domain::Event& e) { functions::notify_subscribers(ctx.notify, e); }},
-  };
-}
+       [&ctx](const domain::Event& e) { functions::notify_subscribers(ctx.notify, e); }, kConcurrency},
+  };}
 
 }  // namespace orderflow::runtime

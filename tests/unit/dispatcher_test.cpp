@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include "adapters/sqlite/sqlite_stores.hpp"
 #include "domain/event.hpp"
@@ -465,6 +466,51 @@ TEST_F(DispatcherTest, StuckSubscriberDoesNotHoldBackTheOtherLane) {
   orders_->on_commit({});
   EXPECT_EQ(archive_.calls(), (Strings{first, second}));
   EXPECT_EQ(deliveries_->delivery_stats().done, 4);
+}
+
+}  // namespace
+}  // namespace orderflow::runtime
+
+namespace orderflow::runtime {
+namespace {
+
+// A lane allowed to run several attempts of a batch at once still delivers each event exactly
+// once per run, records every failure, and counts each outcome once.
+TEST_F(DispatcherTest, ConcurrentLaneDeliversEachEventOnceAndRecordsFailures) {
+  std::mutex mu;
+  std::multiset<std::string> seen;
+  std::atomic<int> calls{0};
+  std::vector<Subscription> subs = {
+      {kArchive, std::string(domain::kOrderDeleted), kArchivePolicy,
+       [&](const domain::Event& e) {
+         calls.fetch_add(1);
+         std::lock_guard lock(mu);
+         seen.insert(e.id);
+         // Every fifth event fails once, then succeeds on its retry.
+         if (seen.count(e.id) == 1 && std::hash<std::string>{}(e.id) % 5 == 0)
+           throw std::runtime_error("flaky");
+       },
+       /*concurrency=*/6},
+  };
+  Dispatcher dispatcher(*deliveries_, clock_, std::move(subs), 7);
+  std::set<std::string> events;
+  for (int i = 0; i < 150; ++i) events.insert(delete_order());  // more than one batch of 64
+
+  dispatcher.run_once();
+  const auto failed = static_cast<std::size_t>(dispatcher.counters().retried.load());
+  EXPECT_EQ(static_cast<std::size_t>(dispatcher.counters().delivered.load()) + failed, events.size());
+  EXPECT_EQ(static_cast<std::size_t>(calls.load()), events.size());
+  {
+    std::lock_guard lock(mu);
+    for (const auto& e : events) EXPECT_EQ(seen.count(e), 1u) << e;
+  }
+  EXPECT_EQ(deliveries_->delivery_stats().pending, static_cast<std::int64_t>(failed));
+
+  clock_.advance(1h);  // past every backoff
+  dispatcher.run_once();
+  EXPECT_EQ(dispatcher.counters().delivered.load(), static_cast<std::int64_t>(events.size()));
+  EXPECT_EQ(deliveries_->delivery_stats().pending, 0);
+  EXPECT_EQ(deliveries_->delivery_stats().done, static_cast<std::int64_t>(events.size()));
 }
 
 }  // namespace
