@@ -28,13 +28,6 @@ constexpr const char* kPriceMax = "price must be at most 999999999.99";
 constexpr const char* kPriceExponent = "price must be a plain decimal number (no exponent)";
 constexpr const char* kUnknownId = "0190c1a2-0000-7000-8000-000000000000";
 
-std::string repeat(std::string_view s, std::size_t n) {
-  std::string out;
-  out.reserve(s.size() * n);
-  for (std::size_t i = 0; i < n; ++i) out += s;
-  return out;
-}
-
 // {"description":"a","price":<price>}
 std::string with_price(std::string_view price) {
   return "{\"description\":\"a\",\"price\":" + std::string(price) + "}";

@@ -173,6 +173,13 @@ bool has_header(const Headers& h, std::string_view name) {
 
 // --- TempDir ----------------------------------------------------------------------------------
 
+std::string repeat(std::string_view s, std::size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (std::size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
 // --- ServerProcess ----------------------------------------------------------------------------
 
 ServerProcess::ServerProcess(fs::path work_dir, ServerOptions options)

@@ -24,6 +24,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 using TempDir = test_support::TempDir;
 
+// `s` n times over (long descriptions, big bodies).
+std::string repeat(std::string_view s, std::size_t n);
+
 struct ServerOptions {
   std::vector<std::string> args;  // appended after `serve --listen ... --data-dir ...`
   Headers env;                    // extra environment variables (name, value)

@@ -19,13 +19,6 @@ constexpr const char* kNothingToUpdate = "Nothing to update. Send price and/or d
 constexpr const char* kBadKey = "Idempotency-Key must be 1-255 visible ASCII characters";
 constexpr const char* kBadLimit = "limit must be an integer between 1 and 1000";
 
-std::string repeat(std::string_view s, std::size_t n) {
-  std::string out;
-  out.reserve(s.size() * n);
-  for (std::size_t i = 0; i < n; ++i) out += s;
-  return out;
-}
-
 boost::json::object order_of(const Response& r) { return r.json().at("order").as_object(); }
 
 std::string field(const boost::json::object& o, std::string_view key) {

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "adapters/sqlite/sqlite_stores.hpp"
+#include "support/temp_dir.hpp"
 #include "domain/event.hpp"
 #include "domain/order.hpp"
 #include "functions/event_functions.hpp"
@@ -37,25 +38,7 @@ class ManualClock final : public ports::Clock {
   std::atomic<std::int64_t> us_;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "orderflow-dispatcher-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir;
 
 // A subscribed function's stand-in: records every event it is given, then fails (or blocks)
 // while told to.
