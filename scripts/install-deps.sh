@@ -10,7 +10,9 @@ PACKAGES=(
   # core libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libpq-dev
+  # the PostgreSQL store (server for the tests, cluster.sh and benchmarks)
+  postgresql-15
   # reports and images
   libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils python3-reportlab python3-renderpm
   libopencv-dev wordnet-base darknet

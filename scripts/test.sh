@@ -1,6 +1,19 @@
 #!/usr/bin/env bash
 # Runs every test suite against an already built tree (make test builds it first).
+# Starts one throwaway PostgreSQL on a free loopback port for the whole run (each test creates
+# a database of its own on it) and stops it, by PID, however the run ends.
 set -euo pipefail
 build_dir=${1:-build/release}
 cd "$(dirname "$0")/.."
+
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/orderflow-test-pg-XXXXXX")
+cleanup() {
+  scripts/postgres-server.sh stop "$pg_dir" || true
+  rm -rf "$pg_dir"
+}
+trap cleanup EXIT
+ORDERFLOW_TEST_POSTGRES=$(scripts/postgres-server.sh start "$pg_dir" fast)
+export ORDERFLOW_TEST_POSTGRES
+echo "test.sh: PostgreSQL for the tests at $ORDERFLOW_TEST_POSTGRES" >&2
+
 ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j2

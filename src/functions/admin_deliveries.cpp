@@ -109,7 +109,6 @@ Response redrive_delivery(AdminContext& ctx, const Request& req) {
   if (!existing) return error_response(404, "not_found", "Delivery not found");
   if (!ctx.deliveries.redrive(*id, ctx.clock.now()))
     return error_response(409, "conflict", "Only a dead delivery can be redriven");
-  if (ctx.wake_dispatcher) ctx.wake_dispatcher();
   domain::JsonWriter w;
   w.begin_object().field("status", "success").field("message", "Delivery redriven").field("id", *id).end_object();
   return json_response(200, w.take());
@@ -121,7 +120,6 @@ Response redrive_deliveries(AdminContext& ctx, const Request& req) {
   if (state == nullptr || *state != "dead")
     return error_response(400, "validation", "state=dead is required (only dead deliveries can be redriven)");
   const auto n = ctx.deliveries.redrive_all_dead(ctx.clock.now());
-  if (n > 0 && ctx.wake_dispatcher) ctx.wake_dispatcher();
   domain::JsonWriter w;
   w.begin_object()
       .field("status", "success")

@@ -3,20 +3,19 @@
 // and learns nothing else.
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include "functions/api.hpp"
 #include "ports/clock.hpp"
-#include "ports/delivery_store.hpp"
+#include "ports/delivery_admin.hpp"
 
 namespace orderflow::functions {
 
+// A redrive wakes the dispatchers itself: DeliveryAdmin promises that of every redrive.
 struct AdminContext {
-  ports::DeliveryStore& deliveries;
+  ports::DeliveryAdmin& deliveries;
   ports::Clock& clock;
   std::string token;
-  std::function<void()> wake_dispatcher;  // called after a redrive
 };
 
 Response list_deliveries(AdminContext& ctx, const Request& req);     // GET /admin/deliveries

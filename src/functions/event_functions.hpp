@@ -4,6 +4,8 @@
 // event has the effect of running it once.
 #pragma once
 
+#include <chrono>
+#include <stdexcept>
 #include <string>
 
 #include "domain/event.hpp"
@@ -38,15 +40,35 @@ struct NotifyContext {
   ports::Mailer& mailer;
   const ports::Signer& signer;
   MailSettings mail;
+  const ports::Clock& clock;
+  // How long a sender holds the claim of one notice: longer than one send can take.
+  std::chrono::milliseconds lease{30000};
 };
 
-// order.deleted -> one mail to each confirmed subscriber, recorded per (event, address) so a
-// redelivery never mails anyone twice.
+// order.deleted -> one mail to each confirmed subscriber. Each (event, address) is claimed
+// before its mail is sent and marked sent once the mail server accepted it, so neither a
+// redelivery nor a second worker mails anyone twice. A notice whose claim another send holds
+// (still at work, or failed or died within its lease) is left alone; once every other address is
+// done the call throws RetryLater, and the delivery comes back when that claim has ended.
+//
+// The one window in which a notice can go twice: a crash (or a failed mark) after the mail
+// server accepted the mail and before it was marked sent; once the claim's lease has ended it is
+// sent again, with the same Message-ID (a pure function of event id and address), so mail
+// clients and servers that de-duplicate by Message-ID show it once.
 void notify_subscribers(NotifyContext& ctx, const domain::Event& event);
 
 // Raised for an event that can never be handled (malformed): the dispatcher dead-letters it at
 // once instead of retrying.
 class PermanentFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Raised when part of the work is held by someone else's claim (a notice another send has
+// claimed): nothing failed, it just cannot be finished yet. The dispatcher attempts the delivery
+// again once its own claim's lease has ended, which is after any claim taken before it with the
+// same lease, without counting a failed attempt.
+class RetryLater : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

@@ -1,4 +1,5 @@
-// order.deleted -> one notice per confirmed subscriber, at most once per (event, address).
+// order.deleted -> one notice per confirmed subscriber, claimed per (event, address) before it
+// is sent (see event_functions.hpp for the one window in which it can go twice).
 #include "domain/email.hpp"
 #include "functions/deleted_order.hpp"
 #include "functions/event_functions.hpp"
@@ -50,17 +51,30 @@ ports::Mail deletion_notice(const NotifyContext& ctx, const DeletedOrder& d,
 void notify_subscribers(NotifyContext& ctx, const domain::Event& event) {
   const auto deleted = read_deleted_event(event);
   if (!deleted) throw PermanentFailure("order.deleted event " + event.id + " has malformed data");
+  int busy = 0;
   std::string after;
   while (true) {
     const auto page = ctx.subscriptions.confirmed(after, kPage);
     for (const std::string& to : page) {
-      if (ctx.subscriptions.was_notified(event.id, to)) continue;
-      ctx.mailer.send(deletion_notice(ctx, *deleted, to));
-      ctx.subscriptions.mark_notified(event.id, to, deleted->deleted_at);
+      const auto now = ctx.clock.now();
+      switch (ctx.subscriptions.claim_notice(event.id, to, now, now + ctx.lease)) {
+        case ports::NoticeClaim::sent:
+          continue;
+        case ports::NoticeClaim::busy:
+          ++busy;  // another send holds it; the retry of this delivery sees how that ended
+          continue;
+        case ports::NoticeClaim::claimed:
+          ctx.mailer.send(deletion_notice(ctx, *deleted, to));
+          ctx.subscriptions.mark_notice_sent(event.id, to, ctx.clock.now());
+          continue;
+      }
     }
     if (static_cast<int>(page.size()) < kPage) break;
     after = domain::email_key(page.back());
   }
+  if (busy > 0)
+    throw RetryLater("the notices of event " + event.id + " to " + std::to_string(busy) +
+                     " address(es) are claimed by a send whose lease has not ended");
 }
 
 }  // namespace orderflow::functions

@@ -88,7 +88,10 @@ class OrderStore {
   // Outbox events with seq > after_seq, ascending, at most `limit`.
   virtual std::vector<OutboxRecord> read_outbox(std::int64_t after_seq, int limit) = 0;
 
-  // Called (on the writer's thread, after the commit) whenever a commit appended events.
+  // Called after every commit that appended events, fanned out events or redrove deliveries;
+  // over a database shared by several processes (PostgreSQL), also for those commits of every
+  // other process (within milliseconds, through LISTEN/NOTIFY), and once after the connection
+  // to the database was lost and is back (something may have been missed meanwhile).
   // Set once before use; the callback must be quick and must not call back into the store.
   virtual void on_commit(std::function<void()> callback) = 0;
 

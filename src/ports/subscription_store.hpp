@@ -1,5 +1,6 @@
 // The SubscriptionStore port: e-mail subscribers to deletion notices (double opt-in), and the
-// record of which notices were sent, so a redelivered event never mails anyone twice.
+// record of which notices were claimed and sent, so a redelivered event never mails anyone
+// twice, even when workers in several processes handle it.
 #pragma once
 
 #include <optional>
@@ -12,6 +13,8 @@
 namespace orderflow::ports {
 
 enum class SubscriberState { pending, confirmed };
+
+enum class NoticeClaim { claimed, sent, busy };
 
 struct SubscribeResult {
   enum class Kind { created, still_pending, already_confirmed };
@@ -32,10 +35,18 @@ class SubscriptionStore {
   // Confirmed addresses (as given) whose lower-case key is > `after`, ascending, at most `limit`.
   virtual std::vector<std::string> confirmed(std::string_view after, int limit) = 0;
 
-  // Records that the notice for `event_id` went to `email`; false when it already had been.
-  virtual bool mark_notified(std::string_view event_id, std::string_view email,
-                             domain::Timestamp at) = 0;
-  virtual bool was_notified(std::string_view event_id, std::string_view email) = 0;
+  // A deletion notice is claimed per (event id, address) before it is sent and marked sent once
+  // the mail server accepted it, so that senders in several processes never both send it.
+  //   claimed: this caller holds the claim until `lease_until`: send, then mark_notice_sent.
+  //   sent:    it went already; nothing to do.
+  //   busy:    another sender holds an unexpired claim; try again later.
+  // A claim whose holder died (never marked) can be claimed again once its lease has ended.
+  virtual NoticeClaim claim_notice(std::string_view event_id, std::string_view email,
+                                   domain::Timestamp now, domain::Timestamp lease_until) = 0;
+  virtual void mark_notice_sent(std::string_view event_id, std::string_view email,
+                                domain::Timestamp at) = 0;
+  // True when the notice for (event id, address) was marked sent.
+  virtual bool notice_sent(std::string_view event_id, std::string_view email) = 0;
 };
 
 }  // namespace orderflow::ports

@@ -9,24 +9,15 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "adapters/mail/maildir_mailer.hpp"
 #include "adapters/opencv/caching_recognizer.hpp"
 #include "adapters/opencv/opencv_recognizer.hpp"
 #include "adapters/wordnet/wordnet_files.hpp"
-#include "adapters/mail/smtp_mailer.hpp"
-#include "adapters/s3/s3_object_store.hpp"
 
 namespace orderflow::runtime {
 namespace {
 
 // In-flight requests get this long to finish after SIGTERM.
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
-
-void ensure_directory(std::string_view setting, const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw ConfigError(fmt::format("{}: cannot create directory \"{}\": {}", setting, dir.string(), ec.message()));
-}
 
 // The configuration, once its data dir exists (everything else hangs off it).
 Config with_data_dir(Config config) {
@@ -39,36 +30,10 @@ Config with_data_dir(Config config) {
 
 std::string signing_secret(const Config& config) {
   if (config.signing_secret) return *config.signing_secret;
+  if (store_is_shared(config))
+    spdlog::warn("signing_secret is not set: links this process signs verify only on processes with "
+                 "the same data_dir; give every replica the same ORDERFLOW_SIGNING_SECRET");
   return adapters::HmacSigner::load_or_create_secret(std::filesystem::path(config.data_dir) / "signing-secret");
-}
-
-std::unique_ptr<ports::ObjectStore> make_object_store(const Config& config, const ports::Signer& signer,
-                                                      const ports::Clock& clock) {
-  const std::string_view url = config.objects;
-  if (url.starts_with("file:")) {
-    const std::filesystem::path dir(std::string(url.substr(5)));
-    ensure_directory("objects", dir);
-    return std::make_unique<adapters::FileObjectStore>(dir, config.public_url, signer, clock);
-  }
-  try {
-    return adapters::make_s3_object_store(url, clock);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
-  }
-}
-
-std::unique_ptr<ports::Mailer> make_mailer(const Config& config, const ports::Clock& clock) {
-  const std::string_view url = config.mailer;
-  if (url.starts_with("maildir:")) {
-    const std::filesystem::path dir(std::string(url.substr(8)));
-    ensure_directory("mailer", dir);
-    return std::make_unique<adapters::MaildirMailer>(dir, clock);
-  }
-  try {
-    return std::make_unique<adapters::SmtpMailer>(config.mailer, clock);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
-  }
 }
 
 RetryPolicy retry_policy(const DeliveryConfig& d);
@@ -112,16 +77,6 @@ RetryPolicy retry_policy(const DeliveryConfig& d) {
 
 }  // namespace
 
-adapters::SqliteStores open_stores(const Config& config) {
-  const std::string_view url = config.store;
-  if (url.starts_with("sqlite:")) {
-    const std::filesystem::path path(std::string(url.substr(7)));
-    if (path.has_parent_path()) ensure_directory("store", path.parent_path());
-    return adapters::open_sqlite_stores(adapters::SqliteStoreOptions{path.string()});
-  }
-  throw ConfigError(fmt::format("store: this build supports sqlite:<path> only, got \"{}\"", config.store));
-}
-
 std::string admin_token(const Config& config) {
   if (config.admin_token) return *config.admin_token;
   const auto path = std::filesystem::path(config.data_dir) / "admin-token";
@@ -131,37 +86,40 @@ std::string admin_token(const Config& config) {
   return token;
 }
 
-App::App(Config config)
+App::App(Config config, Role role)
     : config_(with_data_dir(std::move(config))),
+      role_(role),
       ids_(clock_),
       stores_(open_stores(config_)),
       signer_(signing_secret(config_)),
-      objects_(make_object_store(config_, signer_, clock_)),
-      file_objects_(dynamic_cast<adapters::FileObjectStore*>(objects_.get())),
-      mailer_(make_mailer(config_, clock_)),
+      objects_(open_objects(config_, signer_, clock_)),
+      mailer_(open_mailer(config_, clock_)),
 
-      orders_{*stores_.orders, clock_, ids_, objects_.get()},
-      archive_{*objects_},
-      notify_{*stores_.subscriptions, *mailer_, signer_, {config_.public_url, config_.mail_from}},
+      orders_{*stores_.orders, clock_, ids_, objects_.store.get()},
+      archive_{*objects_.store},
+      notify_{*stores_.subscriptions, *mailer_, signer_, {config_.public_url, config_.mail_from}, clock_,
+              std::chrono::milliseconds(config_.delivery.lease_ms)},
       subscriptions_{*stores_.subscriptions, *mailer_, signer_, clock_, {config_.public_url, config_.mail_from}},
-      reports_{*objects_, renderer_, clock_, ids_, std::chrono::hours(config_.report_max_age_h)},
+      reports_{*objects_.store, renderer_, clock_, ids_, std::chrono::hours(config_.report_max_age_h)},
       events_{archive_, notify_},
-      dispatcher_(*stores_.deliveries, clock_, subscription_table(events_, retry_policy(config_.delivery)),
-                  std::random_device{}()),
-      admin_{*stores_.deliveries, clock_, admin_token(config_), [this] { dispatcher_.wake(); }},
+      dispatcher_(*stores_.queue, clock_, subscription_table(events_, retry_policy(config_.delivery)),
+                  {unique_owner_id(), std::chrono::milliseconds(config_.delivery.lease_ms), std::random_device{}()}),
+      admin_{*stores_.deliveries, clock_, admin_token(config_)},
       event_stream_(*stores_.orders),
-      router_(route_table()),
+      router_(role == Role::worker ? worker_route_table() : route_table()),
       metrics_(metric_route_labels(router_), static_cast<std::size_t>(config_.io_threads)),
       services_{orders_, *stores_.orders, metrics_, &subscriptions_, &admin_, &reports_,
-                stores_.deliveries.get(), &dispatcher_.counters(), file_objects_, nullptr, "loading"},
+                stores_.deliveries.get(), &dispatcher_.counters(), objects_.files, nullptr,
+                role == Role::worker ? "none" : "loading"},
       server_(config_, router_, services_) {
   services_.event_stream = &event_stream_;
-  // Every commit that appends events wakes the dispatcher (no polling delay after idle) and the
-  // live listeners of GET /events.
+  // Every commit that appends events, fans them out or redrives wakes the dispatcher (no polling
+  // delay after idle) and the live listeners of GET /events.
   stores_.orders->on_commit([this] {
     dispatcher_.wake();
     event_stream_.notify();
   });
+  if (role_ == Role::worker) return;  // workers never classify images
   check_image_files(config_);
   image_loader_ = std::jthread([this] { load_image_check(); });
 }
@@ -175,7 +133,7 @@ void App::load_image_check() {
     image_check_ = ImageCheck{std::make_unique<ports::UnavailableRecognizer>(), nullptr};
   }
   images_ = std::make_unique<functions::ImageContext>(functions::ImageContext{
-      *image_check_.recognizer, image_check_.matcher.get(), *stores_.orders, *objects_, clock_, ids_});
+      *image_check_.recognizer, image_check_.matcher.get(), *stores_.orders, *objects_.store, clock_, ids_});
   const bool loaded = image_check_.matcher != nullptr;
   services_.recognizer_state.store(loaded ? "loaded" : (config_.recognizer == "none" ? "none" : "failed"));
   services_.images.store(images_.get());
@@ -193,19 +151,27 @@ int App::run() {
     if (!ec) received = signal;
   });
 
-  server_.start();
+  // Bound first, so that every link is right before the first request or delivery runs
+  // (listen may say :0; the real port goes into the public URL).
+  server_.bind();
   if (config_.public_url_from_listen) {
-    // Links in mails and presigned URLs need the port actually bound (listen may say :0).
     config_.public_url = server_.url();
     notify_.mail.public_url = config_.public_url;
     subscriptions_.mail.public_url = config_.public_url;
-    if (file_objects_ != nullptr) file_objects_->set_public_url(config_.public_url);
+    if (objects_.files != nullptr) objects_.files->set_public_url(config_.public_url);
   }
-  dispatcher_.start();
-  spdlog::info("store {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers", config_.store,
+  server_.start();
+  if (role_ != Role::api) dispatcher_.start();
+  static constexpr const char* kRoleNames[] = {"api and workers", "api", "worker"};
+  spdlog::info("role {}; store {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers",
+               kRoleNames[static_cast<int>(role_)], redacted_url(config_.store),
                config_.objects.starts_with("s3://") ? "s3" : config_.objects,
-               config_.mailer.starts_with("smtp") ? "smtp" : config_.mailer, config_.recognizer,
-               config_.io_threads, config_.worker_threads);
+               config_.mailer.starts_with("smtp") ? "smtp" : config_.mailer,
+               role_ == Role::worker ? "none" : config_.recognizer, config_.io_threads, config_.worker_threads);
+  if (role_ != Role::all && !store_is_shared(config_))
+    spdlog::warn("store {} is not shared between processes: other processes learn of this one's commits "
+                 "only at their next poll (about a second); use store = postgresql://... to scale out",
+                 config_.store);
   spdlog::info("listening on {}", server_.url());
   spdlog::default_logger()->flush();
 

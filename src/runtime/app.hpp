@@ -8,7 +8,6 @@
 #include "adapters/crypto/hmac_signer.hpp"
 #include "adapters/files/file_object_store.hpp"
 #include "adapters/pdf/cairo_report_renderer.hpp"
-#include "adapters/sqlite/sqlite_stores.hpp"
 #include "adapters/system/system_clock.hpp"
 #include "adapters/system/uuid_v7_generator.hpp"
 #include "functions/admin_functions.hpp"
@@ -16,6 +15,7 @@
 #include "functions/order_functions.hpp"
 #include "functions/report_functions.hpp"
 #include "functions/subscription_functions.hpp"
+#include "runtime/backends.hpp"
 #include "runtime/config.hpp"
 #include "runtime/dispatcher.hpp"
 #include "runtime/event_stream.hpp"
@@ -28,10 +28,6 @@
 #include "ports/image_recognizer.hpp"
 
 namespace orderflow::runtime {
-
-// The stores named by `config.store` (orders, deliveries, subscriptions over one database).
-// Throws ConfigError for an unsupported scheme and ports::InfraError when it cannot be opened.
-adapters::SqliteStores open_stores(const Config& config);
 
 // The admin token: config's admin_token, else the one kept in <data_dir>/admin-token (created
 // with mode 0600 on first start).
@@ -49,11 +45,18 @@ ImageCheck make_image_check(const Config& config);
 // The cheap part of that check, done before serving: the files it will need exist.
 void check_image_files(const Config& config);
 
+// What one process runs. Any number of each can share one PostgreSQL database.
+enum class Role {
+  all,     // orderflow serve: the HTTP API and the event workers
+  api,     // orderflow serve --role api: the HTTP API only (commits still wake other workers)
+  worker,  // orderflow worker: the event workers, with /healthz, /readyz and /metrics
+};
+
 class App {
  public:
   // Creates the data dir and opens every adapter. Throws ConfigError (a setting is wrong) or
   // ports::InfraError / std::exception (something could not be opened).
-  explicit App(Config config);
+  App(Config config, Role role);
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
@@ -65,12 +68,12 @@ class App {
   void load_image_check();
 
   Config config_;  // the members below borrow it
+  Role role_;
   adapters::SystemClock clock_;
   adapters::UuidV7Generator ids_;
-  adapters::SqliteStores stores_;
+  Stores stores_;
   adapters::HmacSigner signer_;
-  std::unique_ptr<ports::ObjectStore> objects_;
-  adapters::FileObjectStore* file_objects_;  // objects_ when it is the file store, else null
+  Objects objects_;
   std::unique_ptr<ports::Mailer> mailer_;
   adapters::CairoReportRenderer renderer_;
   ImageCheck image_check_;  // filled by image_loader_

@@ -23,7 +23,17 @@ struct ServeFlags {
   std::string listen;
   std::string data_dir;
   std::string public_url;
+  std::string role = "all";
 };
+
+// --config, --listen, --data-dir and --public-url, the same on every command, so settings
+// resolve exactly as the server's do.
+void add_config_flags(CLI::App& command, ServeFlags& flags) {
+  command.add_option("--config", flags.config_path, "TOML configuration file");
+  command.add_option("--listen", flags.listen, "host:port to listen on (port 0: any free port)");
+  command.add_option("--data-dir", flags.data_dir, "Directory for the database, objects and mail");
+  command.add_option("--public-url", flags.public_url, "Base URL of links in mails and presigned URLs");
+}
 
 ConfigSources sources_for(const ServeFlags& f, const CLI::App& serve) {
   ConfigSources s;
@@ -43,7 +53,7 @@ ConfigSources sources_for(const ServeFlags& f, const CLI::App& serve) {
   return s;
 }
 
-int serve(const ServeFlags& flags, const CLI::App& command) {
+int serve(const ServeFlags& flags, const CLI::App& command, Role role) {
   Config config;
   try {
     config = load_config(sources_for(flags, command));
@@ -55,7 +65,7 @@ int serve(const ServeFlags& flags, const CLI::App& command) {
   setup_logging(config);
   int code = 0;
   try {
-    App app(std::move(config));
+    App app(std::move(config), role);
     code = app.run();
   } catch (const ConfigError& e) {
     spdlog::critical("configuration error: {}", e.what());
@@ -70,6 +80,24 @@ int serve(const ServeFlags& flags, const CLI::App& command) {
   }
   shutdown_logging();
   return code;
+}
+
+// `orderflow migrate`: brings the database's schema up to date and exits (serve and worker
+// also do it at start; several processes at once migrate exactly once).
+int migrate(const ServeFlags& flags, const CLI::App& command) {
+  Config config;
+  try {
+    config = load_config(sources_for(flags, command));
+    migrate_store(config);
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "configuration error: {}\n", e.what());
+    return kConfigErrorExit;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "orderflow: migrate failed: {}\n", e.what());
+    return 1;
+  }
+  fmt::print("store {} is up to date\n", redacted_url(config.store));
+  return 0;
 }
 
 struct DeliveryFlags {
@@ -153,11 +181,19 @@ int run_cli(int argc, char** argv) {
   app.require_subcommand(1);
 
   ServeFlags flags;
-  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the HTTP service");
-  serve_cmd->add_option("--config", flags.config_path, "TOML configuration file");
-  serve_cmd->add_option("--listen", flags.listen, "host:port to listen on (port 0: any free port)");
-  serve_cmd->add_option("--data-dir", flags.data_dir, "Directory for the database, objects and mail");
-  serve_cmd->add_option("--public-url", flags.public_url, "Base URL of links in mails and presigned URLs");
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the HTTP service (and, by default, the event workers)");
+  add_config_flags(*serve_cmd, flags);
+  serve_cmd->add_option("--role", flags.role, "all (default): API and event workers; api: the HTTP API only")
+      ->check(CLI::IsMember({"all", "api"}));
+
+  ServeFlags worker_flags;
+  CLI::App* worker_cmd = app.add_subcommand(
+      "worker", "Run the event workers only (with /healthz, /readyz and /metrics on --listen)");
+  add_config_flags(*worker_cmd, worker_flags);
+
+  ServeFlags migrate_flags;
+  CLI::App* migrate_cmd = app.add_subcommand("migrate", "Apply the database schema and exit");
+  add_config_flags(*migrate_cmd, migrate_flags);
 
   ServeFlags delivery_config;
   DeliveryFlags delivery_flags;
@@ -187,7 +223,9 @@ int run_cli(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kConfigErrorExit;
   }
-  if (serve_cmd->parsed()) return serve(flags, *serve_cmd);
+  if (serve_cmd->parsed()) return serve(flags, *serve_cmd, flags.role == "api" ? Role::api : Role::all);
+  if (worker_cmd->parsed()) return serve(worker_flags, *worker_cmd, Role::worker);
+  if (migrate_cmd->parsed()) return migrate(migrate_flags, *migrate_cmd);
   if (deliveries_cmd->parsed())
     return deliveries(delivery_config, *deliveries_cmd, *list_cmd, *redrive_cmd, delivery_flags);
   return 0;

@@ -16,6 +16,9 @@ struct DeliveryConfig {
   int max_attempts = 8;
   std::int64_t backoff_initial_ms = 200;
   std::int64_t backoff_max_ms = 60000;
+  // How long a worker holds a claimed delivery; when it dies, another worker takes the
+  // delivery after this. Longer than any one attempt should take.
+  std::int64_t lease_ms = 30000;
 };
 
 struct Config {
@@ -24,6 +27,7 @@ struct Config {
   std::string public_url;  // default: "http://" + listen
   bool public_url_from_listen = false;  // true when defaulted: the server fills in the bound port
   std::string store;       // default: "sqlite:<data_dir>/orderflow.db"
+  int store_pool_size = 8;  // PostgreSQL: connections per process
   std::string bus = "local";
   std::string objects;     // default: "file:<data_dir>/objects"
   std::string mailer;      // default: "maildir:<data_dir>/mail"

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <array>
 
 #include "functions/event_functions.hpp"
 
@@ -15,9 +18,21 @@ constexpr auto kIdleTick = std::chrono::milliseconds(1000);
 
 }  // namespace
 
-Dispatcher::Dispatcher(ports::DeliveryStore& store, const ports::Clock& clock,
-                       std::vector<Subscription> subscriptions, std::uint64_t jitter_seed)
-    : store_(store), clock_(clock), subscriptions_(std::move(subscriptions)), rng_(jitter_seed) {}
+std::string unique_owner_id() {
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host = {'?'};
+  std::random_device random;
+  const std::uint64_t nonce = (std::uint64_t{random()} << 32) ^ random();
+  return fmt::format("{}:{}:{:016x}", host.data(), getpid(), nonce);
+}
+
+Dispatcher::Dispatcher(ports::DeliveryQueue& queue, const ports::Clock& clock,
+                       std::vector<Subscription> subscriptions, DispatcherOptions options)
+    : queue_(queue),
+      clock_(clock),
+      subscriptions_(std::move(subscriptions)),
+      options_(std::move(options)),
+      rng_(options_.jitter_seed) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -40,7 +55,7 @@ int Dispatcher::fan_out() {
   };
   int total = 0;
   while (true) {
-    const int n = store_.fan_out(subscribers, clock_.now(), kFanOutBatch);
+    const int n = queue_.fan_out(subscribers, clock_.now(), kFanOutBatch);
     total += n;
     if (n < kFanOutBatch) return total;
   }
@@ -48,25 +63,37 @@ int Dispatcher::fan_out() {
 
 int Dispatcher::run_lane(const Subscription& sub) {
   int attempts = 0;
-  while (true) {
-    const auto due = store_.due(sub.name, clock_.now(), kLaneBatch);
-    // One outcome per due delivery: empty error = done. Attempts of one batch may run on up to
+  while (!stopping_) {
+    const auto claimed_at = clock_.now();
+    const auto due =
+        queue_.claim(sub.name, options_.owner, claimed_at, claimed_at + options_.lease, kLaneBatch);
+    if (!due.empty()) may_hold_claims_ = true;
+    // One outcome per claimed delivery. Attempts of one batch may run on up to
     // `sub.concurrency` threads: handlers are idempotent and independent per event, and
     // concurrent fsyncs share the disk's journal commits.
     struct Outcome {
+      bool attempted = false;
       bool done = false;
       bool permanent = false;
+      bool later = false;  // RetryLater: left claimed, so it comes back when the lease ends
       std::string error;
     };
     std::vector<Outcome> outcomes(due.size());
     const auto attempt = [&](std::size_t i) {
+      // Left alone, still claimed: when stopping, stop() releases it; once its lease has ended
+      // (a slow batch), another dispatcher may hold it already.
+      if (stopping_ || clock_.now() >= due[i].next_attempt) return;
       Outcome& o = outcomes[i];
+      o.attempted = true;
       try {
         sub.handler(due[i].event);
         o.done = true;
       } catch (const functions::PermanentFailure& e) {
         o.error = e.what();
         o.permanent = true;
+      } catch (const functions::RetryLater& e) {
+        o.error = e.what();
+        o.later = true;
       } catch (const std::exception& e) {
         o.error = e.what();
       } catch (...) {
@@ -91,32 +118,39 @@ int Dispatcher::run_lane(const Subscription& sub) {
     for (std::size_t i = 0; i < due.size(); ++i) {
       const auto& d = due[i];
       const Outcome& o = outcomes[i];
+      if (!o.attempted) continue;
       ++attempts;
       if (o.done) {
         done.push_back(d.id);
         continue;
       }
+      if (o.later) {
+        spdlog::info("delivery {} of event {} to {} waits for its lease to end: {}", d.id,
+                     d.event.id, sub.name, o.error);
+        continue;
+      }
       const int failures = d.attempts + 1;
       const auto now = clock_.now();
       if (o.permanent || failures >= sub.retry.max_attempts) {
-        store_.mark_failed(d.id, o.error, std::nullopt, now);
+        queue_.mark_failed(d.id, o.error, std::nullopt, now);
         counters_.dead.fetch_add(1, std::memory_order_relaxed);
         spdlog::warn("delivery {} of event {} to {} is dead after {} attempts: {}", d.id, d.event.id,
                      sub.name, failures, o.error);
       } else {
-        store_.mark_failed(d.id, o.error, now + backoff(sub.retry, failures), now);
+        queue_.mark_failed(d.id, o.error, now + backoff(sub.retry, failures), now);
         counters_.retried.fetch_add(1, std::memory_order_relaxed);
         spdlog::info("delivery {} of event {} to {} failed (attempt {}), will retry: {}", d.id,
                      d.event.id, sub.name, failures, o.error);
       }
     }
     if (!done.empty()) {
-      store_.mark_done(done, clock_.now());
+      queue_.mark_done(done, clock_.now());
       counters_.delivered.fetch_add(static_cast<std::int64_t>(done.size()),
                                     std::memory_order_relaxed);
     }
     if (static_cast<int>(due.size()) < kLaneBatch) return attempts;
   }
+  return attempts;
 }
 
 int Dispatcher::run_once() {
@@ -143,15 +177,31 @@ void Dispatcher::start() {
     threads_.emplace_back([this, i] { lane_loop(i); });
 }
 
-void Dispatcher::stop() {
+void Dispatcher::request_stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
+}
+
+void Dispatcher::stop() {
+  request_stop();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  if (may_hold_claims_.exchange(false)) {
+    try {
+      if (const auto n = queue_.release(options_.owner, clock_.now()); n > 0)
+        spdlog::info("dispatcher: handed on {} claimed deliveries that were not attempted", n);
+    } catch (const std::exception& e) {
+      spdlog::warn("dispatcher: could not release claims, they pass on when their lease ends: {}",
+                   e.what());
+    }
+  }
+  // run_once() works again after a stop.
+  std::lock_guard lock(mu_);
+  stopping_ = false;
 }
 
 void Dispatcher::fan_out_loop() {
@@ -186,7 +236,7 @@ void Dispatcher::lane_loop(std::size_t index) {
     std::chrono::milliseconds wait = kIdleTick;
     try {
       run_lane(sub);
-      if (const auto next = store_.next_due(sub.name)) {
+      if (const auto next = queue_.next_due(sub.name)) {
         // Rounded up: rounding down would wake just before the delivery is due and spin.
         const auto until = std::chrono::ceil<std::chrono::milliseconds>(*next - clock_.now());
         wait = std::clamp(until, std::chrono::milliseconds(0), kIdleTick);
@@ -199,8 +249,8 @@ void Dispatcher::lane_loop(std::size_t index) {
   }
 }
 
-std::string render_delivery_metrics(const DispatcherCounters& counters, ports::DeliveryStore& store,
-                                    domain::Timestamp now) {
+std::string render_delivery_metrics(const DispatcherCounters& counters,
+                                    ports::DeliveryAdmin& deliveries, domain::Timestamp now) {
   std::string out;
   const auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
                           const std::string& value) {
@@ -213,7 +263,7 @@ std::string render_delivery_metrics(const DispatcherCounters& counters, ports::D
   metric("orderflow_deliveries_dead_total", "counter", "Deliveries that became dead letters.",
          std::to_string(counters.dead.load(std::memory_order_relaxed)));
   try {
-    const auto stats = store.delivery_stats();
+    const auto stats = deliveries.delivery_stats();
     metric("orderflow_deliveries_pending", "gauge", "Deliveries waiting for an attempt.",
            std::to_string(stats.pending));
     metric("orderflow_deliveries_dead", "gauge", "Dead deliveries waiting for a redrive.",

@@ -4,43 +4,30 @@
 //   outbox --fan_out--> deliveries (one per event x subscription) --lanes--> functions
 //
 // Each subscription has its own lane (thread), so a slow or failing subscriber never holds back
-// another. A failed attempt is retried with exponential backoff and jitter; after
-// max_attempts the delivery is dead until an operator redrives it. All state lives in the
-// DeliveryStore, so a crash at any point re-delivers and never drops.
+// another. A lane claims due deliveries under a lease in its owner's name, attempts them and
+// marks them, so dispatchers in several processes over one database share the work. A failed
+// attempt is retried with exponential backoff and jitter; after max_attempts the delivery is
+// dead until an operator redrives it. A handler that throws functions::RetryLater leaves its
+// delivery claimed: it is attempted again when the lease ends, and no failure is counted. All state lives in the DeliveryQueue, so a crash at any
+// point re-delivers (once the lease has ended) and never drops.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "domain/event.hpp"
 #include "ports/clock.hpp"
-#include "ports/delivery_store.hpp"
+#include "ports/delivery_admin.hpp"
+#include "ports/delivery_queue.hpp"
+#include "runtime/subscription_table.hpp"
 
 namespace orderflow::runtime {
-
-struct RetryPolicy {
-  int max_attempts = 8;
-  std::chrono::milliseconds backoff_initial{200};
-  std::chrono::milliseconds backoff_max{60000};
-};
-
-struct Subscription {
-  std::string name;        // the function's name, e.g. "archive_deleted_order"
-  std::string event_type;  // e.g. "orderflow.order.deleted"
-  RetryPolicy retry;
-  std::function<void(const domain::Event&)> handler;  // throws when it could not finish
-  // How many deliveries of one batch may be attempted at once (the handler must then be
-  // thread-safe). 1 keeps attempts in event order.
-  int concurrency = 1;
-};
 
 struct DispatcherCounters {
   std::atomic<std::int64_t> delivered{0};
@@ -48,10 +35,24 @@ struct DispatcherCounters {
   std::atomic<std::int64_t> dead{0};
 };
 
+struct DispatcherOptions {
+  // Whose claims these are: unique to this process instance (see unique_owner_id()), so that
+  // stop() releases this dispatcher's claims and nobody else's.
+  std::string owner;
+  // How long a claim holds. A delivery claimed by a dispatcher that died is attempted again
+  // once its lease has ended; an attempt should take far less.
+  std::chrono::milliseconds lease{30000};
+  std::uint64_t jitter_seed = 0;
+};
+
+// "<hostname>:<pid>:<random hex>": an owner id that no other process, earlier or on another
+// host, uses.
+std::string unique_owner_id();
+
 class Dispatcher {
  public:
-  Dispatcher(ports::DeliveryStore& store, const ports::Clock& clock,
-             std::vector<Subscription> subscriptions, std::uint64_t jitter_seed);
+  Dispatcher(ports::DeliveryQueue& queue, const ports::Clock& clock,
+             std::vector<Subscription> subscriptions, DispatcherOptions options);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -62,12 +63,18 @@ class Dispatcher {
 
   // Background operation: a fan-out thread and one lane per subscription.
   void start();
-  void stop();  // finishes the attempts in progress, then joins; idempotent
+  // Asks the threads to stop, without waiting: attempts in progress finish and are marked; the
+  // rest of a claimed batch is left unattempted.
+  void request_stop();
+  // request_stop(), joins the threads, then releases the claims this owner still holds, so that
+  // other dispatchers on the queue take them at once instead of after the lease. Idempotent.
+  void stop();
   // Something was committed (new events, a redrive): look now rather than at the next tick.
   void wake();
 
   const DispatcherCounters& counters() const { return counters_; }
   const std::vector<Subscription>& subscriptions() const { return subscriptions_; }
+  const std::string& owner() const { return options_.owner; }
 
   // The delay before attempt `attempts + 1`, given `attempts` failures so far: exponential
   // from backoff_initial, capped at backoff_max, with "equal jitter" (half fixed, half random).
@@ -79,15 +86,19 @@ class Dispatcher {
   void fan_out_loop();
   void lane_loop(std::size_t index);
 
-  ports::DeliveryStore& store_;
+  ports::DeliveryQueue& queue_;
   const ports::Clock& clock_;
   std::vector<Subscription> subscriptions_;
+  const DispatcherOptions options_;
   DispatcherCounters counters_;
+  // Set once a claim returned something; cleared by the release in stop().
+  std::atomic<bool> may_hold_claims_{false};
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t generation_ = 0;  // bumped by wake(); guarded by mu_
-  bool stopping_ = false;         // guarded by mu_
+  // Written under mu_ (the waits' predicates read it), read without it between attempts.
+  std::atomic<bool> stopping_{false};
   std::mt19937_64 rng_;           // guarded by rng_mu_
   std::mutex rng_mu_;
   std::vector<std::thread> threads_;
@@ -95,7 +106,7 @@ class Dispatcher {
 
 // Prometheus text for the dispatcher: delivered/retried/dead counters, pending and dead gauges,
 // and the lag (age of the oldest pending event). Gauges are left out when the store fails.
-std::string render_delivery_metrics(const DispatcherCounters& counters, ports::DeliveryStore& store,
-                                    domain::Timestamp now);
+std::string render_delivery_metrics(const DispatcherCounters& counters,
+                                    ports::DeliveryAdmin& deliveries, domain::Timestamp now);
 
 }  // namespace orderflow::runtime

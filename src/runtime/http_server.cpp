@@ -67,6 +67,7 @@ struct Shared {
         services(s),
         cors(c.cors_origins),
         unmatched_route(r.pattern_count()),
+        store_is_remote(!c.store.starts_with("sqlite:")),
         workers(static_cast<std::size_t>(c.worker_threads)) {
     if (c.access_log) {
       access_log = spdlog::get("access");
@@ -79,6 +80,9 @@ struct Shared {
   CorsPolicy cors;
   std::shared_ptr<spdlog::logger> access_log;  // null when access logging is off
   std::size_t unmatched_route;
+  // Reads of a store across the network (PostgreSQL) wait for a round trip, or for a connect
+  // timeout while the database is down: they go to the worker pool, never an I/O thread.
+  bool store_is_remote;
   asio::thread_pool workers;
 };
 
@@ -267,7 +271,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     }
 
     const Route& route = *match.route;
-    if (route.execution == Execution::io_thread) return finish(invoke(route));
+    if (route.execution == Execution::io_thread ||
+        (route.execution == Execution::store_read && !shared_.store_is_remote))
+      return finish(invoke(route));
     // The work guard keeps a draining loop running until the result is back.
     asio::post(shared_.workers, [self = shared_from_this(), &route, work = asio::make_work_guard(loop_.ioc)]() mutable {
       auto response = self->invoke(route);
@@ -546,6 +552,7 @@ struct HttpServer::Impl {
   Shared shared;
   std::vector<std::unique_ptr<Loop>> loops;
   tcp::endpoint endpoint;
+  bool bound = false;
   bool started = false;
   bool stopped = false;
   std::mutex mutex;
@@ -558,9 +565,15 @@ HttpServer::HttpServer(const Config& config, const Router& router, Services& ser
 
 HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
 
+void HttpServer::bind() {
+  if (impl_->bound) return;
+  impl_->bind();
+  impl_->bound = true;
+}
+
 void HttpServer::start() {
   if (impl_->started) return;
-  impl_->bind();
+  bind();
   impl_->started = true;
   impl_->running = impl_->loops.size();
   for (auto& loop : impl_->loops) {

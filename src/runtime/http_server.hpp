@@ -27,13 +27,15 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds every acceptor and starts the I/O threads and the worker pool. Throws
-  // std::runtime_error naming `listen` when the address cannot be bound.
+  // Binds every acceptor (connections queue in the backlog until start()). Throws
+  // std::runtime_error naming `listen` when the address cannot be bound. Idempotent.
+  void bind();
+  // Binds when not bound yet, then starts the I/O threads and the worker pool.
   void start();
 
-  // The bound port (the real one when `listen` asked for port 0), after start().
+  // The bound port (the real one when `listen` asked for port 0), after bind().
   std::uint16_t port() const;
-  // "http://host:port" of the bound address, after start().
+  // "http://host:port" of the bound address, after bind().
   std::string url() const;
 
   // Graceful stop: stops accepting, closes idle connections, lets requests in flight finish

@@ -103,12 +103,13 @@ Response order_function(Services& s, const Request& req) {
 
 constexpr auto io = Execution::io_thread;
 constexpr auto worker = Execution::worker;
+constexpr auto read = Execution::store_read;
 
 constexpr Route kRoutes[] = {
     // method   pattern              function           runs on  handler
     {"POST",   "/orders",           "create_order",    worker,  order_function<functions::create_order>},
-    {"GET",    "/orders",           "get_orders",      io,      order_function<functions::get_orders>},
-    {"GET",    "/orders/{orderId}", "get_order_by_id", io,      order_function<functions::get_order_by_id>},
+    {"GET",    "/orders",           "get_orders",      read,    order_function<functions::get_orders>},
+    {"GET",    "/orders/{orderId}", "get_order_by_id", read,    order_function<functions::get_order_by_id>},
     {"PUT",    "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>},
     {"PATCH",  "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>},
     {"DELETE", "/orders/{orderId}", "delete_order",    worker,  order_function<functions::delete_order>},
@@ -124,7 +125,7 @@ constexpr Route kRoutes[] = {
     {"POST",   "/admin/deliveries/redrive",              "redrive_deliveries", worker, admin_function<functions::redrive_deliveries>},
     {"POST",   "/admin/deliveries/{deliveryId}/redrive", "redrive_delivery",   worker, admin_function<functions::redrive_delivery>},
     {"GET",    "/healthz",          "healthz",         io,      healthz},
-    {"GET",    "/readyz",           "readyz",          io,      readyz},
+    {"GET",    "/readyz",           "readyz",          read,    readyz},
     // store.stats() may count rows, so it stays off the I/O threads.
     {"GET",    "/metrics",          "metrics",         worker,  metrics},
     {"GET",    "/openapi.json",     "openapi",         io,      openapi},
@@ -133,8 +134,15 @@ constexpr Route kRoutes[] = {
     {"GET",    "/assets/{file}",    "web_app",         io,      web_app},
 };
 
+constexpr Route kWorkerRoutes[] = {
+    {"GET",    "/healthz",          "healthz",         io,      healthz},
+    {"GET",    "/readyz",           "readyz",          read,    readyz},
+    {"GET",    "/metrics",          "metrics",         worker,  metrics},
+};
+
 }  // namespace
 
 std::span<const Route> route_table() { return kRoutes; }
+std::span<const Route> worker_route_table() { return kWorkerRoutes; }
 
 }  // namespace orderflow::runtime

@@ -12,7 +12,7 @@
 #include "functions/order_functions.hpp"
 #include "functions/report_functions.hpp"
 #include "functions/subscription_functions.hpp"
-#include "ports/delivery_store.hpp"
+#include "ports/delivery_admin.hpp"
 #include "ports/order_store.hpp"
 
 namespace orderflow::adapters {
@@ -30,6 +30,8 @@ enum class Execution {
   io_thread,  // "inline": on the I/O thread that parsed the request (reads, health checks)
   worker,     // on the blocking worker pool; writes wait there for their group commit's fsync,
               // so many requests share one commit without stalling the I/O threads
+  store_read,  // reads the store: inline on an embedded store (SQLite answers in microseconds),
+               // on the worker pool when the store is across the network (PostgreSQL)
 };
 
 // What handlers are given. Borrowed; all of it outlives the server.
@@ -41,7 +43,7 @@ struct Services {
   functions::SubscriptionContext* subscriptions = nullptr;
   functions::AdminContext* admin = nullptr;
   functions::ReportContext* reports = nullptr;
-  ports::DeliveryStore* deliveries = nullptr;
+  ports::DeliveryAdmin* deliveries = nullptr;
   const DispatcherCounters* dispatcher = nullptr;
   adapters::FileObjectStore* file_objects = nullptr;  // null when objects live in S3
   // Set once the recognizer has loaded (it loads in the background, so the server is ready at
@@ -63,5 +65,7 @@ struct Route {
 
 // Every route of the service, in one place.
 std::span<const Route> route_table();
+// What an `orderflow worker` process answers: health, readiness and metrics only.
+std::span<const Route> worker_route_table();
 
 }  // namespace orderflow::runtime

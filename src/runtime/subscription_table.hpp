@@ -1,11 +1,31 @@
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <string>
 #include <vector>
 
+#include "domain/event.hpp"
 #include "functions/event_functions.hpp"
-#include "runtime/dispatcher.hpp"
 
 namespace orderflow::runtime {
+
+struct RetryPolicy {
+  int max_attempts = 8;
+  std::chrono::milliseconds backoff_initial{200};
+  std::chrono::milliseconds backoff_max{60000};
+};
+
+// One row of the subscription table: a function subscribed to an event type.
+struct Subscription {
+  std::string name;        // the function's name, e.g. "archive_deleted_order"
+  std::string event_type;  // e.g. "orderflow.order.deleted"
+  RetryPolicy retry;
+  std::function<void(const domain::Event&)> handler;  // throws when it could not finish
+  // How many deliveries of one batch may be attempted at once (the handler must then be
+  // thread-safe). 1 keeps attempts in event order.
+  int concurrency = 1;
+};
 
 struct EventFunctionContexts {
   functions::ArchiveContext& archive;

@@ -295,9 +295,15 @@ test('dead letters: the operator view lists them and Redrive delivers them', asy
     assert.equal((await first.api('GET', link.pathname + link.search)).status, 200);
     await first.stop();
 
-    // Second run: SMTP to a closed port and one attempt, so every notification dies.
+    // Second run: SMTP to a closed port and one attempt, so every notification dies. A failed
+    // send keeps its notice claimed until the lease ends, and the redrive below waits for that:
+    // a short lease, so it sends at once.
     const port = await freePort();
-    const env = { ORDERFLOW_MAILER: `smtp://127.0.0.1:${port}`, ORDERFLOW_DELIVERY_MAX_ATTEMPTS: '1' };
+    const env = {
+      ORDERFLOW_MAILER: `smtp://127.0.0.1:${port}`,
+      ORDERFLOW_DELIVERY_MAX_ATTEMPTS: '1',
+      ORDERFLOW_DELIVERY_LEASE_MS: '1000',
+    };
     await withApp({ env, dataDir }, async ({ server, page }) => {
       for (const d of ['Dead one', 'Dead two']) await server.api('DELETE', `/orders/${await server.createOrder(d, 1)}`);
       const auth = { Authorization: `Bearer ${server.adminToken()}` };

@@ -1,6 +1,7 @@
 // What the SQLite adapter promises beyond the port contracts: schema migrations, refusing
 // a newer schema, errors that name the file, failed writes undone alone inside a group commit,
-// acknowledged writes surviving a kill -9, and the three stores sharing one file and writer.
+// acknowledged writes surviving a kill -9, the four stores sharing one file and writer, and
+// which of their commits wake on_commit.
 #include "adapters/sqlite/sqlite_order_store.hpp"
 
 #include <gtest/gtest.h>
@@ -26,6 +27,7 @@
 namespace orderflow::testing {
 namespace {
 
+using namespace std::chrono_literals;
 using adapters::SqliteOrderStore;
 using adapters::SqliteStoreOptions;
 using domain::Order;
@@ -282,7 +284,7 @@ TEST_F(SqliteOrderStoreTest, AcknowledgedWritesSurviveKill9) {
   EXPECT_GE(s.orders, kAcknowledgedBeforeKill);
 }
 
-// --- the three stores over one database ---
+// --- the four stores over one database ---
 
 std::vector<std::string> subscribers_of_deleted(std::string_view type) {
   if (type == domain::kOrderDeleted) return {"archive", "notify"};
@@ -296,8 +298,8 @@ TEST_F(SqliteOrderStoreTest, StoresOfOneDatabaseShareItsFile) {
     ASSERT_EQ(create(*stores.orders, o).kind, ports::CreateResult::Kind::created);
     ASSERT_EQ(stores.orders->remove(o.id, std::nullopt, clock_.now(), ids_.new_id()).kind,
               ports::ChangeResult::Kind::done);
-    // The delivery store sees the order store's outbox at once: same file.
-    EXPECT_EQ(stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 100), 2);
+    // The delivery stores see the order store's outbox at once: same file.
+    EXPECT_EQ(stores.queue->fan_out(subscribers_of_deleted, clock_.now(), 100), 2);
     EXPECT_EQ(stores.deliveries->delivery_stats().pending, 2);
     stores.subscriptions->subscribe("ada@example.com", clock_.now());
 
@@ -305,6 +307,8 @@ TEST_F(SqliteOrderStoreTest, StoresOfOneDatabaseShareItsFile) {
     stores.orders.reset();
     EXPECT_EQ(stores.deliveries->redrive_all_dead(clock_.now()), 0);
     stores.deliveries.reset();
+    EXPECT_EQ(stores.queue->release("nobody", clock_.now()), 0);
+    stores.queue.reset();
     EXPECT_TRUE(stores.subscriptions->confirm("ada@example.com", clock_.now()));
   }
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
@@ -314,7 +318,7 @@ TEST_F(SqliteOrderStoreTest, StoresOfOneDatabaseShareItsFile) {
   EXPECT_EQ(raw.column("SELECT state FROM subscriptions"), std::vector<std::string>{"confirmed"});
 }
 
-TEST_F(SqliteOrderStoreTest, WritesOfAllThreeStoresShareTheGroupCommitWriter) {
+TEST_F(SqliteOrderStoreTest, WritesOfAllStoresShareTheGroupCommitWriter) {
   auto stores = adapters::open_sqlite_stores({db_path_.string(), 256, 2});
   constexpr int kPerThread = 30;
   {
@@ -329,14 +333,14 @@ TEST_F(SqliteOrderStoreTest, WritesOfAllThreeStoresShareTheGroupCommitWriter) {
       });
     threads.emplace_back([&] {
       for (int i = 0; i < 3 * kPerThread; ++i)
-        stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 5);
+        stores.queue->fan_out(subscribers_of_deleted, clock_.now(), 5);
     });
     threads.emplace_back([&] {
       for (int i = 0; i < 3 * kPerThread; ++i)
         stores.subscriptions->subscribe("user" + std::to_string(i) + "@example.com", clock_.now());
     });
   }
-  while (stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 100) > 0) {
+  while (stores.queue->fan_out(subscribers_of_deleted, clock_.now(), 100) > 0) {
   }
   const ports::DeliveryStats s = stores.deliveries->delivery_stats();
   EXPECT_EQ(s.pending, 2 * 3 * kPerThread);  // two subscribers of each deletion
@@ -360,11 +364,10 @@ TEST_F(SqliteOrderStoreTest, FailedFanOutWritesNothing) {
     if (++calls == 2) throw std::runtime_error("subscription table unavailable");
     return subscribers_of_deleted(type);
   };
-  EXPECT_THROW(stores.deliveries->fan_out(fails_on_second_type, clock_.now(), 100),
-               std::runtime_error);
+  EXPECT_THROW(stores.queue->fan_out(fails_on_second_type, clock_.now(), 100), std::runtime_error);
   EXPECT_EQ(stores.deliveries->delivery_stats().fanned_out_seq, 0);
   EXPECT_EQ(stores.deliveries->delivery_stats().pending, 0);
-  EXPECT_EQ(stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 100), 6);
+  EXPECT_EQ(stores.queue->fan_out(subscribers_of_deleted, clock_.now(), 100), 6);
   EXPECT_EQ(stores.deliveries->delivery_stats().pending, 6);
 }
 
@@ -382,14 +385,14 @@ TEST_F(SqliteOrderStoreTest, UpgradesAVersionOneFileAndDeliversItsEvents) {
         "('e-1', 'orderflow.order.deleted', 'o-1', 1000000, '{}')");
   }
   auto stores = adapters::open_sqlite_stores({db_path_.string()});
-  EXPECT_EQ(stores.deliveries->fan_out(subscribers_of_deleted, clock_.now(), 100), 1);
-  const auto due = stores.deliveries->due("archive", clock_.now(), 100);
+  EXPECT_EQ(stores.queue->fan_out(subscribers_of_deleted, clock_.now(), 100), 1);
+  const auto due = stores.queue->claim("archive", "worker", clock_.now(), clock_.now() + 1min, 100);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].event.id, "e-1");
   EXPECT_EQ(due[0].event.time, domain::Timestamp{std::chrono::seconds{1}});
   RawDb raw(db_path_);
   EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3"}));
+            (std::vector<std::string>{"1", "2", "3", "4"}));
 }
 
 TEST_F(SqliteOrderStoreTest, DeliveryStatesOutsideTheSchemaAreRejected) {
@@ -408,6 +411,84 @@ TEST_F(SqliteOrderStoreTest, DeliveryStatesOutsideTheSchemaAreRejected) {
   EXPECT_THROW(raw.exec("INSERT INTO deliveries(event_seq, subscription, state, attempts, "
                         "next_attempt_us, updated_us) VALUES (1, 'archive', 'pending', 0, 0, 0)"),
                std::runtime_error);
+}
+
+// A file written by a binary that knew migrations 1-3 gets migration 4 at open: its notices
+// stay sent, and its pending deliveries are claimable (nobody holds them).
+TEST_F(SqliteOrderStoreTest, UpgradesAVersionThreeFileKeepingItsNoticesSent) {
+  {
+    RawDb raw(db_path_);
+    raw.exec("PRAGMA journal_mode=WAL");
+    raw.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)");
+    for (int v = 1; v <= 3; ++v) {
+      raw.exec(adapters::sqlite::migrations()[static_cast<std::size_t>(v - 1)].sql);
+      raw.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) +
+               ", '2026-01-01T00:00:00Z')");
+    }
+    raw.exec(
+        "INSERT INTO outbox(event_id, type, subject, time_us, data) VALUES "
+        "('e-1', 'orderflow.order.deleted', 'o-1', 1000000, '{}')");
+    raw.exec(
+        "INSERT INTO deliveries(event_seq, subscription, state, attempts, next_attempt_us, "
+        "updated_us) VALUES (1, 'archive', 'pending', 0, 1000000, 1000000)");
+    raw.exec("UPDATE fanout_cursor SET seq = 1");
+    raw.exec("INSERT INTO notifications VALUES ('e-1', 'ada@example.com', 2000000)");
+  }
+  auto stores = adapters::open_sqlite_stores({db_path_.string()});
+  const auto now = clock_.now();
+  EXPECT_TRUE(stores.subscriptions->notice_sent("e-1", "Ada@example.com"));
+  EXPECT_EQ(stores.subscriptions->claim_notice("e-1", "ada@example.com", now, now + 1min),
+            ports::NoticeClaim::sent);
+  EXPECT_EQ(stores.subscriptions->claim_notice("e-1", "bob@example.com", now, now + 1min),
+            ports::NoticeClaim::claimed);
+  EXPECT_EQ(stores.queue->release("", now), 0);  // "" is nobody's claim
+  const auto claimed = stores.queue->claim("archive", "worker", now, now + 1min, 100);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].event.id, "e-1");
+  EXPECT_EQ(stores.queue->release("worker", now), 1);
+  RawDb raw(db_path_);
+  EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
+            (std::vector<std::string>{"1", "2", "3", "4"}));
+  EXPECT_EQ(raw.column("SELECT state FROM notifications ORDER BY email_key"),
+            (std::vector<std::string>{"sent", "claimed"}));
+  EXPECT_THROW(raw.exec("INSERT INTO notifications(event_id, email_key, state, lease_until_us) "
+                        "VALUES ('e-2', 'ada@example.com', 'lost', 0)"),
+               std::runtime_error);
+}
+
+// on_commit is what wakes the dispatcher: new events, fan-outs and redrives that changed
+// something call it; claims, marks, releases and writes that changed nothing do not.
+TEST_F(SqliteOrderStoreTest, OnCommitFiresForNewEventsFanOutsAndRedrives) {
+  auto stores = adapters::open_sqlite_stores({db_path_.string()});
+  std::atomic<int> commits{0};
+  stores.orders->on_commit([&] { ++commits; });
+  const auto now = clock_.now();
+
+  const Order o = new_order();
+  ASSERT_EQ(create(*stores.orders, o).kind, ports::CreateResult::Kind::created);
+  ASSERT_EQ(stores.orders->remove(o.id, std::nullopt, now, ids_.new_id()).kind,
+            ports::ChangeResult::Kind::done);
+  EXPECT_EQ(commits.load(), 2);
+  EXPECT_EQ(stores.queue->fan_out(subscribers_of_deleted, now, 100), 2);
+  EXPECT_EQ(commits.load(), 3);
+  EXPECT_EQ(stores.queue->fan_out(subscribers_of_deleted, now, 100), 0);
+
+  const auto claimed = stores.queue->claim("archive", "worker", now, now + 1min, 100);
+  ASSERT_EQ(claimed.size(), 1u);
+  stores.queue->mark_failed(claimed[0].id, "boom", std::nullopt, now);
+  EXPECT_EQ(stores.queue->release("worker", now), 0);
+  EXPECT_EQ(commits.load(), 3);
+
+  EXPECT_TRUE(stores.deliveries->redrive(claimed[0].id, now));
+  EXPECT_EQ(commits.load(), 4);
+  EXPECT_FALSE(stores.deliveries->redrive(claimed[0].id, now));
+  EXPECT_EQ(stores.deliveries->redrive_all_dead(now), 0);
+  EXPECT_EQ(commits.load(), 4);
+  ASSERT_EQ(stores.queue->claim("archive", "worker", now, now + 1min, 100).size(), 1u);
+  stores.queue->mark_failed(claimed[0].id, "boom", std::nullopt, now);
+  EXPECT_EQ(stores.deliveries->redrive_all_dead(now), 1);
+  EXPECT_EQ(commits.load(), 5);
+  stores.orders->on_commit({});
 }
 
 }  // namespace

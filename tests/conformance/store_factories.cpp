@@ -1,41 +1,55 @@
 #include "conformance/store_factories.hpp"
 
-#include <stdlib.h>
-
-#include <stdexcept>
+#include <utility>
 
 #include "adapters/sqlite/sqlite_stores.hpp"
 
 namespace orderflow::testing {
+namespace {
+
+template <typename T>
+std::vector<T> joined(std::vector<T> first, std::vector<T> second) {
+  for (auto& f : second) first.push_back(std::move(f));
+  return first;
+}
+
+}  // namespace
 
 std::vector<StoreFactory> order_store_factories() {
-  return {
-      {"sqlite",
-       [](const std::filesystem::path& dir) -> std::unique_ptr<ports::OrderStore> {
-         return std::make_unique<adapters::SqliteOrderStore>(
-             adapters::SqliteStoreOptions{(dir / "orders.db").string()});
-       }},
-  };
+  return joined<StoreFactory>(
+      {
+          {"sqlite",
+           [](const std::filesystem::path& dir) -> std::unique_ptr<ports::OrderStore> {
+             return std::make_unique<adapters::SqliteOrderStore>(
+                 adapters::SqliteStoreOptions{(dir / "orders.db").string()});
+           }},
+      },
+      postgres_order_store_factories());
 }
 
 std::vector<DeliveryStoreFactory> delivery_store_factories() {
-  return {
-      {"sqlite",
-       [](const std::filesystem::path& dir) {
-         auto stores = adapters::open_sqlite_stores({(dir / "orders.db").string()});
-         return EventStores{std::move(stores.orders), std::move(stores.deliveries)};
-       }},
-  };
+  return joined<DeliveryStoreFactory>(
+      {
+          {"sqlite",
+           [](const std::filesystem::path& dir) {
+             auto stores = adapters::open_sqlite_stores({(dir / "orders.db").string()});
+             return EventStores{std::move(stores.orders), std::move(stores.queue),
+                                std::move(stores.deliveries)};
+           }},
+      },
+      postgres_delivery_store_factories());
 }
 
 std::vector<SubscriptionStoreFactory> subscription_store_factories() {
-  return {
-      {"sqlite",
-       [](const std::filesystem::path& dir) -> std::unique_ptr<ports::SubscriptionStore> {
-         return std::move(
-             adapters::open_sqlite_stores({(dir / "orders.db").string()}).subscriptions);
-       }},
-  };
+  return joined<SubscriptionStoreFactory>(
+      {
+          {"sqlite",
+           [](const std::filesystem::path& dir) -> std::unique_ptr<ports::SubscriptionStore> {
+             return std::move(
+                 adapters::open_sqlite_stores({(dir / "orders.db").string()}).subscriptions);
+           }},
+      },
+      postgres_subscription_store_factories());
 }
 
 }  // namespace orderflow::testing

@@ -1,5 +1,7 @@
 // The adapters the conformance suites run against (one list per port); a new backend is one
-// more entry in each list in store_factories.cpp.
+// more entry in each list in store_factories.cpp. PostgreSQL entries are there when the test
+// script started a server (ORDERFLOW_TEST_POSTGRES); each temp dir then maps to a database of
+// its own, created on first use.
 #pragma once
 
 #include "support/temp_dir.hpp"
@@ -9,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "ports/delivery_store.hpp"
+#include "ports/delivery_admin.hpp"
+#include "ports/delivery_queue.hpp"
 #include "ports/order_store.hpp"
 #include "ports/subscription_store.hpp"
 
@@ -24,10 +27,11 @@ struct StoreFactory {
 
 std::vector<StoreFactory> order_store_factories();
 
-// A DeliveryStore and the OrderStore whose outbox it fans out, over one backend.
+// The delivery ports and the OrderStore whose outbox they fan out, over one backend.
 struct EventStores {
   std::unique_ptr<ports::OrderStore> orders;
-  std::unique_ptr<ports::DeliveryStore> deliveries;
+  std::unique_ptr<ports::DeliveryQueue> queue;
+  std::unique_ptr<ports::DeliveryAdmin> deliveries;
 };
 
 struct DeliveryStoreFactory {
@@ -45,6 +49,11 @@ struct SubscriptionStoreFactory {
 };
 
 std::vector<SubscriptionStoreFactory> subscription_store_factories();
+
+// The PostgreSQL entries (postgres_factories.cpp): empty when ORDERFLOW_TEST_POSTGRES is unset.
+std::vector<StoreFactory> postgres_order_store_factories();
+std::vector<DeliveryStoreFactory> postgres_delivery_store_factories();
+std::vector<SubscriptionStoreFactory> postgres_subscription_store_factories();
 
 using TempDir = test_support::TempDir;
 

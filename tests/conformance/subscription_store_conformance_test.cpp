@@ -14,12 +14,14 @@ namespace {
 
 using namespace std::chrono_literals;
 using domain::Timestamp;
+using ports::NoticeClaim;
 using ports::SubscribeResult;
 using ports::SubscriberState;
 using Kind = ports::SubscribeResult::Kind;
 
 constexpr int kAll = 1'000'000;
 const Timestamp kT0{std::chrono::microseconds{1'795'606'034'000'000}};
+constexpr auto kLease = 30s;
 
 class SubscriptionStoreConformance : public ::testing::TestWithParam<SubscriptionStoreFactory> {
  protected:
@@ -32,6 +34,11 @@ class SubscriptionStoreConformance : public ::testing::TestWithParam<Subscriptio
   }
 
   Kind subscribe(std::string_view email) { return store_->subscribe(email, kT0).kind; }
+
+  // Claims the notice of `event` to `email` at `now`, for kLease.
+  NoticeClaim claim(std::string_view event, std::string_view email, Timestamp now) {
+    return store_->claim_notice(event, email, now, now + kLease);
+  }
 
   // Subscribes and confirms.
   void add_confirmed(std::string_view email) {
@@ -143,44 +150,94 @@ TEST_P(SubscriptionStoreConformance, AddressesAreStoredByteExact) {
   }
 }
 
-// --- notifications ---
+// --- notice claims ---
 
-TEST_P(SubscriptionStoreConformance, NotificationIsRecordedOncePerEventAndAddress) {
-  const std::string e1 = "01890a5d-ac96-774b-bcce-b302099a8057";
-  const std::string e2 = "01890a5d-ac96-774b-bcce-b302099a8058";
-  EXPECT_FALSE(store_->was_notified(e1, "ada@example.com"));
-  EXPECT_TRUE(store_->mark_notified(e1, "Ada@Example.com", kT0));
-  EXPECT_TRUE(store_->was_notified(e1, "ada@example.com"));
-  EXPECT_TRUE(store_->was_notified(e1, "ADA@EXAMPLE.COM"));
-  EXPECT_FALSE(store_->mark_notified(e1, "ada@example.com", kT0 + 1s));
-  EXPECT_FALSE(store_->was_notified(e2, "ada@example.com"));
-  EXPECT_FALSE(store_->was_notified(e1, "bob@example.com"));
-  EXPECT_TRUE(store_->mark_notified(e2, "ada@example.com", kT0));
-  EXPECT_TRUE(store_->mark_notified(e1, "bob@example.com", kT0));
+const std::string kEvent1 = "01890a5d-ac96-774b-bcce-b302099a8057";
+const std::string kEvent2 = "01890a5d-ac96-774b-bcce-b302099a8058";
+
+TEST_P(SubscriptionStoreConformance, FirstClaimOfANoticeIsClaimedThenBusyUntilSent) {
+  EXPECT_FALSE(store_->notice_sent(kEvent1, "ada@example.com"));
+  EXPECT_EQ(claim(kEvent1, "ada@example.com", kT0), NoticeClaim::claimed);
+  EXPECT_FALSE(store_->notice_sent(kEvent1, "ada@example.com"));  // claimed is not sent
+  EXPECT_EQ(claim(kEvent1, "ada@example.com", kT0 + 1s), NoticeClaim::busy);
+  EXPECT_EQ(store_->claim_notice(kEvent1, "ada@example.com", kT0 + kLease - 1us, kT0 + 2 * kLease),
+            NoticeClaim::busy);
+
+  store_->mark_notice_sent(kEvent1, "ada@example.com", kT0 + 2s);
+  EXPECT_TRUE(store_->notice_sent(kEvent1, "ada@example.com"));
+  EXPECT_EQ(claim(kEvent1, "ada@example.com", kT0 + 3s), NoticeClaim::sent);
+  // Sent stays sent, long after any lease.
+  EXPECT_EQ(claim(kEvent1, "ada@example.com", kT0 + 24h), NoticeClaim::sent);
 }
 
-TEST_P(SubscriptionStoreConformance, NotificationsOutliveTheSubscription) {
-  const std::string event = "01890a5d-ac96-774b-bcce-b302099a8057";
+TEST_P(SubscriptionStoreConformance, NoticesAreClaimedPerEventAndAddress) {
+  ASSERT_EQ(claim(kEvent1, "ada@example.com", kT0), NoticeClaim::claimed);
+  EXPECT_EQ(claim(kEvent2, "ada@example.com", kT0), NoticeClaim::claimed);
+  EXPECT_EQ(claim(kEvent1, "bob@example.com", kT0), NoticeClaim::claimed);
+  store_->mark_notice_sent(kEvent1, "bob@example.com", kT0);
+  EXPECT_TRUE(store_->notice_sent(kEvent1, "bob@example.com"));
+  EXPECT_FALSE(store_->notice_sent(kEvent2, "bob@example.com"));
+  EXPECT_FALSE(store_->notice_sent(kEvent1, "ada@example.com"));
+}
+
+TEST_P(SubscriptionStoreConformance, NoticeClaimsMatchAddressesCaseInsensitively) {
+  ASSERT_EQ(claim(kEvent1, "Ada@Example.com", kT0), NoticeClaim::claimed);
+  EXPECT_EQ(claim(kEvent1, "ADA@EXAMPLE.COM", kT0), NoticeClaim::busy);
+  store_->mark_notice_sent(kEvent1, "ada@example.com", kT0 + 1s);
+  EXPECT_TRUE(store_->notice_sent(kEvent1, "ADA@example.COM"));
+  EXPECT_EQ(claim(kEvent1, "aDa@eXample.com", kT0 + 2s), NoticeClaim::sent);
+}
+
+TEST_P(SubscriptionStoreConformance, ClaimWhoseLeaseEndedIsTakenOver) {
+  // The first sender died after its claim, never marking it.
+  ASSERT_EQ(claim(kEvent1, "ada@example.com", kT0), NoticeClaim::claimed);
+  EXPECT_EQ(store_->claim_notice(kEvent1, "ada@example.com", kT0 + kLease, kT0 + kLease + 10s),
+            NoticeClaim::claimed);
+  // The new claim holds with its own lease.
+  EXPECT_EQ(
+      store_->claim_notice(kEvent1, "ada@example.com", kT0 + kLease + 10s - 1us, kT0 + 2 * kLease),
+      NoticeClaim::busy);
+  EXPECT_EQ(store_->claim_notice(kEvent1, "ada@example.com", kT0 + kLease + 10s, kT0 + 2 * kLease),
+            NoticeClaim::claimed);
+  store_->mark_notice_sent(kEvent1, "ada@example.com", kT0 + kLease + 11s);
+  EXPECT_EQ(claim(kEvent1, "ada@example.com", kT0 + 1h), NoticeClaim::sent);
+}
+
+TEST_P(SubscriptionStoreConformance, MarkingTwiceKeepsTheNoticeSent) {
+  ASSERT_EQ(claim(kEvent1, "ada@example.com", kT0), NoticeClaim::claimed);
+  store_->mark_notice_sent(kEvent1, "ada@example.com", kT0 + 1s);
+  store_->mark_notice_sent(kEvent1, "ada@example.com", kT0 + 2s);
+  EXPECT_TRUE(store_->notice_sent(kEvent1, "ada@example.com"));
+  EXPECT_EQ(claim(kEvent1, "ada@example.com", kT0 + 1h), NoticeClaim::sent);
+}
+
+TEST_P(SubscriptionStoreConformance, NoticesOutliveTheSubscription) {
   add_confirmed("ada@example.com");
-  ASSERT_TRUE(store_->mark_notified(event, "ada@example.com", kT0));
+  ASSERT_EQ(claim(kEvent1, "ada@example.com", kT0), NoticeClaim::claimed);
+  store_->mark_notice_sent(kEvent1, "ada@example.com", kT0);
   store_->unsubscribe("ada@example.com");
   add_confirmed("ada@example.com");
   // A redelivery of the same event must not mail a returning subscriber again.
-  EXPECT_TRUE(store_->was_notified(event, "ada@example.com"));
+  EXPECT_TRUE(store_->notice_sent(kEvent1, "ada@example.com"));
+  EXPECT_EQ(claim(kEvent1, "ada@example.com", kT0 + 1h), NoticeClaim::sent);
 }
 
-TEST_P(SubscriptionStoreConformance, ConcurrentMarkNotifiedSucceedsExactlyOnce) {
-  const std::string event = "01890a5d-ac96-774b-bcce-b302099a8057";
-  std::atomic<int> firsts{0};
+TEST_P(SubscriptionStoreConformance, ConcurrentClaimsOfOneNoticeSucceedExactlyOnce) {
+  std::atomic<int> claimed{0};
+  std::atomic<int> busy{0};
   {
     std::vector<std::jthread> threads;
     for (int t = 0; t < 4; ++t)
       threads.emplace_back([&] {
-        for (int i = 0; i < 10; ++i)
-          if (store_->mark_notified(event, "ada@example.com", kT0)) ++firsts;
+        for (int i = 0; i < 10; ++i) {
+          const auto outcome = claim(kEvent1, "ada@example.com", kT0);
+          if (outcome == NoticeClaim::claimed) ++claimed;
+          if (outcome == NoticeClaim::busy) ++busy;
+        }
       });
   }
-  EXPECT_EQ(firsts.load(), 1);
+  EXPECT_EQ(claimed.load(), 1);
+  EXPECT_EQ(busy.load(), 39);
 }
 
 // --- durability ---
@@ -188,12 +245,17 @@ TEST_P(SubscriptionStoreConformance, ConcurrentMarkNotifiedSucceedsExactlyOnce) 
 TEST_P(SubscriptionStoreConformance, EverythingSurvivesReopening) {
   add_confirmed("Ada@example.com");
   subscribe("bob@example.com");
-  ASSERT_TRUE(store_->mark_notified("event-1", "ada@example.com", kT0));
+  ASSERT_EQ(claim("event-1", "ada@example.com", kT0), NoticeClaim::claimed);
+  store_->mark_notice_sent("event-1", "ada@example.com", kT0);
+  ASSERT_EQ(claim("event-2", "ada@example.com", kT0), NoticeClaim::claimed);
   reopen();
   EXPECT_EQ(store_->state("ada@example.com"), SubscriberState::confirmed);
   EXPECT_EQ(store_->state("bob@example.com"), SubscriberState::pending);
   EXPECT_EQ(store_->confirmed("", kAll), std::vector<std::string>{"Ada@example.com"});
-  EXPECT_TRUE(store_->was_notified("event-1", "ADA@example.com"));
+  EXPECT_TRUE(store_->notice_sent("event-1", "ADA@example.com"));
+  // A claim held when the process died still holds until its lease ends.
+  EXPECT_EQ(claim("event-2", "ada@example.com", kT0 + 1s), NoticeClaim::busy);
+  EXPECT_EQ(claim("event-2", "ada@example.com", kT0 + kLease), NoticeClaim::claimed);
   EXPECT_EQ(subscribe("bob@example.com"), Kind::still_pending);
 }
 

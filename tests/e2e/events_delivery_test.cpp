@@ -198,13 +198,12 @@ TEST_F(EventsDelivery, DeadLettersAreRedrivenWithTheCliWhileTheServerRuns) {
   }
 
   sink().start();
-  const RunResult one = cli({"deliveries", "redrive", "--id", std::to_string(num(dead[0], "id")),
-                             "--data-dir", server().data_dir().string()});
+  const RunResult one =
+      cli(server(), {"deliveries", "redrive", "--id", std::to_string(num(dead[0], "id"))});
   EXPECT_EQ(one.exit_code, 0) << one.out << one.err;
   ASSERT_TRUE(wait_until_delivered(client(), token(), {str(dead[0], "eventId")}, kEventuallySlow));
 
-  const RunResult rest = cli({"deliveries", "redrive", "--all-dead", "--data-dir",
-                              server().data_dir().string()});
+  const RunResult rest = cli(server(), {"deliveries", "redrive", "--all-dead"});
   EXPECT_EQ(rest.exit_code, 0) << rest.out << rest.err;
   ASSERT_TRUE(wait_until_delivered(client(), token(), event_ids, kEventuallySlow));
   expect_each_notice_once(event_ids, subscribers);

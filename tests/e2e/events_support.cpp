@@ -197,10 +197,17 @@ testing::AssertionResult wait_until_delivered(HttpClient& c, std::string_view to
 
 RunResult cli(const std::vector<std::string>& args) { return run_orderflow(args); }
 
+RunResult cli(const ServerProcess& server, std::vector<std::string> args) {
+  args.push_back("--data-dir");
+  args.push_back(server.data_dir().string());
+  Headers env;
+  if (auto store = server.store()) env.emplace_back("ORDERFLOW_STORE", *store);
+  return run_orderflow(args, env);
+}
+
 testing::AssertionResult cli_deliveries(const ServerProcess& server, std::string_view state,
                                         std::vector<boost::json::object>& out) {
-  const RunResult r = cli({"deliveries", "list", "--state", std::string(state), "--data-dir",
-                           server.data_dir().string()});
+  const RunResult r = cli(server, {"deliveries", "list", "--state", std::string(state)});
   if (r.exit_code != 0)
     return testing::AssertionFailure() << "deliveries list exited " << r.exit_code
                                        << "\nstdout: " << r.out << "\nstderr: " << r.err;
@@ -293,9 +300,12 @@ SmtpSink& EventsTest::sink() {
 
 ServerOptions EventsTest::smtp_options(int max_attempts) {
   ServerOptions o;
+  // A send that failed keeps its notice claimed until the lease ends, and a retry or redrive of
+  // it waits for that: a short lease keeps these tests quick.
   o.env = {{"ORDERFLOW_MAILER", sink().url()},
            {"ORDERFLOW_DELIVERY_BACKOFF_INITIAL_MS", "50"},
            {"ORDERFLOW_DELIVERY_BACKOFF_MAX_MS", "200"},
+           {"ORDERFLOW_DELIVERY_LEASE_MS", "300"},
            {"ORDERFLOW_DELIVERY_MAX_ATTEMPTS", std::to_string(max_attempts)}};
   return o;
 }

@@ -78,7 +78,10 @@ testing::AssertionResult wait_until_delivered(HttpClient& c, std::string_view to
                                               std::chrono::milliseconds bound = kEventually);
 
 RunResult cli(const std::vector<std::string>& args);
-// `orderflow deliveries list --state <state> --data-dir <dir>`, one JSON object per line.
+// `orderflow <args> --data-dir <the server's data dir>` against the store the server runs on.
+RunResult cli(const ServerProcess& server, std::vector<std::string> args);
+// `orderflow deliveries list --state <state> --data-dir <dir>` against the server's store, one
+// JSON object per line.
 testing::AssertionResult cli_deliveries(const ServerProcess& server, std::string_view state,
                                         std::vector<boost::json::object>& out);
 
@@ -106,7 +109,8 @@ class EventsTest : public testing::Test {
   std::string token() { return admin_token(server()); }
   std::filesystem::path maildir() { return server_maildir(server()); }
 
-  // Environment of a server that mails through the sink (not started) with quick retries.
+  // Environment of a server that mails through the sink (not started) with quick retries and a
+  // short delivery lease.
   ServerOptions smtp_options(int max_attempts);
   // Confirms `emails` on the running server (default maildir), then restarts it on the same
   // data dir with `options`.

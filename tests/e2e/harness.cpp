@@ -197,10 +197,15 @@ void ServerProcess::start() {
   const fs::path log_path = work_dir_ / ("server-" + std::to_string(logs_.size() + 1) + ".log");
   logs_.push_back(log_path);
 
-  std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--data-dir",
+  std::vector<std::string> args = {options_.command, "--listen", "127.0.0.1:0", "--data-dir",
                                    data_dir_.string()};
   args.insert(args.end(), options_.args.begin(), options_.args.end());
-  Child c = spawn(std::move(args), options_.env, log_path, log_path);
+  Headers env = options_.env;
+  if (e2e_store_is_postgres() && !has_header(env, "ORDERFLOW_STORE")) {
+    if (!database_) database_ = std::make_unique<PostgresDatabase>();
+    env.emplace_back("ORDERFLOW_STORE", database_->url());
+  }
+  Child c = spawn(std::move(args), env, log_path, log_path);
   pid_ = c.pid;
   pidfd_ = c.pidfd;
 
@@ -255,6 +260,15 @@ void ServerProcess::kill9() {
   // SIGKILL cannot be ignored, so this wait ends.
   while (!wait_for_exit(std::chrono::milliseconds(60'000))) {
   }
+}
+
+bool ServerProcess::alive() { return running() && !wait_for_exit(std::chrono::milliseconds(0)); }
+
+std::optional<std::string> ServerProcess::store() const {
+  for (const auto& [name, value] : options_.env)
+    if (name == "ORDERFLOW_STORE") return value;
+  if (database_) return database_->url();
+  return std::nullopt;
 }
 
 void ServerProcess::restart() { start(); }

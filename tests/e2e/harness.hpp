@@ -2,6 +2,7 @@
 // small synchronous HTTP client (Boost.Beast) to drive it. Tests only ever see these types.
 #pragma once
 
+#include "e2e/postgres_support.hpp"
 #include "support/temp_dir.hpp"
 #include <gtest/gtest.h>
 #include <sys/types.h>
@@ -28,13 +29,16 @@ using TempDir = test_support::TempDir;
 std::string repeat(std::string_view s, std::size_t n);
 
 struct ServerOptions {
-  std::vector<std::string> args;  // appended after `serve --listen ... --data-dir ...`
+  std::string command = "serve";  // the subcommand: "serve" or "worker"
+  std::vector<std::string> args;  // appended after `<command> --listen ... --data-dir ...`
   Headers env;                    // extra environment variables (name, value)
 };
 
-// `orderflow serve --listen 127.0.0.1:0 --data-dir <work_dir>/data` as a child process.
+// `orderflow <command> --listen 127.0.0.1:0 --data-dir <work_dir>/data` as a child process.
 // Output goes to <work_dir>/server-<n>.log (one file per start). The constructor returns once
 // the server has logged the port it listens on; the destructor never leaves a process behind.
+// With ORDERFLOW_E2E_STORE=postgres, a server whose env sets no ORDERFLOW_STORE runs on a fresh
+// PostgreSQL database of its own, kept across restarts and dropped with the ServerProcess.
 class ServerProcess {
  public:
   explicit ServerProcess(std::filesystem::path work_dir, ServerOptions options = {});
@@ -45,6 +49,11 @@ class ServerProcess {
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
   bool running() const { return pid_ > 0; }
+  // Still running: false once the process has ended (and then reaps it), whoever ended it.
+  bool alive();
+  // The ORDERFLOW_STORE it runs with (its own database or the one its env gives); nullopt for
+  // the default SQLite file in the data dir. For CLI runs against the same store.
+  std::optional<std::string> store() const;
 
   // SIGTERM, then waits (bounded) for the exit. Returns the exit code, or 128 + signal when
   // the process died of a signal. A server that ignores SIGTERM is killed and reported.
@@ -67,6 +76,7 @@ class ServerProcess {
   std::filesystem::path data_dir_;
   ServerOptions options_;
   std::vector<std::filesystem::path> logs_;
+  std::unique_ptr<PostgresDatabase> database_;  // ORDERFLOW_E2E_STORE=postgres only
   pid_t pid_ = -1;
   int pidfd_ = -1;
   std::uint16_t port_ = 0;

@@ -2,32 +2,19 @@
 // s3rver (npm) process on loopback for the S3 adapter.
 #pragma once
 
+#include "support/manual_clock.hpp"
 #include "support/temp_dir.hpp"
 #include <sys/types.h>
 
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
-
-#include "ports/clock.hpp"
 
 namespace orderflow::testing {
 
 using TempDir = test_support::TempDir;
 
-// A clock that stands still until the test moves it.
-class ManualClock final : public ports::Clock {
- public:
-  explicit ManualClock(domain::Timestamp start) : micros_(start.time_since_epoch().count()) {}
-  domain::Timestamp now() const override {
-    return domain::Timestamp{std::chrono::microseconds{micros_.load()}};
-  }
-  void set(domain::Timestamp t) { micros_ = t.time_since_epoch().count(); }
-
- private:
-  std::atomic<std::int64_t> micros_;
-};
+using test_support::ManualClock;
 
 // The wall-clock time, rounded to whole seconds (what S3 timestamps carry).
 domain::Timestamp wall_now();

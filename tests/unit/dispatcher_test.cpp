@@ -1,6 +1,6 @@
 // The dispatcher over a real SQLite store in a temp dir, driven by run_once() and a manual clock:
-// no threads and no sleeps, except the one test of start()/stop(), which waits on a condition
-// variable for the handler's call.
+// no threads and no sleeps, except in the tests of start()/stop(), which wait on a condition
+// variable for the handlers' calls.
 #include "runtime/dispatcher.hpp"
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include <set>
 
 #include "adapters/sqlite/sqlite_stores.hpp"
+#include "support/manual_clock.hpp"
 #include "support/temp_dir.hpp"
 #include "domain/event.hpp"
 #include "domain/order.hpp"
@@ -27,24 +28,14 @@ using ports::DeliveryState;
 
 const Timestamp kStart{std::chrono::microseconds{1'795'606'034'000'000}};  // 2026-11-25T11:47:14Z
 
-class ManualClock final : public ports::Clock {
- public:
-  explicit ManualClock(Timestamp start) : us_(start.time_since_epoch().count()) {}
-  Timestamp now() const override { return Timestamp{std::chrono::microseconds{us_.load()}}; }
-  void set(Timestamp t) { us_ = t.time_since_epoch().count(); }
-  void advance(std::chrono::microseconds d) { us_ += d.count(); }
-
- private:
-  std::atomic<std::int64_t> us_;
-};
-
+using test_support::ManualClock;
 using TempDir = test_support::TempDir;
 
 // A subscribed function's stand-in: records every event it is given, then fails (or blocks)
 // while told to.
 class Recorder {
  public:
-  enum class Mode { succeed, fail, fail_permanently, throw_non_standard, block };
+  enum class Mode { succeed, fail, fail_permanently, retry_later, throw_non_standard, block };
 
   void handle(const domain::Event& e) {
     Mode mode;
@@ -63,6 +54,8 @@ class Recorder {
         throw std::runtime_error("disk full");
       case Mode::fail_permanently:
         throw functions::PermanentFailure("malformed event");
+      case Mode::retry_later:
+        throw functions::RetryLater("another worker holds a part of it");
       case Mode::throw_non_standard:
         throw 42;
     }
@@ -94,23 +87,23 @@ class Recorder {
   Mode mode_ = Mode::succeed;        // guarded by mu_
 };
 
-// mark_done and mark_failed "crash": they throw before reaching the store, as if the process
-// had died between running a handler and recording the outcome.
-class CrashBeforeMarking final : public ports::DeliveryStore {
+// mark_done, mark_failed and release "crash": they throw before reaching the queue, as if the
+// process had died between running a handler and recording the outcome.
+class CrashBeforeMarking final : public ports::DeliveryQueue {
  public:
   struct Crash : std::runtime_error {
     Crash() : std::runtime_error("simulated crash") {}
   };
 
-  explicit CrashBeforeMarking(ports::DeliveryStore& real) : real_(real) {}
+  explicit CrashBeforeMarking(ports::DeliveryQueue& real) : real_(real) {}
 
   int fan_out(const std::function<std::vector<std::string>(std::string_view)>& subscribers,
               Timestamp now, int limit) override {
     return real_.fan_out(subscribers, now, limit);
   }
-  std::vector<ports::Delivery> due(std::string_view subscription, Timestamp now,
-                                   int limit) override {
-    return real_.due(subscription, now, limit);
+  std::vector<ports::Delivery> claim(std::string_view subscription, std::string_view owner,
+                                     Timestamp now, Timestamp lease_until, int limit) override {
+    return real_.claim(subscription, owner, now, lease_until, limit);
   }
   std::optional<Timestamp> next_due(std::string_view subscription) override {
     return real_.next_due(subscription);
@@ -119,16 +112,10 @@ class CrashBeforeMarking final : public ports::DeliveryStore {
   void mark_failed(std::int64_t, std::string_view, std::optional<Timestamp>, Timestamp) override {
     throw Crash();
   }
-  std::optional<ports::Delivery> get(std::int64_t id) override { return real_.get(id); }
-  ports::DeliveryPage list(DeliveryState state, std::int64_t after_id, int limit) override {
-    return real_.list(state, after_id, limit);
-  }
-  bool redrive(std::int64_t id, Timestamp now) override { return real_.redrive(id, now); }
-  std::int64_t redrive_all_dead(Timestamp now) override { return real_.redrive_all_dead(now); }
-  ports::DeliveryStats delivery_stats() override { return real_.delivery_stats(); }
+  std::int64_t release(std::string_view, Timestamp) override { throw Crash(); }
 
  private:
-  ports::DeliveryStore& real_;
+  ports::DeliveryQueue& real_;
 };
 
 constexpr const char* kArchive = "archive_deleted_order";
@@ -138,33 +125,44 @@ class DispatcherTest : public ::testing::Test {
  protected:
   // archive: 4 attempts, 200 ms doubling up to 500 ms; notify: the defaults.
   static constexpr RetryPolicy kArchivePolicy{4, 200ms, 500ms};
+  static constexpr std::chrono::milliseconds kLease = 30s;
 
   DispatcherTest() { open_stores(); }
 
   void open_stores() {
     auto stores = adapters::open_sqlite_stores({(dir_.path() / "orderflow.db").string()});
     orders_ = std::move(stores.orders);
+    queue_ = std::move(stores.queue);
     deliveries_ = std::move(stores.deliveries);
   }
 
   void close_stores() {
     orders_.reset();
+    queue_.reset();
     deliveries_.reset();
   }
 
+  Subscription archive_subscription() {
+    return {kArchive, std::string(domain::kOrderDeleted), kArchivePolicy,
+            [this](const domain::Event& e) { archive_.handle(e); }};
+  }
   std::vector<Subscription> subscriptions() {
     return {
-        {kArchive, std::string(domain::kOrderDeleted), kArchivePolicy,
-         [this](const domain::Event& e) { archive_.handle(e); }},
+        archive_subscription(),
         {kNotify, std::string(domain::kOrderDeleted), RetryPolicy{},
          [this](const domain::Event& e) { notify_.handle(e); }},
     };
   }
 
-  std::unique_ptr<Dispatcher> make_dispatcher(ports::DeliveryStore& store) {
-    return std::make_unique<Dispatcher>(store, clock_, subscriptions(), /*jitter_seed=*/42);
+  // A dispatcher of its own process: `owner` stands for its owner id.
+  std::unique_ptr<Dispatcher> make_dispatcher(ports::DeliveryQueue& queue,
+                                              std::string owner = "dispatcher-1",
+                                              std::vector<Subscription> subs = {}) {
+    if (subs.empty()) subs = subscriptions();
+    return std::make_unique<Dispatcher>(queue, clock_, std::move(subs),
+                                        DispatcherOptions{std::move(owner), kLease, 42});
   }
-  std::unique_ptr<Dispatcher> make_dispatcher() { return make_dispatcher(*deliveries_); }
+  std::unique_ptr<Dispatcher> make_dispatcher() { return make_dispatcher(*queue_); }
 
   // Creates an order (an order.created event) and returns its id.
   std::string create_order() {
@@ -204,7 +202,8 @@ class DispatcherTest : public ::testing::Test {
   Recorder archive_;
   Recorder notify_;
   std::unique_ptr<ports::OrderStore> orders_;
-  std::unique_ptr<ports::DeliveryStore> deliveries_;
+  std::unique_ptr<ports::DeliveryQueue> queue_;
+  std::unique_ptr<ports::DeliveryAdmin> deliveries_;
   int orders_made_ = 0;
 };
 
@@ -379,6 +378,31 @@ TEST_F(DispatcherTest, PermanentFailureIsDeadAtOnce) {
   EXPECT_EQ(dispatcher->counters().delivered.load(), 1);
 }
 
+// RetryLater is no failure: the delivery stays claimed, comes back when the lease ends, and
+// keeps its attempts.
+TEST_F(DispatcherTest, RetryLaterWaitsForTheLeaseWithoutCountingAFailure) {
+  auto dispatcher = make_dispatcher();
+  notify_.set(Recorder::Mode::retry_later);
+  const std::string event_id = delete_order();
+  EXPECT_EQ(dispatcher->run_once(), 2);
+  ports::Delivery d = only_delivery(kNotify);
+  EXPECT_EQ(d.state, DeliveryState::pending);
+  EXPECT_EQ(d.attempts, 0);
+  EXPECT_EQ(d.next_attempt, kStart + kLease);
+  EXPECT_EQ(dispatcher->counters().retried.load(), 0);
+
+  clock_.advance(kLease - 1us);
+  EXPECT_EQ(dispatcher->run_once(), 0);
+  notify_.set(Recorder::Mode::succeed);
+  clock_.advance(1us);
+  EXPECT_EQ(dispatcher->run_once(), 1);
+  EXPECT_EQ(notify_.calls(), (Strings{event_id, event_id}));
+  d = only_delivery(kNotify);
+  EXPECT_EQ(d.state, DeliveryState::done);
+  EXPECT_EQ(d.attempts, 0);
+  EXPECT_EQ(dispatcher->counters().delivered.load(), 2);
+}
+
 // Regression: a handler throwing something that is not a std::exception escaped the lane.
 TEST_F(DispatcherTest, NonStandardExceptionIsAFailedAttempt) {
   auto dispatcher = make_dispatcher();
@@ -392,24 +416,90 @@ TEST_F(DispatcherTest, NonStandardExceptionIsAFailedAttempt) {
   EXPECT_EQ(dispatcher->counters().retried.load(), 1);
 }
 
-TEST_F(DispatcherTest, CrashBetweenHandlingAndMarkingRedelivers) {
+TEST_F(DispatcherTest, CrashBetweenHandlingAndMarkingRedeliversOnceTheLeaseEnds) {
   const std::string event_id = delete_order();
   {
-    CrashBeforeMarking crashing(*deliveries_);
+    CrashBeforeMarking crashing(*queue_);
     auto dispatcher = make_dispatcher(crashing);
     EXPECT_THROW(dispatcher->run_once(), CrashBeforeMarking::Crash);
-  }
+  }  // its stop() cannot release the claim either
   EXPECT_EQ(archive_.calls(), Strings{event_id});  // handled, but never marked
 
-  // The process "restarts": the same file, a new dispatcher.
+  // The process "restarts": the same file, a new dispatcher of a new owner.
   close_stores();
   open_stores();
   EXPECT_EQ(only_delivery(kArchive).state, DeliveryState::pending);
-  auto dispatcher = make_dispatcher();
-  EXPECT_EQ(dispatcher->run_once(), 2);
+  auto dispatcher = make_dispatcher(*queue_, "dispatcher-2");
+  EXPECT_EQ(dispatcher->run_once(), 1);  // notify's, never claimed; archive's is still leased
+  clock_.advance(kLease);
+  EXPECT_EQ(dispatcher->run_once(), 1);
   EXPECT_EQ(archive_.calls(), (Strings{event_id, event_id}));
   EXPECT_EQ(notify_.calls(), Strings{event_id});
   EXPECT_EQ(deliveries_->delivery_stats().done, 2);
+}
+
+// A worker that died holding a claim (it claimed, then never marked or released): another
+// process's dispatcher delivers once the lease has ended, and not before.
+TEST_F(DispatcherTest, ClaimOfADeadWorkerIsDeliveredByAnotherAfterTheLease) {
+  const std::string event_id = delete_order();
+  const auto both = [](std::string_view type) {
+    return type == domain::kOrderDeleted ? std::vector<std::string>{kArchive, kNotify}
+                                         : std::vector<std::string>{};
+  };
+  ASSERT_EQ(queue_->fan_out(both, clock_.now(), 100), 2);
+  ASSERT_EQ(queue_->claim(kArchive, "dead-worker", clock_.now(), clock_.now() + kLease, 100).size(),
+            1u);
+
+  auto dispatcher = make_dispatcher(*queue_, "live-worker");
+  EXPECT_EQ(dispatcher->run_once(), 1);
+  EXPECT_EQ(notify_.calls(), Strings{event_id});
+  EXPECT_TRUE(archive_.calls().empty());
+  clock_.advance(kLease - 1us);
+  EXPECT_EQ(dispatcher->run_once(), 0);
+  EXPECT_TRUE(archive_.calls().empty());
+
+  clock_.advance(1us);
+  EXPECT_EQ(dispatcher->run_once(), 1);
+  EXPECT_EQ(archive_.calls(), Strings{event_id});
+  EXPECT_EQ(only_delivery(kArchive).state, DeliveryState::done);
+}
+
+// A clean stop hands the claims it did not get to on at once: a second dispatcher on the same
+// queue delivers them at the same instant, without waiting for the lease.
+TEST_F(DispatcherTest, StoppedDispatcherReleasesItsClaimsToTheNext) {
+  const Strings events = {delete_order(), delete_order(), delete_order()};
+  archive_.set(Recorder::Mode::block);
+  auto first = make_dispatcher(*queue_, "dispatcher-1", {archive_subscription()});
+  first->start();
+  ASSERT_TRUE(archive_.wait_for_calls(1, 30s));  // all three claimed, stuck in the first
+  first->request_stop();
+  archive_.set(Recorder::Mode::succeed);
+  first->stop();
+  EXPECT_EQ(archive_.calls(), Strings{events[0]});  // the rest were not attempted
+  EXPECT_EQ(first->counters().delivered.load(), 1);
+
+  auto second = make_dispatcher(*queue_, "dispatcher-2", {archive_subscription()});
+  EXPECT_EQ(second->run_once(), 2);
+  EXPECT_EQ(archive_.calls(), events);
+  EXPECT_EQ(deliveries_->delivery_stats().done, 3);
+}
+
+// A batch that outlasts its lease stops there: what is left may be someone else's by now, and
+// is claimed afresh (here, by the next pass).
+TEST_F(DispatcherTest, LaneAttemptsNothingWhoseLeaseHasEnded) {
+  const Strings events = {delete_order(), delete_order(), delete_order()};
+  Subscription slow = archive_subscription();
+  slow.handler = [this](const domain::Event& e) {
+    archive_.handle(e);
+    clock_.advance(kLease);  // this attempt took the whole lease
+  };
+  auto dispatcher = make_dispatcher(*queue_, "dispatcher-1", {slow});
+  EXPECT_EQ(dispatcher->run_once(), 1);
+  EXPECT_EQ(archive_.calls(), Strings{events[0]});
+  EXPECT_EQ(dispatcher->run_once(), 1);  // claims the two again, and again runs out of lease
+  EXPECT_EQ(dispatcher->run_once(), 1);
+  EXPECT_EQ(archive_.calls(), events);
+  EXPECT_EQ(deliveries_->delivery_stats().done, 3);
 }
 
 TEST_F(DispatcherTest, StartedDispatcherDeliversACommittedDeletion) {
@@ -475,7 +565,7 @@ TEST_F(DispatcherTest, ConcurrentLaneDeliversEachEventOnceAndRecordsFailures) {
        },
        /*concurrency=*/6},
   };
-  Dispatcher dispatcher(*deliveries_, clock_, std::move(subs), 7);
+  Dispatcher dispatcher(*queue_, clock_, std::move(subs), {"dispatcher-1", kLease, 7});
   std::set<std::string> events;
   for (int i = 0; i < 150; ++i) events.insert(delete_order());  // more than one batch of 64
 

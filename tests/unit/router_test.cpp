@@ -26,7 +26,7 @@ TEST_F(RouterTest, MatchesLiteralRoutes) {
   m = router.match_path("GET", "/orders", params);
   ASSERT_EQ(m.outcome, Router::Outcome::found);
   EXPECT_EQ(m.route->function, "get_orders");
-  EXPECT_EQ(m.route->execution, Execution::io_thread);
+  EXPECT_EQ(m.route->execution, Execution::store_read);
 
   m = router.match_path("GET", "/healthz", params);
   ASSERT_EQ(m.outcome, Router::Outcome::found);

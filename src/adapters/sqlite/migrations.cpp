@@ -76,6 +76,26 @@ constexpr std::array kMigrations{
     Migration{3, R"sql(
       CREATE INDEX deliveries_due_in_order ON deliveries(subscription, state, event_seq, id);
     )sql"},
+    // Claims with a lease. A claimed delivery keeps its lease end in next_attempt_us and its
+    // holder in claimed_by ('' when nobody holds it), so release() finds a worker's claims
+    // through a small partial index. A notification becomes a claim record: 'claimed' until
+    // lease_until_us, then 'sent' once the mail server took it; rows already there were sent.
+    Migration{4, R"sql(
+      ALTER TABLE deliveries ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+      CREATE INDEX deliveries_claimed_by ON deliveries(claimed_by) WHERE claimed_by <> '';
+      CREATE TABLE notification_claims (
+        event_id TEXT NOT NULL,
+        email_key TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('claimed', 'sent')),
+        lease_until_us INTEGER NOT NULL,
+        sent_us INTEGER,
+        PRIMARY KEY (event_id, email_key)
+      ) WITHOUT ROWID;
+      INSERT INTO notification_claims(event_id, email_key, state, lease_until_us, sent_us)
+        SELECT event_id, email_key, 'sent', sent_us, sent_us FROM notifications;
+      DROP TABLE notifications;
+      ALTER TABLE notification_claims RENAME TO notifications;
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

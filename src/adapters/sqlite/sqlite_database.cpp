@@ -181,16 +181,16 @@ void SqliteDatabase::Impl::writer_loop() {
 
 void SqliteDatabase::Impl::run_batch(std::span<WriteOp* const> batch) {
   Connection& db = *write_db_;
-  bool appended = false;
+  bool wake = false;  // some op asked for on_commit
   try {
     db.query("BEGIN IMMEDIATE").run();
     for (WriteOp* op : batch) {
       // A savepoint per op: one failing write is undone alone, the others still commit.
       db.query("SAVEPOINT op").run();
       try {
-        const bool op_appended = op->apply(db);
+        const bool op_wakes = op->apply(db);
         db.query("RELEASE op").run();
-        appended = appended || op_appended;
+        wake = wake || op_wakes;
       } catch (...) {
         op->error = std::current_exception();
         // After some errors (IOERR, FULL, NOMEM) SQLite has already rolled back the whole
@@ -209,9 +209,9 @@ void SqliteDatabase::Impl::run_batch(std::span<WriteOp* const> batch) {
         InfraError::Kind::transient, std::string("SQLite: write not committed: ") + e.what()));
     for (WriteOp* op : batch)
       if (!op->error) op->error = error;
-    appended = false;
+    wake = false;
   }
-  if (appended) notify_commit();
+  if (wake) notify_commit();
   // The last touch of each op: once released, its caller returns and the op is gone.
   for (WriteOp* op : batch) op->done.set_value();
 }

@@ -25,7 +25,7 @@ struct SqliteStoreOptions {
 //
 // Held by std::shared_ptr: the stores over one database share it, and the last one to go
 // commits the queued writes, stops the writer and closes the file. See sqlite_stores.hpp for
-// opening all three stores at once.
+// opening all four stores at once.
 class SqliteDatabase {
  public:
   // Opens or creates the file and migrates its schema. Throws ports::InfraError (permanent),
@@ -41,13 +41,14 @@ class SqliteDatabase {
 
   // Runs `apply` on the writer thread inside the next batch's transaction, in a savepoint of its
   // own (when it throws, only its changes are undone), and returns once the batch is committed.
-  // `apply` returns true when it appended outbox events. Rethrows what `apply` threw, or an
-  // InfraError(transient) when the batch could not commit.
+  // `apply` returns true when its change must wake on_commit (it appended outbox events, fanned
+  // them out, or redrove deliveries). Rethrows what `apply` threw, or an InfraError(transient)
+  // when the batch could not commit.
   void write(std::function<bool(sqlite::Connection&)> apply);
   // Runs `reader` on a pooled read-only connection; each statement sees the last commit.
   void read(const std::function<void(sqlite::Connection&)>& reader);
-  // Runs on the writer thread after each commit that appended events, before the writers of
-  // that commit are released. Must be quick and must not call back into the database.
+  // Runs on the writer thread after each commit with a write whose `apply` returned true,
+  // before the writers of that commit are released. Must be quick and must not call back into the database.
   void set_on_commit(std::function<void()> callback);
 
  private:

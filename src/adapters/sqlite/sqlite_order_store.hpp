@@ -11,7 +11,9 @@ namespace orderflow::adapters {
 // OrderStore (orders, idempotency keys and the outbox) on a SqliteDatabase.
 // Every write runs on the database's writer thread (group commit) and returns once durable;
 // reads use its read-only connections and never wait for writes. After a commit that appended
-// events, on_commit runs on the writer thread before the callers of that commit are released.
+// events (or, through the delivery stores of the same database, fanned them out or redrove
+// deliveries), on_commit runs on the writer thread before the callers of that commit are
+// released.
 class SqliteOrderStore final : public ports::OrderStore {
  public:
   // Opens a database of its own (see SqliteDatabase's constructor for what it throws).

@@ -4,17 +4,19 @@
 #include <memory>
 
 #include "adapters/sqlite/sqlite_database.hpp"
-#include "adapters/sqlite/sqlite_delivery_store.hpp"
+#include "adapters/sqlite/sqlite_delivery_admin.hpp"
+#include "adapters/sqlite/sqlite_delivery_queue.hpp"
 #include "adapters/sqlite/sqlite_order_store.hpp"
 #include "adapters/sqlite/sqlite_subscription_store.hpp"
 
 namespace orderflow::adapters {
 
-// The three share one SqliteDatabase (one file, one writer thread); it closes when the last of
+// The four share one SqliteDatabase (one file, one writer thread); it closes when the last of
 // them is destroyed, so they may be moved into separate owners and destroyed in any order.
 struct SqliteStores {
   std::unique_ptr<SqliteOrderStore> orders;
-  std::unique_ptr<SqliteDeliveryStore> deliveries;
+  std::unique_ptr<SqliteDeliveryQueue> queue;
+  std::unique_ptr<SqliteDeliveryAdmin> deliveries;
   std::unique_ptr<SqliteSubscriptionStore> subscriptions;
 };
 

@@ -7,6 +7,7 @@
 
 namespace orderflow::adapters {
 
+using ports::NoticeClaim;
 using ports::SubscribeResult;
 using ports::SubscriberState;
 using sqlite::Connection;
@@ -97,26 +98,67 @@ std::vector<std::string> SqliteSubscriptionStore::confirmed(std::string_view aft
   return emails;
 }
 
-bool SqliteSubscriptionStore::mark_notified(std::string_view event_id, std::string_view email,
-                                            domain::Timestamp at) {
-  bool first = false;
+ports::NoticeClaim SqliteSubscriptionStore::claim_notice(std::string_view event_id,
+                                                         std::string_view email,
+                                                         domain::Timestamp now,
+                                                         domain::Timestamp lease_until) {
+  const std::string key = domain::email_key(email);
+  // A redelivered event finds its notices sent: a reader says so without taking the writer.
+  if (notice_sent(event_id, key)) return NoticeClaim::sent;
+  NoticeClaim outcome = NoticeClaim::claimed;
   db_->write([&](Connection& db) {
+    {
+      auto q = db.query(
+          "SELECT state, lease_until_us FROM notifications WHERE event_id = ?1 AND email_key = ?2");
+      q.bind(1, event_id).bind(2, key);
+      if (q.step()) {
+        if (q.text(0) == "sent") {
+          outcome = NoticeClaim::sent;
+          return false;
+        }
+        if (q.int64(1) > to_us(now)) {
+          outcome = NoticeClaim::busy;
+          return false;
+        }
+      }
+    }
+    // No claim yet, or one whose holder let its lease end without marking it sent.
     db.query(
-          "INSERT OR IGNORE INTO notifications(event_id, email_key, sent_us) VALUES (?1, ?2, ?3)")
+          "INSERT INTO notifications(event_id, email_key, state, lease_until_us, sent_us) "
+          "VALUES (?1, ?2, 'claimed', ?3, NULL) "
+          "ON CONFLICT(event_id, email_key) DO UPDATE SET lease_until_us = excluded.lease_until_us")
+        .bind(1, event_id)
+        .bind(2, key)
+        .bind(3, to_us(lease_until))
+        .run();
+    outcome = NoticeClaim::claimed;
+    return false;
+  });
+  return outcome;
+}
+
+void SqliteSubscriptionStore::mark_notice_sent(std::string_view event_id, std::string_view email,
+                                               domain::Timestamp at) {
+  db_->write([&](Connection& db) {
+    // A notice marked twice keeps the first time it was sent.
+    db.query(
+          "INSERT INTO notifications(event_id, email_key, state, lease_until_us, sent_us) "
+          "VALUES (?1, ?2, 'sent', ?3, ?3) "
+          "ON CONFLICT(event_id, email_key) DO UPDATE SET state = 'sent', "
+          "sent_us = coalesce(sent_us, excluded.sent_us)")
         .bind(1, event_id)
         .bind(2, domain::email_key(email))
         .bind(3, to_us(at))
         .run();
-    first = db.changes() == 1;
     return false;
   });
-  return first;
 }
 
-bool SqliteSubscriptionStore::was_notified(std::string_view event_id, std::string_view email) {
+bool SqliteSubscriptionStore::notice_sent(std::string_view event_id, std::string_view email) {
   bool sent = false;
   db_->read([&](Connection& db) {
-    auto q = db.query("SELECT 1 FROM notifications WHERE event_id = ?1 AND email_key = ?2");
+    auto q = db.query(
+        "SELECT 1 FROM notifications WHERE event_id = ?1 AND email_key = ?2 AND state = 'sent'");
     q.bind(1, event_id).bind(2, domain::email_key(email));
     sent = q.step();
   });

@@ -8,8 +8,9 @@
 namespace orderflow::adapters {
 
 // SubscriptionStore on a SqliteDatabase: the subscriptions table (keyed by domain::email_key,
-// keeping the address as first given) and the notifications sent. Writes go through the
-// database's writer thread (group commit).
+// keeping the address as first given) and the notifications table of notice claims. Writes go
+// through the database's one writer thread (group commit), so two claims of one notice never
+// both succeed.
 class SqliteSubscriptionStore final : public ports::SubscriptionStore {
  public:
   explicit SqliteSubscriptionStore(std::shared_ptr<SqliteDatabase> database);
@@ -22,9 +23,11 @@ class SqliteSubscriptionStore final : public ports::SubscriptionStore {
   std::optional<ports::SubscriberState> state(std::string_view email) override;
   bool unsubscribe(std::string_view email) override;
   std::vector<std::string> confirmed(std::string_view after, int limit) override;
-  bool mark_notified(std::string_view event_id, std::string_view email,
-                     domain::Timestamp at) override;
-  bool was_notified(std::string_view event_id, std::string_view email) override;
+  ports::NoticeClaim claim_notice(std::string_view event_id, std::string_view email,
+                                  domain::Timestamp now, domain::Timestamp lease_until) override;
+  void mark_notice_sent(std::string_view event_id, std::string_view email,
+                        domain::Timestamp at) override;
+  bool notice_sent(std::string_view event_id, std::string_view email) override;
 
  private:
   std::shared_ptr<SqliteDatabase> db_;

@@ -1,0 +1,54 @@
+// One PostgreSQL database shared by every store of this adapter: a connection pool, the writer
+// threads that group-commit writes, and the LISTEN connection that hears other processes.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "adapters/postgres/pg_connection.hpp"
+#include "adapters/postgres/postgres_stores.hpp"
+
+namespace orderflow::adapters::pg {
+
+// Writes are queued to writer threads; a writer commits whatever is queued as one transaction
+// with a savepoint per write (group commit: one commit for many callers), and each caller blocks
+// until its write is committed. Reads use pooled connections and never wait for writers.
+// Thread-safe. Held by std::shared_ptr: the stores over one database share it, and the last one
+// to go commits the queued writes, stops the threads and closes every connection.
+class Database {
+ public:
+  // Connects, migrates and starts listening. Throws InfraError as open_postgres_stores does.
+  explicit Database(const PostgresStoreOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  enum class Outbox { untouched, appends };
+
+  // Runs `apply` on a writer thread inside the next batch's transaction, in a savepoint of its
+  // own (when it throws, only its changes are undone), and returns once the batch committed.
+  // `outbox`: whether `apply` may insert outbox rows (the batch then holds the outbox lock).
+  // `apply` returns true when other workers should hear of the commit (it appended, fanned out
+  // or redrove events): the transaction then NOTIFYs, and on_commit runs after the commit.
+  // `apply` may run more than once (again after a deadlock, or on another connection when the
+  // first one broke before the commit), so it must assign its results, never accumulate them.
+  // Rethrows what `apply` threw, or an InfraError(transient) when the batch did not commit.
+  void write(Outbox outbox, std::function<bool(Connection&)> apply);
+
+  // Runs `reader` on a pooled connection (each statement sees the latest commits). It may run a
+  // second time, on a fresh connection, when the first one turned out to be broken, so it must
+  // assign its results too.
+  void read(const std::function<void(Connection&)>& reader);
+
+  // Runs after each commit of this process that should wake workers (on the writer thread,
+  // before that commit's callers are released), for every such commit of other processes (on
+  // the LISTEN thread), and once after the LISTEN connection was lost and is back. Calls never
+  // overlap. Must be quick and must not call back into the database.
+  void set_on_commit(std::function<void()> callback);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace orderflow::adapters::pg

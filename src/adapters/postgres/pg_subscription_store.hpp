@@ -1,0 +1,34 @@
+#pragma once
+
+#include <memory>
+
+#include "adapters/postgres/pg_database.hpp"
+#include "ports/subscription_store.hpp"
+
+namespace orderflow::adapters::pg {
+
+// SubscriptionStore on a shared Database: subscriptions keyed by the lower-case address, and
+// one notifications row per (event, address) that senders in any process claim under a lease.
+class PostgresSubscriptionStore final : public ports::SubscriptionStore {
+ public:
+  explicit PostgresSubscriptionStore(std::shared_ptr<Database> database);
+  ~PostgresSubscriptionStore() override;
+  PostgresSubscriptionStore(const PostgresSubscriptionStore&) = delete;
+  PostgresSubscriptionStore& operator=(const PostgresSubscriptionStore&) = delete;
+
+  ports::SubscribeResult subscribe(std::string_view email, domain::Timestamp now) override;
+  bool confirm(std::string_view email, domain::Timestamp now) override;
+  std::optional<ports::SubscriberState> state(std::string_view email) override;
+  bool unsubscribe(std::string_view email) override;
+  std::vector<std::string> confirmed(std::string_view after, int limit) override;
+  ports::NoticeClaim claim_notice(std::string_view event_id, std::string_view email,
+                                  domain::Timestamp now, domain::Timestamp lease_until) override;
+  void mark_notice_sent(std::string_view event_id, std::string_view email,
+                        domain::Timestamp at) override;
+  bool notice_sent(std::string_view event_id, std::string_view email) override;
+
+ private:
+  std::shared_ptr<Database> db_;
+};
+
+}  // namespace orderflow::adapters::pg
