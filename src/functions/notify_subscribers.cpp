@@ -57,14 +57,25 @@ void notify_subscribers(NotifyContext& ctx, const domain::Event& event) {
     const auto page = ctx.subscriptions.confirmed(after, kPage);
     for (const std::string& to : page) {
       const auto now = ctx.clock.now();
-      switch (ctx.subscriptions.claim_notice(event.id, to, now, now + ctx.lease)) {
+      const auto lease_until = now + ctx.lease;
+      switch (ctx.subscriptions.claim_notice(event.id, to, now, lease_until)) {
         case ports::NoticeClaim::sent:
           continue;
         case ports::NoticeClaim::busy:
           ++busy;  // another send holds it; the retry of this delivery sees how that ended
           continue;
         case ports::NoticeClaim::claimed:
-          ctx.mailer.send(deletion_notice(ctx, *deleted, to));
+          try {
+            ctx.mailer.send(deletion_notice(ctx, *deleted, to));
+          } catch (...) {
+            // Not sent: give the claim back, so the retry does not wait out the lease.
+            try {
+              ctx.subscriptions.release_notice(event.id, to, lease_until);
+            } catch (const std::exception&) {
+              // The claim then simply ends with its lease.
+            }
+            throw;
+          }
           ctx.subscriptions.mark_notice_sent(event.id, to, ctx.clock.now());
           continue;
       }

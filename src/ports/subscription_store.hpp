@@ -45,6 +45,11 @@ class SubscriptionStore {
                                    domain::Timestamp now, domain::Timestamp lease_until) = 0;
   virtual void mark_notice_sent(std::string_view event_id, std::string_view email,
                                 domain::Timestamp at) = 0;
+  // Gives back a claim whose send failed, so the next attempt can claim the notice at once
+  // instead of after the lease. Only the claim that ends at `lease_until` (the caller's own) is
+  // given back: one taken over by another sender meanwhile stays.
+  virtual void release_notice(std::string_view event_id, std::string_view email,
+                              domain::Timestamp lease_until) = 0;
   // True when the notice for (event id, address) was marked sent.
   virtual bool notice_sent(std::string_view event_id, std::string_view email) = 0;
 };

@@ -203,6 +203,31 @@ TEST_P(SubscriptionStoreConformance, ClaimWhoseLeaseEndedIsTakenOver) {
   EXPECT_EQ(claim(kEvent1, "ada@example.com", kT0 + 1h), NoticeClaim::sent);
 }
 
+TEST_P(SubscriptionStoreConformance, ReleasedClaimCanBeClaimedAgainAtOnce) {
+  ASSERT_EQ(store_->claim_notice(kEvent1, "ada@example.com", kT0, kT0 + kLease), NoticeClaim::claimed);
+  store_->release_notice(kEvent1, "ADA@example.com", kT0 + kLease);
+  EXPECT_FALSE(store_->notice_sent(kEvent1, "ada@example.com"));
+  EXPECT_EQ(store_->claim_notice(kEvent1, "ada@example.com", kT0 + 1s, kT0 + 1s + kLease),
+            NoticeClaim::claimed);
+}
+
+TEST_P(SubscriptionStoreConformance, ReleaseLeavesAClaimTakenOverByAnotherSender) {
+  ASSERT_EQ(store_->claim_notice(kEvent1, "ada@example.com", kT0, kT0 + kLease), NoticeClaim::claimed);
+  // The first sender's lease ended; a second sender took the notice over.
+  ASSERT_EQ(store_->claim_notice(kEvent1, "ada@example.com", kT0 + kLease, kT0 + 2 * kLease),
+            NoticeClaim::claimed);
+  store_->release_notice(kEvent1, "ada@example.com", kT0 + kLease);  // the first one, late
+  EXPECT_EQ(store_->claim_notice(kEvent1, "ada@example.com", kT0 + kLease + 1s, kT0 + 3 * kLease),
+            NoticeClaim::busy);
+}
+
+TEST_P(SubscriptionStoreConformance, ReleaseNeverUndoesASentNotice) {
+  ASSERT_EQ(store_->claim_notice(kEvent1, "ada@example.com", kT0, kT0 + kLease), NoticeClaim::claimed);
+  store_->mark_notice_sent(kEvent1, "ada@example.com", kT0 + 1s);
+  store_->release_notice(kEvent1, "ada@example.com", kT0 + kLease);
+  EXPECT_TRUE(store_->notice_sent(kEvent1, "ada@example.com"));
+}
+
 TEST_P(SubscriptionStoreConformance, MarkingTwiceKeepsTheNoticeSent) {
   ASSERT_EQ(claim(kEvent1, "ada@example.com", kT0), NoticeClaim::claimed);
   store_->mark_notice_sent(kEvent1, "ada@example.com", kT0 + 1s);

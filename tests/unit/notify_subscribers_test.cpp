@@ -133,5 +133,18 @@ TEST_F(NotifySubscribersTest, NoticeAcceptedButNeverMarkedIsResentWithTheSameMes
   EXPECT_NE(sent[2].message_id, sent[0].message_id);
 }
 
+// A send that failed gives its claim back, so the retry need not wait for the lease to end.
+TEST_F(NotifySubscribersTest, FailedSendGivesItsClaimBackSoTheRetrySendsAtOnce) {
+  mailer_.fail_after_accepting = true;
+  EXPECT_THROW(notify_subscribers(ctx_, event_), std::runtime_error);
+  mailer_.fail_after_accepting = false;
+  clock_.advance(1s);  // far less than the lease
+  notify_subscribers(ctx_, event_);
+  EXPECT_EQ(recipients(),
+            (Strings{"ada@example.com", "ada@example.com", "bob@example.com", "cy@example.com"}));
+  for (const char* to : {"ada@example.com", "bob@example.com", "cy@example.com"})
+    EXPECT_TRUE(subscriptions_->notice_sent(event_.id, to)) << to;
+}
+
 }  // namespace
 }  // namespace orderflow::functions

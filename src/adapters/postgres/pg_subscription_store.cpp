@@ -139,6 +139,17 @@ void PostgresSubscriptionStore::mark_notice_sent(std::string_view event_id, std:
   });
 }
 
+void PostgresSubscriptionStore::release_notice(std::string_view event_id, std::string_view email,
+                                               domain::Timestamp lease_until) {
+  db_->write(kUntouched, [&](Connection& db) {
+    db.query(
+        "DELETE FROM notifications WHERE event_id = $1 AND email_key = $2 "
+        "AND state = 'claimed' AND lease_until_us = $3",
+        event_id, domain::email_key(email), to_us(lease_until));
+    return false;
+  });
+}
+
 bool PostgresSubscriptionStore::notice_sent(std::string_view event_id, std::string_view email) {
   bool sent = false;
   db_->read([&](Connection& db) {

@@ -154,6 +154,20 @@ void SqliteSubscriptionStore::mark_notice_sent(std::string_view event_id, std::s
   });
 }
 
+void SqliteSubscriptionStore::release_notice(std::string_view event_id, std::string_view email,
+                                             domain::Timestamp lease_until) {
+  db_->write([&](Connection& db) {
+    db.query(
+          "DELETE FROM notifications WHERE event_id = ?1 AND email_key = ?2 "
+          "AND state = 'claimed' AND lease_until_us = ?3")
+        .bind(1, event_id)
+        .bind(2, domain::email_key(email))
+        .bind(3, to_us(lease_until))
+        .run();
+    return false;
+  });
+}
+
 bool SqliteSubscriptionStore::notice_sent(std::string_view event_id, std::string_view email) {
   bool sent = false;
   db_->read([&](Connection& db) {

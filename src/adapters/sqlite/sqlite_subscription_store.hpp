@@ -27,6 +27,8 @@ class SqliteSubscriptionStore final : public ports::SubscriptionStore {
                                   domain::Timestamp now, domain::Timestamp lease_until) override;
   void mark_notice_sent(std::string_view event_id, std::string_view email,
                         domain::Timestamp at) override;
+  void release_notice(std::string_view event_id, std::string_view email,
+                      domain::Timestamp lease_until) override;
   bool notice_sent(std::string_view event_id, std::string_view email) override;
 
  private:
