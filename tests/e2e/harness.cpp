@@ -182,10 +182,11 @@ std::string repeat(std::string_view s, std::size_t n) {
 
 // --- ServerProcess ----------------------------------------------------------------------------
 
-ServerProcess::ServerProcess(fs::path work_dir, ServerOptions options)
+ServerProcess::ServerProcess(fs::path work_dir, ServerOptions options, Wait wait)
     : work_dir_(std::move(work_dir)), data_dir_(work_dir_ / "data"), options_(std::move(options)) {
   fs::create_directories(data_dir_);
-  start();
+  spawn_child();
+  if (wait == Wait::until_listening) await_listening();
 }
 
 ServerProcess::~ServerProcess() {
@@ -193,7 +194,13 @@ ServerProcess::~ServerProcess() {
 }
 
 void ServerProcess::start() {
+  spawn_child();
+  await_listening();
+}
+
+void ServerProcess::spawn_child() {
   if (running()) throw std::logic_error("server already running");
+  port_ = 0;
   const fs::path log_path = work_dir_ / ("server-" + std::to_string(logs_.size() + 1) + ".log");
   logs_.push_back(log_path);
 
@@ -208,7 +215,11 @@ void ServerProcess::start() {
   Child c = spawn(std::move(args), env, log_path, log_path);
   pid_ = c.pid;
   pidfd_ = c.pidfd;
+}
 
+void ServerProcess::await_listening() {
+  if (port_ != 0) return;
+  const fs::path& log_path = logs_.back();
   // The log line is the readiness signal; each poll on the pidfd also notices an early exit.
   static const std::regex listening(R"(listening on http://127\.0\.0\.1:([0-9]+))");
   const auto deadline = std::chrono::steady_clock::now() + kStartBound;

@@ -39,9 +39,14 @@ struct ServerOptions {
 // the server has logged the port it listens on; the destructor never leaves a process behind.
 // With ORDERFLOW_E2E_STORE=postgres, a server whose env sets no ORDERFLOW_STORE runs on a fresh
 // PostgreSQL database of its own, kept across restarts and dropped with the ServerProcess.
+// The child gets SIGKILL when the *thread* that started it ends (PR_SET_PDEATHSIG), so start
+// servers from the test's main thread; to start several at once, launch each with
+// Wait::no and then await_listening() each.
 class ServerProcess {
  public:
-  explicit ServerProcess(std::filesystem::path work_dir, ServerOptions options = {});
+  enum class Wait { until_listening, no };
+  explicit ServerProcess(std::filesystem::path work_dir, ServerOptions options = {},
+                         Wait wait = Wait::until_listening);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -60,6 +65,9 @@ class ServerProcess {
   int stop();
   // SIGKILL, and reaps the process.
   void kill9();
+  // Returns once the process logged its port (after Wait::no); throws when it exits first or
+  // does not log within the bound.
+  void await_listening();
   // Starts again on the same data dir (after stop() or kill9()); the port may change.
   void restart();
   // Same, with other options from now on (e.g. another mailer for the same data).
@@ -69,6 +77,7 @@ class ServerProcess {
 
  private:
   void start();
+  void spawn_child();
   // The exit status once the process has ended within `bound`, else nullopt (still running).
   std::optional<int> wait_for_exit(std::chrono::milliseconds bound);
 

@@ -5,14 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <vector>
 
 extern char** environ;
 
@@ -42,44 +42,12 @@ std::string script_path() {
   return (fs::path(ORDERFLOW_SOURCE_DIR) / "scripts" / "postgres-server.sh").string();
 }
 
-// psql and createdb give up instead of hanging on a server that does not answer.
-std::string with_connect_timeout(const std::string& url) {
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=10";
-}
-
-CommandResult psql(const std::string& url, const std::string& sql) {
-  return run_command({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", with_connect_timeout(url),
-                      "-c", sql});
-}
-
-// Unique across the test processes that ctest runs in parallel against one server.
-std::string unique_database_name() {
-  static std::atomic<int> counter{0};
-  std::random_device rd;
-  std::ostringstream name;
-  name << "e2e_" << ::getpid() << "_" << counter++ << "_" << std::hex << (rd() & 0xFFFFFFu);
-  return name.str();
-}
-
-}  // namespace
-
-std::optional<std::string> test_postgres_url() {
-  const char* url = std::getenv("ORDERFLOW_TEST_POSTGRES");
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  return std::string(url);
-}
-
-bool e2e_store_is_postgres() {
-  const char* store = std::getenv("ORDERFLOW_E2E_STORE");
-  return store != nullptr && std::string_view(store) == "postgres";
-}
-
+// `url` with its database (the last path segment) replaced by `database`.
 std::string with_database(std::string_view url, std::string_view database) {
   const std::size_t query = url.find('?');
   const std::string_view base = url.substr(0, query);
   const std::size_t authority = base.find("://");
-  const std::size_t slash =
-      base.find('/', authority == std::string_view::npos ? 0 : authority + 3);
+  const std::size_t slash = base.find('/', authority == std::string_view::npos ? 0 : authority + 3);
   std::string out(base.substr(0, slash));
   out += "/";
   out += database;
@@ -87,6 +55,12 @@ std::string with_database(std::string_view url, std::string_view database) {
   return out;
 }
 
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal when it died of one
+  std::string output;  // stdout and stderr together
+};
+
+// Runs argv[0] (looked up in PATH) from "/" with our environment, to completion.
 CommandResult run_command(const std::vector<std::string>& argv) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(errno, "pipe2");
@@ -114,48 +88,51 @@ CommandResult run_command(const std::vector<std::string>& argv) {
   char buf[4096];
   while (true) {
     const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n > 0) result.output.append(buf, static_cast<std::size_t>(n));
-    else if (n == 0 || errno != EINTR) break;
+    if (n > 0)
+      result.output.append(buf, static_cast<std::size_t>(n));
+    else if (n == 0 || errno != EINTR)
+      break;
   }
   ::close(fds[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
+  if (WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    result.exit_code = 128 + WTERMSIG(status);
   return result;
+}
+
+}  // namespace
+
+std::optional<std::string> test_postgres_url() { return test_support::postgres_admin_url(); }
+
+bool e2e_store_is_postgres() {
+  const char* store = std::getenv("ORDERFLOW_E2E_STORE");
+  return store != nullptr && std::string_view(store) == "postgres";
 }
 
 // --- PostgresDatabase -------------------------------------------------------------------------
 
-PostgresDatabase::PostgresDatabase()
-    : PostgresDatabase([] {
-        auto url = test_postgres_url();
-        if (!url)
-          throw std::runtime_error(
-              "ORDERFLOW_TEST_POSTGRES is not set (scripts/test.sh starts a PostgreSQL and sets "
-              "it; by hand: scripts/postgres-server.sh start DIR fast)");
-        return *url;
-      }()) {}
-
-PostgresDatabase::PostgresDatabase(std::string admin_url)
-    : admin_url_(std::move(admin_url)), name_(unique_database_name()),
-      url_(with_database(admin_url_, name_)) {
-  const CommandResult r = psql(admin_url_, "CREATE DATABASE " + name_);
-  if (r.exit_code != 0)
-    throw std::runtime_error("CREATE DATABASE " + name_ + " on " + admin_url_ + " failed (" +
-                             std::to_string(r.exit_code) + "): " + r.output);
+PostgresDatabase::PostgresDatabase() : shared_(test_support::PostgresTestDatabase::create()) {
+  if (!shared_)
+    throw std::runtime_error(
+        "ORDERFLOW_TEST_POSTGRES is not set (scripts/test.sh starts a PostgreSQL and sets it; by "
+        "hand: scripts/postgres-server.sh start DIR fast)");
+  url_ = shared_->url();
 }
 
-PostgresDatabase::~PostgresDatabase() {
-  // Best effort: a stopped server keeps its databases, which is harmless for a throwaway one.
-  (void)psql(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+PostgresDatabase::PostgresDatabase(const std::string& admin_url, const std::string& name)
+    : url_(with_database(admin_url, name)) {
+  (void)test_support::postgres_query_text(admin_url, "CREATE DATABASE \"" + name + "\"");
 }
 
 // --- PrivatePostgres --------------------------------------------------------------------------
 
 PrivatePostgres::PrivatePostgres() {
-  const CommandResult r = run_command({"bash", script_path(), "start", dir_.path().string(), "fast"});
+  const CommandResult r =
+      run_command({"bash", script_path(), "start", dir_.path().string(), "fast"});
   const std::size_t at = r.output.rfind("postgresql://");
   if (r.exit_code != 0 || at == std::string::npos)
     throw std::runtime_error("postgres-server.sh start failed (" + std::to_string(r.exit_code) +
@@ -189,8 +166,7 @@ void PrivatePostgres::start() {
   if (::geteuid() == 0) argv = {"runuser", "-u", "postgres", "--"};
   for (const std::string& a : {pg_ctl, std::string("-D"), dir + "/data", std::string("-l"),
                                dir + "/server.log", std::string("-w"), std::string("-t"),
-                               std::string("30"), std::string("-o"), options,
-                               std::string("start")})
+                               std::string("30"), std::string("-o"), options, std::string("start")})
     argv.push_back(a);
   const CommandResult r = run_command(argv);
   if (r.exit_code != 0)

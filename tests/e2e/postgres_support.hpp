@@ -1,7 +1,6 @@
-// PostgreSQL for the end-to-end tests, through the Debian client tools (psql) and the project's
-// scripts/postgres-server.sh: a fresh database per server on the suite-wide PostgreSQL that
-// scripts/test.sh starts (ORDERFLOW_TEST_POSTGRES), and a private cluster for a test that stops
-// and starts PostgreSQL itself.
+// PostgreSQL for the end-to-end tests: a fresh database per server on the suite-wide PostgreSQL
+// that scripts/test.sh starts (tests/support/postgres_test_db), and a private cluster
+// (scripts/postgres-server.sh) for a test that stops and starts PostgreSQL itself.
 #pragma once
 
 #include <filesystem>
@@ -9,8 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
+#include "support/postgres_test_db.hpp"
 #include "support/temp_dir.hpp"
 
 namespace orderflow::e2e {
@@ -20,33 +19,22 @@ std::optional<std::string> test_postgres_url();
 // True when ORDERFLOW_E2E_STORE=postgres: every server without a store of its own gets a fresh
 // database on the suite-wide server.
 bool e2e_store_is_postgres();
-// `url` with its database (the last path segment) replaced by `database`.
-std::string with_database(std::string_view url, std::string_view database);
 
-struct CommandResult {
-  int exit_code = -1;  // 128 + signal when it died of one
-  std::string output;  // stdout and stderr together
-};
-// Runs argv[0] (looked up in PATH) from "/" with our environment, to completion.
-CommandResult run_command(const std::vector<std::string>& argv);
-
-// A database of its own with a unique name, created on the server at `admin_url` and dropped
-// (with any connections left) when this goes away.
+// A database of its own: on the suite-wide server (dropped when this goes away), or on a
+// private cluster (which goes away with its data).
 class PostgresDatabase {
  public:
   // On the suite-wide server; throws when ORDERFLOW_TEST_POSTGRES is unset.
   PostgresDatabase();
-  explicit PostgresDatabase(std::string admin_url);
-  ~PostgresDatabase();
+  // On the server at `admin_url`, named `name`.
+  PostgresDatabase(const std::string& admin_url, const std::string& name);
   PostgresDatabase(const PostgresDatabase&) = delete;
   PostgresDatabase& operator=(const PostgresDatabase&) = delete;
 
   const std::string& url() const { return url_; }
-  const std::string& name() const { return name_; }
 
  private:
-  std::string admin_url_;
-  std::string name_;
+  std::optional<test_support::PostgresTestDatabase> shared_;
   std::string url_;
 };
 

@@ -57,6 +57,16 @@ std::string trimmed(std::string s) {
   return s.substr(i);
 }
 
+// The status of GET target, 0 when the connection failed (the client reconnects next time).
+int status_of(HttpClient& c, const std::string& target) {
+  try {
+    return c.get(target).status;
+  } catch (const std::exception&) {
+    c.close();
+    return 0;
+  }
+}
+
 // --- load balancing ---------------------------------------------------------------------------
 
 // The two API replicas as the clients see them: a port each, updated when one restarts (on a
@@ -69,7 +79,6 @@ class Replicas {
   }
   static constexpr std::size_t size() { return 2; }
   std::uint16_t port(std::size_t i) const { return ports_[i].load(); }
-  ServerProcess& process(std::size_t i) { return *processes_[i]; }
   void refresh(std::size_t i) { ports_[i] = processes_[i]->port(); }
 
  private:
@@ -137,6 +146,7 @@ struct Ledger {
   std::set<std::string> deleted_unacknowledged;
   std::vector<std::string> problems;
   std::atomic<int> acknowledged{0};  // creates and deletes
+  std::atomic<int> broken_tries{0};  // requests that went to a replica as it died, or was dead
   std::atomic<int> clients_done{0};
 
   void problem(std::string what) {
@@ -164,6 +174,7 @@ void run_client(int t, int creates, const Replicas& replicas, Ledger& ledger) {
     const auto made = c.send(preferred, "POST", "/orders",
                              order_body(description, std::to_string(i % 97 + 1) + ".25"),
                              {{"Idempotency-Key", "scale-out-" + tag}});
+    ledger.broken_tries += made.broken_tries;
     if (!made.response || made.response->status != 201) {
       ledger.problem("create " + tag + ": " +
                      (made.response ? describe(*made.response) : made.last_error));
@@ -179,6 +190,7 @@ void run_client(int t, int creates, const Replicas& replicas, Ledger& ledger) {
 
     if (i % 2 == 1 && !previous.empty()) {
       const auto gone = c.send(preferred + 1, "DELETE", "/orders/" + previous);
+      ledger.broken_tries += gone.broken_tries;
       const int status = gone.response ? gone.response->status : 0;
       if (status == 200) {
         std::lock_guard lock(ledger.mu);
@@ -200,10 +212,10 @@ void run_client(int t, int creates, const Replicas& replicas, Ledger& ledger) {
 // --- what the subscriber received ---------------------------------------------------------------
 
 struct Notices {
-  std::map<std::string, std::set<std::string>> events_of;  // Message-ID -> event ids
-  std::map<std::string, int> copies;                       // Message-ID -> mails
+  std::map<std::string, std::set<std::string>> events_of;       // Message-ID -> event ids
+  std::map<std::string, int> copies;                            // Message-ID -> mails
   std::map<std::string, std::set<std::string>> message_ids_of;  // event id -> Message-IDs
-  std::vector<std::string> problems;                             // wrong recipient, no Message-ID
+  std::vector<std::string> problems;                            // wrong recipient, no Message-ID
   std::size_t confirmations = 0;
 
   std::size_t duplicates() const {
@@ -275,9 +287,16 @@ std::vector<SseEvent> parse_sse(const std::string& body) {
     const std::string field = line.substr(0, colon);
     std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
     if (!value.empty() && value[0] == ' ') value.erase(0, 1);
-    if (field == "id") current.id = value, any = true;
-    else if (field == "event") current.type = value, any = true;
-    else if (field == "data") current.data += (current.data.empty() ? "" : "\n") + value, any = true;
+    if (field == "id") {
+      current.id = value;
+    } else if (field == "event") {
+      current.type = value;
+    } else if (field == "data") {
+      current.data += (current.data.empty() ? "" : "\n") + value;
+    } else {
+      continue;
+    }
+    any = true;
   }
   flush();
   return events;
@@ -296,8 +315,11 @@ class ScaleOut : public testing::Test {
   void TearDown() override {
     if (HasFailure()) {
       for (const auto& [name, p] : processes_)
-        std::cerr << "--- " << name << " log (tail) ---\n" << last_chars(p->log(), 5000) << "\n";
-      if (sink_) std::cerr << "--- smtp sink log (tail) ---\n" << last_chars(sink_->log(), 2000) << "\n";
+        std::cerr << "--- " << name << (p->alive() ? "" : " (no longer running)")
+                  << " log (tail) ---\n"
+                  << last_chars(p->log(), 5000) << "\n";
+      if (sink_)
+        std::cerr << "--- smtp sink log (tail) ---\n" << last_chars(sink_->log(), 2000) << "\n";
       if (pg_) std::cerr << "--- postgres log (tail) ---\n" << last_chars(pg_->log(), 3000) << "\n";
     }
     processes_.clear();  // before their database goes
@@ -311,7 +333,7 @@ class ScaleOut : public testing::Test {
   }
   void use_private_cluster() {
     pg_ = std::make_unique<PrivatePostgres>();
-    db_ = std::make_unique<PostgresDatabase>(pg_->admin_url());
+    db_ = std::make_unique<PostgresDatabase>(pg_->admin_url(), "orderflow");
   }
   // Mail goes to the shared maildir unless the test starts an SMTP sink first.
   SmtpSink& start_sink() {
@@ -410,8 +432,8 @@ class ScaleOut : public testing::Test {
   void expect_one_notice_per_deletion(const std::vector<std::string>& event_ids) {
     // The deliveries are done, so the mails are there; a maildir keeps one file per
     // Message-ID, an SMTP sink one per mail received.
-    EXPECT_TRUE(eventually([&] { return files_in_new(mailbox()) >= event_ids.size() + 1; },
-                           kEventually))
+    EXPECT_TRUE(
+        eventually([&] { return files_in_new(mailbox()) >= event_ids.size() + 1; }, kEventually))
         << files_in_new(mailbox()) << " mails for " << event_ids.size() << " deletions";
     const Notices n = read_notices(mailbox());
     for (const auto& p : n.problems) ADD_FAILURE() << p;
@@ -425,8 +447,10 @@ class ScaleOut : public testing::Test {
     std::size_t several = 0;
     for (const auto& e : event_ids) {
       const auto it = n.message_ids_of.find(e);
-      if (it == n.message_ids_of.end()) ++without;
-      else if (it->second.size() != 1) ++several;
+      if (it == n.message_ids_of.end())
+        ++without;
+      else if (it->second.size() != 1)
+        ++several;
     }
     EXPECT_EQ(without, 0u) << "deletions without a notice; " << n.summary();
     EXPECT_EQ(several, 0u) << "deletions noticed under several Message-IDs; " << n.summary();
@@ -455,8 +479,8 @@ class ScaleOut : public testing::Test {
 
     const int total = threads * creates_per_thread * 3 / 2;
     auto reached = [&](int n) {
-      return eventually(
-          [&] { return ledger.acknowledged >= n || ledger.clients_done == threads; }, kProgress);
+      return eventually([&] { return ledger.acknowledged >= n || ledger.clients_done == threads; },
+                        kProgress);
     };
     EXPECT_TRUE(reached(total / 3));
     worker_1.kill9();
@@ -468,6 +492,10 @@ class ScaleOut : public testing::Test {
     replicas.refresh(0);
     for (auto& c : clients) c.join();
     EXPECT_TRUE(still_running) << "the run ended before the killed processes were back";
+    EXPECT_GT(ledger.broken_tries.load(), 0) << "no client noticed the replica that died";
+    RecordProperty("failed_over_requests", ledger.broken_tries.load());
+    RecordProperty("deletes_answered_by_a_dead_replica",
+                   static_cast<int>(ledger.deleted_unacknowledged.size()));
 
     int shown = 0;
     for (const auto& p : ledger.problems)
@@ -547,8 +575,8 @@ TEST_F(ScaleOut, DatabaseOutageGives503AndEverythingRecoversByItself) {
     std::vector<std::string> to_delete;  // created, delete not yet answered 200/404
     std::set<std::string> had_503;       // deletes that failed once (they may have committed)
     // One exchange; nullopt when the connection failed (a problem in every phase).
-    auto exchange = [&](std::string_view method, const std::string& target,
-                        const std::string& body, const Headers& headers) -> std::optional<Response> {
+    auto exchange = [&](std::string_view method, const std::string& target, const std::string& body,
+                        const Headers& headers) -> std::optional<Response> {
       const int before = phase;
       std::optional<Response> r;
       try {
@@ -616,14 +644,7 @@ TEST_F(ScaleOut, DatabaseOutageGives503AndEverythingRecoversByItself) {
 
   HttpClient api_probe(api.port());
   HttpClient worker_probe(worker.port());
-  auto readyz = [](HttpClient& c) {
-    try {
-      return c.get("/readyz").status;
-    } catch (const std::exception&) {
-      c.close();
-      return 0;
-    }
-  };
+  auto readyz = [](HttpClient& c) { return status_of(c, "/readyz"); };
 
   EXPECT_TRUE(eventually([&] { return acknowledged >= 100; }, kProgress));
   pg_->stop();
@@ -637,6 +658,7 @@ TEST_F(ScaleOut, DatabaseOutageGives503AndEverythingRecoversByItself) {
   EXPECT_TRUE(api.alive());
   EXPECT_TRUE(worker.alive());
   EXPECT_GT(answered_503_while_down.load(), 0) << "no request got 503 while the database was down";
+  RecordProperty("answered_503_while_down", answered_503_while_down.load());
 
   phase = kBack;
   pg_->start();
@@ -751,27 +773,22 @@ TEST_F(ScaleOut, ProcessesStartingTogetherMigrateOnce) {
       {"all", options("serve")},
       {"worker", options("worker")},
   }};
-  std::array<std::unique_ptr<ServerProcess>, 3> started;
-  std::array<std::string, 3> errors;
-  std::vector<std::thread> starters;
-  for (std::size_t i = 0; i < plan.size(); ++i)
-    starters.emplace_back([&, i] {
-      try {
-        started[i] = std::make_unique<ServerProcess>(dir_.path() / plan[i].first, plan[i].second);
-      } catch (const std::exception& e) {
-        errors[i] = e.what();
-      }
-    });
-  for (auto& s : starters) s.join();
-  for (std::size_t i = 0; i < plan.size(); ++i) {
-    EXPECT_EQ(errors[i], "") << plan[i].first << " did not start";
-    if (started[i]) adopt(plan[i].first, std::move(started[i]));
+  // All three are spawned before any is waited for.
+  for (const auto& [name, o] : plan)
+    adopt(name, std::make_unique<ServerProcess>(dir_.path() / name, o, ServerProcess::Wait::no));
+  for (const auto& [name, p] : processes_) {
+    try {
+      p->await_listening();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << name << " did not start: " << e.what();
+    }
   }
+  if (HasFailure()) return;
   ASSERT_EQ(processes_.size(), plan.size());
 
   for (const auto& [name, p] : processes_) {
     HttpClient c(p->port());
-    EXPECT_TRUE(eventually([&] { return c.get("/readyz").status == 200; })) << name << " not ready";
+    EXPECT_TRUE(eventually([&] { return status_of(c, "/readyz") == 200; })) << name << " not ready";
   }
   // They share one working schema: written through one, read through the other.
   HttpClient api(processes_[0].second->port());
@@ -781,8 +798,9 @@ TEST_F(ScaleOut, ProcessesStartingTogetherMigrateOnce) {
   EXPECT_TRUE(HasStatus(all.get("/orders/" + id), 200));
 
   fs::create_directories(dir_.path() / "migrate");
-  const RunResult migrate = run_orderflow(
-      {"migrate", "--data-dir", (dir_.path() / "migrate").string()}, {{"ORDERFLOW_STORE", store()}});
+  const RunResult migrate =
+      run_orderflow({"migrate", "--data-dir", (dir_.path() / "migrate").string()},
+                    {{"ORDERFLOW_STORE", store()}});
   EXPECT_EQ(migrate.exit_code, 0) << migrate.out << migrate.err;
   EXPECT_TRUE(HasStatus(all.get("/orders/" + id), 200)) << "migrate changed nothing that was there";
 }
@@ -792,7 +810,7 @@ TEST_F(ScaleOut, WorkerAnswersHealthReadinessAndMetricsOnly) {
   ServerProcess& worker = start_worker("worker");
   HttpClient c(worker.port());
   EXPECT_TRUE(HasStatus(c.get("/healthz"), 200));
-  EXPECT_TRUE(eventually([&] { return c.get("/readyz").status == 200; }))
+  EXPECT_TRUE(eventually([&] { return status_of(c, "/readyz") == 200; }))
       << describe(c.get("/readyz"));
   const Response metrics = c.get("/metrics");
   ASSERT_TRUE(HasStatus(metrics, 200));
@@ -801,9 +819,8 @@ TEST_F(ScaleOut, WorkerAnswersHealthReadinessAndMetricsOnly) {
   EXPECT_TRUE(metric_value(metrics.body, "orderflow_deliveries_pending").has_value())
       << metrics.body;
 
-  for (const std::string target :
-       {"/orders", "/orders/0190c1a2-0000-7000-8000-000000000000", "/events",
-        "/admin/deliveries?state=dead", "/"}) {
+  for (const std::string target : {"/orders", "/orders/0190c1a2-0000-7000-8000-000000000000",
+                                   "/events", "/admin/deliveries?state=dead", "/"}) {
     SCOPED_TRACE(target);
     EXPECT_EQ(c.get(target).status, 404);
   }
