@@ -312,6 +312,48 @@ TEST_F(PostgresStoreTest, LostConnectionsAreReplacedAndOnCommitFiresAfterTheReco
   EXPECT_EQ(stores.orders->stats().orders, 2);
 }
 
+// --- group commit ---
+
+TEST_F(PostgresStoreTest, AFailingWriteInABatchUndoesOnlyItsOwnChanges) {
+  auto stores = open();
+  const std::string taken = create_order(*stores.orders);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::atomic<int> created{0};
+  std::atomic<int> refused{0};
+  {
+    // Concurrent writes share batches; every fourth one reuses an order id that exists.
+    std::vector<std::jthread> threads;
+    threads.reserve(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < kPerThread; ++i) {
+          domain::Order o;
+          o.id = i % 4 == 3 ? taken : ids_.new_id();
+          o.description = "batch mate";
+          o.price = domain::Money::from_cents(100);
+          o.created = o.last_modified = kT0;
+          try {
+            stores.orders->create(o, domain::order_created_event(o, ids_.new_id(), kT0),
+                                  std::nullopt);
+            ++created;
+          } catch (const InfraError& e) {
+            EXPECT_EQ(e.kind(), InfraError::Kind::permanent) << e.what();
+            ++refused;
+          }
+        }
+      });
+    }
+  }
+  EXPECT_EQ(refused.load(), kThreads * kPerThread / 4);
+  EXPECT_EQ(created.load(), kThreads * kPerThread * 3 / 4);
+  // No event of a refused write survived, and every other write kept its own.
+  const ports::StoreStats s = stores.orders->stats();
+  EXPECT_EQ(s.orders, 1 + created.load());
+  EXPECT_EQ(s.outbox_events, 1 + created.load());
+  EXPECT_EQ(stores.orders->get(taken)->description, "a widget");
+}
+
 // --- outbox order ---
 
 TEST_F(PostgresStoreTest, SeqOrderIsCommitOrderSoATailerNeverSkipsAnEvent) {

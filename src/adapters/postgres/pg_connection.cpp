@@ -28,9 +28,8 @@ constexpr const char* kSessionOptions = "-c statement_timeout=5000";
 // Defaults for what the URL leaves unset. A dead peer is noticed within a few seconds: idle
 // connections by keepalives, a request in flight by tcp_user_timeout (ms).
 constexpr std::pair<const char*, const char*> kDefaults[] = {
-    {"connect_timeout", "4"},          {"keepalives", "1"},       {"keepalives_idle", "3"},
-    {"keepalives_interval", "1"},      {"keepalives_count", "3"}, {"tcp_user_timeout", "6000"},
-    {"application_name", "orderflow"},
+    {"keepalives", "1"},       {"keepalives_idle", "3"},     {"keepalives_interval", "1"},
+    {"keepalives_count", "3"}, {"tcp_user_timeout", "6000"}, {"application_name", "orderflow"},
 };
 
 // libpq's messages end in a newline and may span lines ("...refused\n\tIs the server
@@ -147,6 +146,14 @@ Settings::Settings(const std::string& url) {
       continue;
     }
     if (key == "client_encoding") continue;  // binary text is read as UTF-8: forced below
+    // libpq ignores connect_timeout in asynchronous connects: Connection applies it instead.
+    if (key == "connect_timeout") {
+      int seconds = 0;
+      const std::string_view v = o->val;
+      if (std::from_chars(v.data(), v.data() + v.size(), seconds).ec == std::errc{} && seconds > 0)
+        connect_timeout_ = std::chrono::seconds(std::max(seconds, 2));  // libpq's minimum
+      continue;
+    }
     params_.emplace_back(o->keyword, o->val);
   }
   PQconninfoFree(parsed);
@@ -170,24 +177,19 @@ std::string Settings::scrub(std::string message) const {
 // --- parameters ---
 
 Param to_param(std::int64_t value) {
-  Param p{kInt8, false, 1, {}};
+  Param p{kInt8, 1, {}};
   put_be(p.bytes, static_cast<std::uint64_t>(value), 8);
   return p;
 }
 
 Param to_param(int value) { return to_param(static_cast<std::int64_t>(value)); }
 
-Param to_param(std::string_view text) { return Param{kText, false, 1, std::string(text)}; }
-
-Param to_param(const std::optional<std::int64_t>& value) {
-  if (value) return to_param(*value);
-  return Param{kInt8, true, 1, {}};
-}
+Param to_param(std::string_view text) { return Param{kText, 1, std::string(text)}; }
 
 Param to_param(const TextArray& array) {
   // Text format: the array literal is simpler than the binary array layout, and every element
   // is quoted, so any text survives.
-  Param p{kTextArray, false, 0, "{"};
+  Param p{kTextArray, 0, "{"};
   for (std::size_t i = 0; i < array.items.size(); ++i) {
     if (i > 0) p.bytes += ',';
     append_array_element(p.bytes, array.items[i]);
@@ -197,7 +199,7 @@ Param to_param(const TextArray& array) {
 }
 
 Param to_param(const Int64Array& array) {
-  Param p{kInt8Array, false, 0, "{"};
+  Param p{kInt8Array, 0, "{"};
   for (std::size_t i = 0; i < array.items.size(); ++i) {
     if (i > 0) p.bytes += ',';
     p.bytes += std::to_string(array.items[i]);
@@ -269,8 +271,8 @@ std::int64_t Result::affected() const {
 
 // --- Connection ---
 
-Connection::Connection(const Settings& settings, std::chrono::milliseconds timeout, int cancel_fd)
-    : settings_(settings) {
+Connection::Connection(const Settings& settings, int cancel_fd) : settings_(settings) {
+  const std::chrono::milliseconds timeout = settings.connect_timeout();
   std::vector<const char*> keys;
   std::vector<const char*> values;
   for (const auto& [key, value] : settings.parameters()) {
@@ -344,7 +346,7 @@ Result Connection::run_prepared(std::string_view sql, const std::vector<Param>& 
   std::vector<int> lengths;
   std::vector<int> formats;
   for (const Param& p : params) {
-    values.push_back(p.is_null ? nullptr : p.bytes.c_str());
+    values.push_back(p.bytes.c_str());
     lengths.push_back(static_cast<int>(p.bytes.size()));
     formats.push_back(p.format);
   }

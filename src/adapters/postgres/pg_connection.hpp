@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,6 +46,12 @@ class Settings {
   // Throws InfraError(permanent), naming the setting `store`, when `url` cannot be parsed.
   explicit Settings(const std::string& url);
 
+  // How long opening a connection may take: the URL's connect_timeout (seconds) when it has
+  // one, else long enough for a loaded server across a network and short enough that a caller
+  // hears "unavailable" within seconds when the server is gone.
+  std::chrono::milliseconds connect_timeout() const { return connect_timeout_; }
+  static constexpr std::chrono::milliseconds kDefaultConnectTimeout{4000};
+
   // The URL with its password replaced by "***": what messages may show.
   const std::string& redacted_url() const { return redacted_url_; }
   // `message` with every occurrence of the password replaced by "***".
@@ -59,6 +64,7 @@ class Settings {
   std::vector<std::pair<std::string, std::string>> params_;
   std::vector<std::string> secrets_;  // the password, as written and decoded
   std::string redacted_url_;
+  std::chrono::milliseconds connect_timeout_ = kDefaultConnectTimeout;
 };
 
 // Array parameters (text[] and bigint[]), sent as array literals.
@@ -97,10 +103,9 @@ class Result {
   std::unique_ptr<PGresult, Clear> r_;
 };
 
-// One parameter as libpq takes it. Built by the Connection::query overloads below.
+// One parameter as libpq takes it, built by to_param for Connection::query.
 struct Param {
   Oid type = 0;
-  bool is_null = false;
   int format = 1;  // 1: binary, 0: text
   std::string bytes;
 };
@@ -110,7 +115,6 @@ Param to_param(int value);
 Param to_param(std::string_view text);
 inline Param to_param(const std::string& text) { return to_param(std::string_view(text)); }
 inline Param to_param(const char* text) { return to_param(std::string_view(text)); }
-Param to_param(const std::optional<std::int64_t>& value);
 Param to_param(const TextArray& array);
 Param to_param(const Int64Array& array);
 
@@ -118,17 +122,17 @@ Param to_param(const Int64Array& array);
 // check broken(): a broken connection is never reused.
 class Connection {
  public:
-  // Connects within `timeout`. While waiting, a readable `cancel_fd` (when >= 0) gives up at
-  // once (the LISTEN thread stops that way). Sets the session's statement timeout.
-  Connection(const Settings& settings, std::chrono::milliseconds timeout, int cancel_fd = -1);
+  // Connects within settings.connect_timeout() (the session's statement timeout comes with the
+  // settings too). While waiting, a readable `cancel_fd` (when >= 0) gives up at once: the
+  // LISTEN thread stops so.
+  explicit Connection(const Settings& settings, int cancel_fd = -1);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Runs `sql` as a prepared statement (prepared on this connection on its first use) with
-  // parameters $1, $2, ... of the given C++ types: std::int64_t/int -> bigint, text ->
-  // text, std::optional<std::int64_t> -> bigint or NULL, TextArray -> text[], Int64Array ->
-  // bigint[].
+  // parameters $1, $2, ... of the given C++ types: std::int64_t/int -> bigint, text -> text,
+  // TextArray -> text[], Int64Array -> bigint[].
   template <typename... Args>
   Result query(std::string_view sql, const Args&... args) {
     std::vector<Param> params;

@@ -31,9 +31,8 @@ namespace {
 using namespace std::chrono_literals;
 using ports::InfraError;
 
-constexpr std::chrono::milliseconds kConnectTimeout = 4s;
 constexpr const char* kChannel = "orderflow_events";
-constexpr const char* kListen = "LISTEN orderflow_events";
+const std::string kListen = std::string("LISTEN ") + kChannel;
 // Serialises outbox appends across processes (see try_batch). Any fixed number works as long as
 // nothing else in the database uses it.
 constexpr std::int64_t kOutboxLockKey = 0x6f66'6f75'7462'6f78;  // "ofoutbox"
@@ -119,7 +118,7 @@ class Pool {
         continue;
       }
       try {
-        db = std::make_unique<Connection>(settings_, kConnectTimeout);
+        db = std::make_unique<Connection>(settings_);
       } catch (...) {
         forget_one();
         throw;
@@ -243,8 +242,8 @@ Database::Impl::Impl(const PostgresStoreOptions& options)
     migrate(*db);
   }
   // LISTEN before the first write can happen, so no commit of another process goes unheard.
-  listen_db_ = std::make_unique<Connection>(settings_, kConnectTimeout, stop_fd_.fd());
-  listen_db_->exec(kListen);
+  listen_db_ = std::make_unique<Connection>(settings_, stop_fd_.fd());
+  listen_db_->exec(kListen.c_str());
   // Two writers let one batch run its statements while the other commits; more would only
   // queue up behind the outbox lock.
   const int writers = options.pool_size >= 4 ? 2 : 1;
@@ -442,8 +441,8 @@ void Database::Impl::listener_loop() {
   while (!stop_listening_) {
     if (!listen_db_) {
       try {
-        auto db = std::make_unique<Connection>(settings_, kConnectTimeout, stop_fd_.fd());
-        db->exec(kListen);
+        auto db = std::make_unique<Connection>(settings_, stop_fd_.fd());
+        db->exec(kListen.c_str());
         listen_db_ = std::move(db);
       } catch (const InfraError&) {
         if (wait_for_stop(backoff)) return;

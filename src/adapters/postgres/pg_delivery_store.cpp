@@ -136,9 +136,11 @@ int PostgresDeliveryStore::fan_out(
   // joining a batch.
   bool anything_new = false;
   db_->read([&](Connection& db) {
+    // max(seq) reads one end of the outbox index; "EXISTS (... seq > cursor)" would be planned
+    // as a scan of the whole outbox for a generic cursor value.
     anything_new = db.query(
-                         "SELECT EXISTS (SELECT 1 FROM outbox WHERE seq > "
-                         "(SELECT seq FROM fanout_cursor WHERE id = 1))")
+                         "SELECT coalesce((SELECT max(seq) FROM outbox), 0) > "
+                         "(SELECT seq FROM fanout_cursor WHERE id = 1)")
                        .int64(0, 0) != 0;
   });
   if (!anything_new) return 0;
@@ -214,10 +216,12 @@ std::int64_t PostgresDeliveryStore::release(std::string_view owner, domain::Time
   if (owner.empty()) return 0;  // '' is nobody's claim
   std::int64_t released = 0;
   db_->write(Database::Outbox::untouched, [&](Connection& db) {
-    // least(): a lease that already ended stays as due as it was.
+    // least(): a lease that already ended stays as due as it was. "claimed_by <> ''" repeats
+    // the partial index's condition, which a prepared statement's generic plan cannot infer.
     released = db.query(
                      "UPDATE deliveries SET next_attempt_us = least(next_attempt_us, $2), "
-                     "claimed_by = '' WHERE claimed_by = $1 AND state = 'pending'",
+                     "claimed_by = '' "
+                     "WHERE claimed_by = $1 AND claimed_by <> '' AND state = 'pending'",
                      owner, to_us(now))
                    .affected();
     // Workers of other processes may take these at once.

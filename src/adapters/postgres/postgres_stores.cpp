@@ -20,7 +20,7 @@ PostgresStores open_postgres_stores(const PostgresStoreOptions& options) {
 
 void migrate_postgres(const PostgresStoreOptions& options) {
   const pg::Settings settings(options.url);
-  pg::Connection db(settings, std::chrono::seconds(4));
+  pg::Connection db(settings);
   pg::migrate(db);
 }
 
