@@ -63,7 +63,7 @@ up() {
   for i in $(seq 1 "$workers"); do start_process "worker-$i" worker; done
   echo "  mail      $dir/mail/new"
   echo "  admin token: $(cat "$dir/admin-token")"
-  echo "Try: curl -s -XPOST $(cat "$dir/api-1.url")/orders -d '{\"description\":\"a lamp\",\"price\":\"19.99\"}'"
+  echo "Try: curl -s -XPOST $(cat "$dir/api-1.url")/orders -H 'Content-Type: application/json' -d '{\"description\":\"a lamp\",\"price\":\"19.99\"}'"
 }
 
 status() {
