@@ -37,6 +37,20 @@ struct OrderPatch {
   std::optional<domain::Money> price;
 };
 
+// The contract's rules for update and remove, shared by every adapter: `expected` (If-Match)
+// unset or 0 matches any version; a patch replaces the fields it sets, bumps the version and
+// sets last_modified = `at`.
+inline bool version_matches(std::optional<std::int64_t> expected, std::int64_t actual) {
+  return !expected || *expected == 0 || *expected == actual;  // 0 is If-Match: *
+}
+inline domain::Order patched(domain::Order order, const OrderPatch& patch, domain::Timestamp at) {
+  if (patch.description) order.description = *patch.description;
+  if (patch.price) order.price = *patch.price;
+  order.version += 1;
+  order.last_modified = at;
+  return order;
+}
+
 struct ChangeResult {
   enum class Kind { done, not_found, version_mismatch };
   Kind kind;

@@ -96,10 +96,6 @@ ports::CreateResult apply_create(Connection& db, const domain::Order& order, con
   return {Kind::created, order};
 }
 
-bool version_matches(std::optional<std::int64_t> expected, std::int64_t actual) {
-  return !expected || *expected == 0 || *expected == actual;  // 0 is If-Match: *
-}
-
 void append_with(Connection& db, std::string_view sql, const domain::Order& after,
                  const domain::Event& e) {
   db.query(sql, after.id, after.description, after.price.cents(), to_us(after.last_modified),
@@ -114,13 +110,9 @@ ports::ChangeResult apply_update(Connection& db, std::string_view order_id,
   // No row lock needed: every writer of orders holds the outbox lock (see Database::write).
   auto before = find_order(db, order_id);
   if (!before) return {Kind::not_found, {}};
-  if (!version_matches(expected_version, before->version))
+  if (!ports::version_matches(expected_version, before->version))
     return {Kind::version_mismatch, std::move(*before)};
-  domain::Order after = *before;
-  if (patch.description) after.description = *patch.description;
-  if (patch.price) after.price = *patch.price;
-  after.version += 1;
-  after.last_modified = at;
+  domain::Order after = ports::patched(*before, patch, at);
   append_with(db, kUpdateOrder, after, domain::order_updated_event(*before, after, event_id, at));
   return {Kind::done, std::move(after)};
 }
@@ -131,7 +123,7 @@ ports::ChangeResult apply_remove(Connection& db, std::string_view order_id,
   using Kind = ports::ChangeResult::Kind;
   auto order = find_order(db, order_id);
   if (!order) return {Kind::not_found, {}};
-  if (!version_matches(expected_version, order->version))
+  if (!ports::version_matches(expected_version, order->version))
     return {Kind::version_mismatch, std::move(*order)};
   const domain::Event e = domain::order_deleted_event(*order, event_id, at);
   db.query(kDeleteOrder, order->id, e.id, e.type, e.subject, to_us(e.time), e.data);

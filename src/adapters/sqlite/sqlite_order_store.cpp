@@ -116,10 +116,6 @@ ports::CreateResult apply_create(Connection& db, const domain::Order& order,
   return {Kind::created, order};
 }
 
-bool version_matches(std::optional<std::int64_t> expected, std::int64_t actual) {
-  return !expected || *expected == 0 || *expected == actual;  // 0 is If-Match: *
-}
-
 ports::ChangeResult apply_update(Connection& db, std::string_view order_id,
                                  const ports::OrderPatch& patch,
                                  std::optional<std::int64_t> expected_version, domain::Timestamp at,
@@ -127,13 +123,9 @@ ports::ChangeResult apply_update(Connection& db, std::string_view order_id,
   using Kind = ports::ChangeResult::Kind;
   auto before = find_order(db, order_id);
   if (!before) return {Kind::not_found, {}};
-  if (!version_matches(expected_version, before->version))
+  if (!ports::version_matches(expected_version, before->version))
     return {Kind::version_mismatch, std::move(*before)};
-  domain::Order after = *before;
-  if (patch.description) after.description = *patch.description;
-  if (patch.price) after.price = *patch.price;
-  after.version += 1;
-  after.last_modified = at;
+  domain::Order after = ports::patched(*before, patch, at);
   db.query(
         "UPDATE orders SET description = ?2, price_cents = ?3, modified_us = ?4, version = ?5 "
         "WHERE id = ?1")
@@ -153,7 +145,7 @@ ports::ChangeResult apply_remove(Connection& db, std::string_view order_id,
   using Kind = ports::ChangeResult::Kind;
   auto order = find_order(db, order_id);
   if (!order) return {Kind::not_found, {}};
-  if (!version_matches(expected_version, order->version))
+  if (!ports::version_matches(expected_version, order->version))
     return {Kind::version_mismatch, std::move(*order)};
   db.query("DELETE FROM orders WHERE id = ?1").bind(1, order->id).run();
   append_event(db, domain::order_deleted_event(*order, event_id, at));
