@@ -13,8 +13,6 @@ namespace orderflow::e2e {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-namespace {
-
 std::optional<std::string> slurp_if_exists(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return std::nullopt;
@@ -29,8 +27,6 @@ std::string trimmed(std::string s) {
   while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
   return s.substr(i);
 }
-
-}  // namespace
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds bound) {
   const auto deadline = std::chrono::steady_clock::now() + bound;

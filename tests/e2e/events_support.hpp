@@ -35,6 +35,13 @@ constexpr std::string_view kUnsubscribedMessage =
 // Polls `done` until it holds or `bound` passes; returns its last answer.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds bound = kEventually);
 
+// --- files -----------------------------------------------------------------------------------
+
+// A file's whole content, or nullopt when it cannot be read.
+std::optional<std::string> slurp_if_exists(const std::filesystem::path& p);
+// `s` without leading and trailing white space.
+std::string trimmed(std::string s);
+
 // --- archive objects --------------------------------------------------------------------------
 
 std::filesystem::path archive_dir(const ServerProcess& server);

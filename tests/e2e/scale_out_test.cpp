@@ -42,21 +42,6 @@ std::vector<std::string> file_names(const fs::path& dir) {
   return names;
 }
 
-std::optional<std::string> read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
-
 // The status of GET target, 0 when the connection failed (the client reconnects next time).
 int status_of(HttpClient& c, const std::string& target) {
   try {
@@ -414,7 +399,7 @@ class ScaleOut : public testing::Test {
 
     std::vector<std::string> event_ids;
     for (const auto& id : gone) {
-      const auto text = read_text(archive() / (id + ".json"));
+      const auto text = slurp_if_exists(archive() / (id + ".json"));
       if (!text) continue;
       boost::system::error_code ec;
       const auto v = boost::json::parse(*text, ec);
