@@ -354,6 +354,84 @@ TEST_F(PostgresStoreTest, AFailingWriteInABatchUndoesOnlyItsOwnChanges) {
   EXPECT_EQ(stores.orders->get(taken)->description, "a widget");
 }
 
+// --- concurrent changes of one order or one key, across processes ---
+
+TEST_F(PostgresStoreTest, ConcurrentUpdatesFromTwoProcessesEachWinOneVersionOnce) {
+  auto a = open();
+  auto b = open();
+  const std::string id = create_order(*a.orders);
+  constexpr int kThreadsPerProcess = 4;
+  constexpr int kRounds = 25;
+  std::atomic<int> done{0};
+  std::atomic<int> mismatched{0};
+  {
+    // Every thread reads the version and updates with If-Match: for each version exactly one
+    // update may succeed, so the successes add up to the version reached.
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 2 * kThreadsPerProcess; ++t) {
+      ports::OrderStore& orders = t % 2 == 0 ? *a.orders : *b.orders;
+      threads.emplace_back([&, &o = orders, t] {
+        for (int i = 0; i < kRounds; ++i) {
+          const auto current = o.get(id);
+          ASSERT_TRUE(current);
+          ports::OrderPatch patch;
+          patch.description = "writer " + std::to_string(t) + " round " + std::to_string(i);
+          const auto r = o.update(id, patch, current->version, kT0, ids_.new_id());
+          if (r.kind == ports::ChangeResult::Kind::done)
+            ++done;
+          else if (r.kind == ports::ChangeResult::Kind::version_mismatch)
+            ++mismatched;
+        }
+      });
+    }
+  }
+  EXPECT_EQ(done.load() + mismatched.load(), 2 * kThreadsPerProcess * kRounds);
+  EXPECT_GT(done.load(), 0);
+  EXPECT_EQ(a.orders->get(id)->version, 1 + done.load());
+  // One order.updated event per successful update, and nothing for the refused ones.
+  EXPECT_EQ(a.orders->stats().outbox_events, 1 + done.load());
+}
+
+TEST_F(PostgresStoreTest, OneIdempotencyKeySentToTwoProcessesAtOnceCreatesOneOrder) {
+  auto a = open();
+  auto b = open();
+  constexpr int kThreadsPerProcess = 4;
+  constexpr int kKeys = 20;
+  std::map<std::string, std::set<std::string>> ids_by_key;
+  std::atomic<int> created{0};
+  std::mutex mu;
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 2 * kThreadsPerProcess; ++t) {
+      ports::OrderStore& orders = t % 2 == 0 ? *a.orders : *b.orders;
+      threads.emplace_back([&, &o = orders] {
+        for (int k = 0; k < kKeys; ++k) {
+          domain::Order order;
+          order.id = ids_.new_id();
+          order.description = "keyed";
+          order.price = domain::Money::from_cents(500);
+          order.created = order.last_modified = kT0;
+          order.version = 1;
+          const ports::IdempotencyClaim claim{"key-" + std::to_string(k), "keyed|5.00",
+                                              kT0 - 24h};
+          const auto r =
+              o.create(order, domain::order_created_event(order, ids_.new_id(), kT0), claim);
+          ASSERT_NE(r.kind, ports::CreateResult::Kind::key_conflict);
+          if (r.kind == ports::CreateResult::Kind::created) ++created;
+          std::lock_guard lock(mu);
+          ids_by_key[claim.key].insert(r.order.id);
+        }
+      });
+    }
+  }
+  // Every caller of a key learnt the one order it created.
+  EXPECT_EQ(created.load(), kKeys);
+  ASSERT_EQ(ids_by_key.size(), static_cast<std::size_t>(kKeys));
+  for (const auto& [key, ids] : ids_by_key) EXPECT_EQ(ids.size(), 1u) << key;
+  EXPECT_EQ(a.orders->stats().orders, kKeys);
+  EXPECT_EQ(a.orders->stats().outbox_events, kKeys);
+}
+
 // --- outbox order ---
 
 TEST_F(PostgresStoreTest, SeqOrderIsCommitOrderSoATailerNeverSkipsAnEvent) {

@@ -319,11 +319,38 @@ Connection::Connection(const Settings& settings, int cancel_fd) : settings_(sett
 Connection::~Connection() = default;
 
 void Connection::exec(const char* sql) {
+  if (!deferred_.empty()) {
+    std::string text = std::move(deferred_);
+    deferred_.clear();
+    text += "; ";
+    text += sql;
+    ++commands_sent_;
+    const Result r = reply(PQsendQuery(conn_.get(), text.c_str()) == 1, text);
+    if (!r.ok()) fail(r, text);
+    return;
+  }
+  ++commands_sent_;
   const Result r = reply(PQsendQuery(conn_.get(), sql) == 1, sql);
   if (!r.ok()) fail(r, sql);
 }
 
+void Connection::defer(std::string_view sql) {
+  if (!deferred_.empty()) deferred_ += "; ";
+  deferred_ += sql;
+}
+
+void Connection::flush() {
+  if (deferred_.empty()) return;
+  const std::string text = std::move(deferred_);
+  deferred_.clear();
+  ++commands_sent_;
+  const Result r = reply(PQsendQuery(conn_.get(), text.c_str()) == 1, text);
+  if (!r.ok()) fail(r, text);
+}
+
 Result Connection::run_prepared(std::string_view sql, const std::vector<Param>& params) {
+  flush();
+  ++commands_sent_;
   std::vector<Oid> types;
   types.reserve(params.size());
   for (const Param& p : params) types.push_back(p.type);

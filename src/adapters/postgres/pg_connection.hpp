@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -140,9 +141,25 @@ class Connection {
     (params.push_back(to_param(args)), ...);
     return run_prepared(sql, params);
   }
+  // The same with parameters built at run time (as many as the statement takes).
+  Result query_with(std::string_view sql, const std::vector<Param>& params) {
+    return run_prepared(sql, params);
+  }
   // Runs SQL text without parameters (it may hold several statements); for transaction control,
-  // session settings and migrations.
+  // session settings and migrations. Deferred text goes first, in the same round trip.
   void exec(const char* sql);
+
+  // Transaction control ("BEGIN", "SAVEPOINT op", ...) held back until the next command needs
+  // the server: it then travels ahead of that command (with exec, in the same message). Lets a
+  // batch skip the savepoint of a write that sent no statement, and save round trips.
+  void defer(std::string_view sql);
+  std::size_t deferred_size() const { return deferred_.size(); }
+  // Forgets what was deferred after the first `size` characters (all of it by default).
+  void drop_deferred(std::size_t size = 0) { deferred_.resize(std::min(size, deferred_.size())); }
+  // Sends what is deferred, if anything.
+  void flush();
+  // Commands sent to the server so far (deferred text counts when it is sent).
+  std::uint64_t commands_sent() const { return commands_sent_; }
 
   // How long a reply may take before the connection is given up (a little more than the
   // session's statement timeout, so that one normally ends a slow statement first).
@@ -191,6 +208,8 @@ class Connection {
   std::unique_ptr<PGconn, Finish> conn_;
   std::chrono::milliseconds reply_timeout_ = kDefaultReplyTimeout;
   bool abandoned_ = false;  // a reply timed out mid-command
+  std::string deferred_;    // see defer()
+  std::uint64_t commands_sent_ = 0;
   std::unordered_map<std::string, Prepared, SqlHash, std::equal_to<>> prepared_;
 };
 

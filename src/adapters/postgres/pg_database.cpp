@@ -33,11 +33,16 @@ using ports::InfraError;
 
 constexpr const char* kChannel = "orderflow_events";
 const std::string kListen = std::string("LISTEN ") + kChannel;
-// Serialises outbox appends across processes (see try_batch). Any fixed number works as long as
-// nothing else in the database uses it.
+// Serialises outbox appends across processes (see finish_batch). Any fixed number works as long
+// as nothing else in the database uses it.
 constexpr std::int64_t kOutboxLockKey = 0x6f66'6f75'7462'6f78;  // "ofoutbox"
 const std::string kLockOutbox =
     "SELECT pg_advisory_xact_lock(" + std::to_string(kOutboxLockKey) + ")";
+// The events of a whole batch in one statement, seq in the order they were appended.
+constexpr std::string_view kInsertEvents =
+    "INSERT INTO outbox (event_id, type, subject, time_us, data) "
+    "SELECT e, t, s, u::bigint, d FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+    "$5::text[]) WITH ORDINALITY AS r(e, t, s, u, d, n) ORDER BY n";
 // A write chosen as a deadlock victim runs again in the next batch, up to this many times.
 constexpr int kMaxAttempts = 5;
 constexpr std::chrono::milliseconds kReconnectMin = 100ms;
@@ -140,6 +145,7 @@ class Pool {
 
  private:
   void give_back(std::unique_ptr<Connection> db) {
+    db->drop_deferred();
     if (!db->broken() && !db->idle()) {
       try {
         db->exec("ROLLBACK");
@@ -181,7 +187,7 @@ class Database::Impl {
   explicit Impl(const PostgresStoreOptions& options);
   ~Impl();
 
-  void write(Outbox outbox, std::function<bool(Connection&)> apply);
+  void write(std::function<bool(Connection&, Appends&)> apply);
   void read(const std::function<void(Connection&)>& reader);
   void set_on_commit(std::function<void()> callback) {
     std::lock_guard lock(on_commit_mu_);
@@ -190,19 +196,22 @@ class Database::Impl {
 
  private:
   struct WriteOp {
-    bool appends_events;
-    std::function<bool(Connection&)> apply;
+    std::function<bool(Connection&, Appends&)> apply;
+    Appends appends;  // what the last run of `apply` handed to the batch
     int attempts = 0;
     bool requeued = false;  // a deadlock victim: runs again in the next batch
     std::exception_ptr error;
     std::promise<void> done;
   };
-  enum class Attempt { finished, lost_before_commit };
+  // rows_refused: a row handed over through Appends was refused (the batch is rolled back, and
+  // each of its writes runs again alone to find whose it was).
+  enum class Attempt { finished, lost_before_commit, rows_refused };
 
   void writer_loop();
   std::vector<WriteOp*> run_batch(std::vector<WriteOp*>& batch);
   Attempt try_batch(Connection& db, std::span<WriteOp* const> batch, std::vector<WriteOp*>& again,
                     bool& notify);
+  void insert_rows(Connection& db, std::span<WriteOp* const> batch, bool& appended);
   void settle_failure(WriteOp& op, std::exception_ptr error, std::vector<WriteOp*>& again);
   void listener_loop();
   bool wait_for_stop(std::chrono::milliseconds timeout);
@@ -263,8 +272,8 @@ Database::Impl::~Impl() {
   for (std::thread& w : writers_) w.join();
 }
 
-void Database::Impl::write(Outbox outbox, std::function<bool(Connection&)> apply) {
-  WriteOp op{outbox == Outbox::appends, std::move(apply), 0, false, nullptr, {}};
+void Database::Impl::write(std::function<bool(Connection&, Appends&)> apply) {
+  WriteOp op{std::move(apply), {}, 0, false, nullptr, {}};
   std::future<void> committed = op.done.get_future();
   {
     std::lock_guard lock(queue_mu_);
@@ -316,18 +325,30 @@ void Database::Impl::writer_loop() {
 }
 
 std::vector<Database::Impl::WriteOp*> Database::Impl::run_batch(std::vector<WriteOp*>& batch) {
-  // Writes that may append events go last: the outbox lock is then held only for them and the
-  // commit, and a batch that holds it never waits for a row lock afterwards (such a cycle with
-  // another process's batch would only be broken by the one-second deadlock detector).
-  std::stable_partition(batch.begin(), batch.end(),
-                        [](const WriteOp* op) { return !op->appends_events; });
   std::vector<WriteOp*> again;
   bool notify = false;
   std::exception_ptr failure;
   for (int attempt = 1;; ++attempt) {
     try {
       auto db = pool_.acquire();
-      if (try_batch(*db, batch, again, notify) == Attempt::finished) break;
+      const Attempt outcome = try_batch(*db, batch, again, notify);
+      if (outcome == Attempt::finished) break;
+      if (outcome == Attempt::rows_refused) {
+        // Rare (a constraint refused a row): each write alone, so only its own write fails.
+        std::vector<WriteOp*> all_again;
+        for (WriteOp* op : batch) {
+          bool wakes = false;
+          std::vector<WriteOp*> op_again;
+          if (try_batch(*db, std::span<WriteOp* const>(&op, 1), op_again, wakes) !=
+              Attempt::finished)
+            throw InfraError(InfraError::Kind::transient,
+                             "the connection to the database was lost");
+          notify = notify || wakes;
+          all_again.insert(all_again.end(), op_again.begin(), op_again.end());
+        }
+        again = std::move(all_again);
+        break;
+      }
       // The connection broke before COMMIT went out, so nothing was committed: the batch may
       // run again, once, on another connection (an idle one can die unnoticed).
       if (attempt == 2)
@@ -354,7 +375,8 @@ std::vector<Database::Impl::WriteOp*> Database::Impl::run_batch(std::vector<Writ
 }
 
 // One transaction for the whole batch; returns lost_before_commit when the connection broke
-// before COMMIT was sent, and throws when the batch failed otherwise.
+// before COMMIT was sent, rows_refused when a row handed over through Appends was refused (the
+// transaction is then rolled back), and throws when the batch failed otherwise.
 Database::Impl::Attempt Database::Impl::try_batch(Connection& db, std::span<WriteOp* const> batch,
                                                   std::vector<WriteOp*>& again, bool& notify) {
   again.clear();
@@ -362,55 +384,69 @@ Database::Impl::Attempt Database::Impl::try_batch(Connection& db, std::span<Writ
   for (WriteOp* op : batch) {
     op->error = nullptr;
     op->requeued = false;
+    op->appends.clear();
   }
   // One write needs no savepoint: when it fails, the whole transaction is rolled back.
   const bool savepoints = batch.size() > 1;
-  bool outbox_locked = false;
   bool committing = false;
-  // Transaction control rides along with the next command, in one round trip ("RELEASE op;
-  // SAVEPOINT op" between two writes). A failure there fails the batch, not one write.
-  std::string control = "BEGIN";
-  const auto also = [&](std::string_view sql) {
-    if (!control.empty()) control += "; ";
-    control += sql;
-  };
+  // Transaction control is deferred (Connection::defer) so it rides along with the next
+  // command ("RELEASE op; SAVEPOINT op" between two writes), and a write that only hands rows
+  // over sends nothing at all. A failure there fails the batch, not one write.
+  db.drop_deferred();
+  const std::uint64_t sent_at_start = db.commands_sent();
   try {
+    db.defer("BEGIN");
     for (WriteOp* op : batch) {
-      if (savepoints) also("SAVEPOINT op");
-      // Outbox seq values come from a sequence when the row is inserted, not when it commits:
-      // without this lock, a transaction could take seq 7 and commit after another took 8 and
-      // committed, and a tailer that had read up to 8 would never see 7. Every transaction that
-      // appends takes this lock before it inserts outbox rows (and before it reads the orders
-      // its events describe, which also serialises idempotency-key and version checks across
-      // processes); PostgreSQL releases it only after the commit is visible, so seq order is
-      // commit order. Taken inside the write's savepoint: a write that fails gives it back
-      // unless an earlier write of the batch holds it too.
-      if (op->appends_events && !outbox_locked) also(kLockOutbox);
-      db.exec(control.c_str());
-      control.clear();
+      const std::size_t mark = db.deferred_size();
+      const std::uint64_t sent_before = db.commands_sent();
+      if (savepoints) db.defer("SAVEPOINT op");
       try {
-        const bool wakes = op->apply(db);
-        if (savepoints) also("RELEASE op");
-        outbox_locked = outbox_locked || op->appends_events;
+        const bool wakes = op->apply(db, op->appends);
+        if (db.commands_sent() == sent_before)
+          db.drop_deferred(mark);  // it ran no statement: no savepoint to keep
+        else if (savepoints)
+          db.defer("RELEASE op");
         notify = notify || wakes;
       } catch (...) {
         if (db.broken()) throw;
         const std::exception_ptr error = std::current_exception();
-        if (!savepoints) {
+        op->appends.clear();
+        if (db.commands_sent() == sent_before) {
+          db.drop_deferred(mark);
+        } else if (!savepoints) {
+          db.drop_deferred();
           db.exec("ROLLBACK");
           settle_failure(*op, error, again);
           return Attempt::finished;
+        } else {
+          db.defer("ROLLBACK TO op; RELEASE op");
         }
-        also("ROLLBACK TO op; RELEASE op");
         settle_failure(*op, error, again);
       }
     }
+    bool appended = false;
+    try {
+      insert_rows(db, batch, appended);
+    } catch (const Error&) {
+      if (db.broken()) throw;
+      const std::exception_ptr error = std::current_exception();
+      db.drop_deferred();
+      db.exec("ROLLBACK");
+      if (batch.size() > 1) return Attempt::rows_refused;
+      batch[0]->appends.clear();
+      settle_failure(*batch[0], error, again);
+      return Attempt::finished;
+    }
+    notify = notify || appended;
+    if (db.commands_sent() == sent_at_start) {  // no write sent anything: nothing to commit
+      db.drop_deferred();
+      return Attempt::finished;
+    }
     // Delivered to every listener at the commit, not before; nothing when it rolls back. The
     // token is ours (digits, '-' and hex), so it can be written into the SQL.
-    if (notify) also("NOTIFY " + std::string(kChannel) + ", '" + token_ + "'");
-    also("COMMIT");
+    if (notify) db.defer("NOTIFY " + std::string(kChannel) + ", '" + token_ + "'");
     committing = true;
-    db.exec(control.c_str());
+    db.exec("COMMIT");
     return Attempt::finished;
   } catch (const std::exception&) {
     if (!db.broken() || db.timed_out()) throw;
@@ -419,6 +455,53 @@ Database::Impl::Attempt Database::Impl::try_batch(Connection& db, std::span<Writ
                      "the connection was lost during COMMIT; the writes may or may not have been "
                      "committed");
   }
+}
+
+// The rows the batch's writes handed over: one INSERT per kind of row, in the order the kinds
+// first appeared, then the events.
+void Database::Impl::insert_rows(Connection& db, std::span<WriteOp* const> batch, bool& appended) {
+  std::vector<const Appends::Insert*> kinds;
+  std::vector<const domain::Event*> events;
+  for (const WriteOp* op : batch) {
+    if (op->requeued || op->error) continue;
+    for (const auto& [into, row] : op->appends.rows())
+      if (std::find(kinds.begin(), kinds.end(), into) == kinds.end()) kinds.push_back(into);
+    for (const domain::Event& e : op->appends.events()) events.push_back(&e);
+  }
+  for (const Appends::Insert* into : kinds) {
+    std::vector<std::vector<std::string>> columns(static_cast<std::size_t>(into->columns));
+    for (const WriteOp* op : batch) {
+      if (op->requeued || op->error) continue;
+      for (const auto& [kind, row] : op->appends.rows()) {
+        if (kind != into) continue;
+        for (std::size_t c = 0; c < columns.size(); ++c) columns[c].push_back(row.at(c));
+      }
+    }
+    std::vector<Param> params;
+    for (const auto& column : columns) params.push_back(to_param(TextArray{column}));
+    db.query_with(into->sql, params);
+  }
+  if (events.empty()) return;
+  // Outbox seq values come from a sequence when the row is inserted, not when it commits:
+  // without this lock, a transaction could take seq 7 and commit after another took 8 and
+  // committed, and a tailer that had read up to 8 would never see 7. Every transaction that
+  // appends events takes this lock right before it inserts them, at the end of its batch, and
+  // PostgreSQL releases it only after the commit is visible, so seq order is commit order. It is
+  // held only for this insert and the COMMIT: the writes themselves run without it (two writers'
+  // batches overlap), and they order themselves with row locks (updates and deletes read the
+  // order FOR UPDATE) and idempotency-key locks.
+  std::vector<std::string> ids, types, subjects, times, data;
+  for (const domain::Event* e : events) {
+    ids.push_back(e->id);
+    types.push_back(e->type);
+    subjects.push_back(e->subject);
+    times.push_back(std::to_string(to_us(e->time)));
+    data.push_back(e->data);
+  }
+  db.defer(kLockOutbox);
+  db.query(kInsertEvents, TextArray{ids}, TextArray{types}, TextArray{subjects}, TextArray{times},
+           TextArray{data});
+  appended = true;
 }
 
 void Database::Impl::settle_failure(WriteOp& op, std::exception_ptr error,
@@ -498,8 +581,23 @@ Database::Database(const PostgresStoreOptions& options) : impl_(std::make_unique
 
 Database::~Database() = default;
 
-void Database::write(Outbox outbox, std::function<bool(Connection&)> apply) {
-  impl_->write(outbox, std::move(apply));
+void Database::write(std::function<bool(Connection&)> apply) {
+  impl_->write([apply = std::move(apply)](Connection& db, Appends&) { return apply(db); });
+}
+
+void Database::write_events(std::function<bool(Connection&, Appends&)> apply) {
+  impl_->write(std::move(apply));
+}
+
+void Database::Appends::insert(const Insert& into, std::vector<std::string> row) {
+  rows_.emplace_back(&into, std::move(row));
+}
+
+void Database::Appends::event(const domain::Event& e) { events_.push_back(e); }
+
+void Database::Appends::clear() {
+  rows_.clear();
+  events_.clear();
 }
 
 void Database::read(const std::function<void(Connection&)>& reader) { impl_->read(reader); }

@@ -145,7 +145,7 @@ int PostgresDeliveryStore::fan_out(
   });
   if (!anything_new) return 0;
   int fanned_out = 0;
-  db_->write(Database::Outbox::untouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     fanned_out = apply_fan_out(db, subscribers, now, limit);
     return fanned_out > 0;
   });
@@ -157,7 +157,7 @@ std::vector<Delivery> PostgresDeliveryStore::claim(std::string_view subscription
                                                    domain::Timestamp lease_until, int limit) {
   std::vector<Delivery> claimed;
   if (limit <= 0) return claimed;
-  db_->write(Database::Outbox::untouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     claimed = deliveries_from(
         db.query(kClaim, subscription, owner, to_us(now), to_us(lease_until), std::int64_t{limit}));
     return false;
@@ -184,7 +184,7 @@ std::optional<domain::Timestamp> PostgresDeliveryStore::next_due(std::string_vie
 
 void PostgresDeliveryStore::mark_done(const std::vector<std::int64_t>& ids, domain::Timestamp at) {
   if (ids.empty()) return;
-  db_->write(Database::Outbox::untouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     db.query(
         "UPDATE deliveries SET state = 'done', claimed_by = '', updated_us = $2 "
         "WHERE id = ANY ($1)",
@@ -196,7 +196,7 @@ void PostgresDeliveryStore::mark_done(const std::vector<std::int64_t>& ids, doma
 void PostgresDeliveryStore::mark_failed(std::int64_t id, std::string_view error,
                                         std::optional<domain::Timestamp> retry_at,
                                         domain::Timestamp at) {
-  db_->write(Database::Outbox::untouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     if (retry_at) {
       db.query(
           "UPDATE deliveries SET state = 'pending', attempts = attempts + 1, claimed_by = '', "
@@ -215,7 +215,7 @@ void PostgresDeliveryStore::mark_failed(std::int64_t id, std::string_view error,
 std::int64_t PostgresDeliveryStore::release(std::string_view owner, domain::Timestamp now) {
   if (owner.empty()) return 0;  // '' is nobody's claim
   std::int64_t released = 0;
-  db_->write(Database::Outbox::untouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     // least(): a lease that already ended stays as due as it was. "claimed_by <> ''" repeats
     // the partial index's condition, which a prepared statement's generic plan cannot infer.
     released = db.query(
@@ -262,7 +262,7 @@ ports::DeliveryPage PostgresDeliveryStore::list(DeliveryState state, std::int64_
 
 bool PostgresDeliveryStore::redrive(std::int64_t id, domain::Timestamp now) {
   bool redriven = false;
-  db_->write(Database::Outbox::untouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     // last_error stays: it still tells why the delivery had died.
     redriven = db.query(
                      "UPDATE deliveries SET state = 'pending', attempts = 0, claimed_by = '', "
@@ -276,7 +276,7 @@ bool PostgresDeliveryStore::redrive(std::int64_t id, domain::Timestamp now) {
 
 std::int64_t PostgresDeliveryStore::redrive_all_dead(domain::Timestamp now) {
   std::int64_t redriven = 0;
-  db_->write(Database::Outbox::untouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     redriven = db.query(
                      "UPDATE deliveries SET state = 'pending', attempts = 0, claimed_by = '', "
                      "next_attempt_us = $1, updated_us = $1 WHERE state = 'dead'",

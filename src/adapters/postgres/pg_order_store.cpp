@@ -1,6 +1,7 @@
 // Map: free functions at the top do one SQL job each on a given connection (apply_* run on a
-// writer thread inside a batch, after the batch took the outbox lock); the public methods at the
-// bottom either read on a pooled connection or hand a write to the writers and wait.
+// writer thread inside a batch, and hand their events, and new orders, to the batch through
+// Database::Appends); the public methods at the bottom either read on a pooled connection or
+// hand a write to the writers and wait.
 #include "adapters/postgres/pg_order_store.hpp"
 
 #include <algorithm>
@@ -18,33 +19,32 @@ constexpr std::string_view kListOrders =
     "SELECT id, description, price_cents, created_us, modified_us, version, image_key, "
     "detected_labels, validation_status FROM orders WHERE id > $1 ORDER BY id LIMIT $2";
 
-// The order row and its event in one statement (one round trip); $10.. are the event's.
-constexpr std::string_view kInsertOrder =
-    "WITH new_order AS ("
-    " INSERT INTO orders (id, description, price_cents, created_us, modified_us, version,"
-    " image_key, detected_labels, validation_status)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)) "
-    "INSERT INTO outbox (event_id, type, subject, time_us, data) VALUES ($10, $11, $12, $13, $14)";
-// The same, recording the idempotency key; a claim that had expired is taken over.
+constexpr std::string_view kLockOrder = " FOR UPDATE";
+// New orders of a whole batch in one statement (Database::Appends); every column as text.
+constexpr Database::Appends::Insert kInsertOrders{
+    "INSERT INTO orders (id, description, price_cents, created_us, modified_us, version,"
+    " image_key, detected_labels, validation_status) "
+    "SELECT i, d, p::bigint, c::bigint, m::bigint, v::bigint, k, l, s FROM unnest($1::text[],"
+    " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
+    " $9::text[]) AS r(i, d, p, c, m, v, k, l, s)",
+    9};
+// An order created under an idempotency key, and the key, in one statement; a claim that had
+// expired is taken over.
 constexpr std::string_view kInsertOrderWithKey =
     "WITH new_order AS ("
     " INSERT INTO orders (id, description, price_cents, created_us, modified_us, version,"
     " image_key, detected_labels, validation_status)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)), "
-    "new_key AS ("
-    " INSERT INTO idempotency_keys (key, fingerprint, order_id, created_us) VALUES ($15, $16, $1, "
-    "$4)"
-    " ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint,"
-    " order_id = excluded.order_id, created_us = excluded.created_us) "
-    "INSERT INTO outbox (event_id, type, subject, time_us, data) VALUES ($10, $11, $12, $13, $14)";
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)) "
+    "INSERT INTO idempotency_keys (key, fingerprint, order_id, created_us) VALUES ($10, $11, $1, "
+    "$4) ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint,"
+    " order_id = excluded.order_id, created_us = excluded.created_us";
+// Writers of one key queue behind each other until the first commits (a key space of its own:
+// two-int advisory keys never meet the outbox lock's bigint key).
+constexpr std::string_view kLockKey = "SELECT pg_advisory_xact_lock(7, hashtext($1))";
 constexpr std::string_view kUpdateOrder =
-    "WITH changed AS ("
-    " UPDATE orders SET description = $2, price_cents = $3, modified_us = $4, version = $5"
-    " WHERE id = $1) "
-    "INSERT INTO outbox (event_id, type, subject, time_us, data) VALUES ($6, $7, $8, $9, $10)";
-constexpr std::string_view kDeleteOrder =
-    "WITH gone AS (DELETE FROM orders WHERE id = $1) "
-    "INSERT INTO outbox (event_id, type, subject, time_us, data) VALUES ($2, $3, $4, $5, $6)";
+    "UPDATE orders SET description = $2, price_cents = $3, modified_us = $4, version = $5"
+    " WHERE id = $1";
+constexpr std::string_view kDeleteOrder = "DELETE FROM orders WHERE id = $1";
 
 domain::Order order_from_row(const Result& r, int row) {
   domain::Order o;
@@ -66,10 +66,21 @@ std::optional<domain::Order> find_order(Connection& db, std::string_view id) {
   return order_from_row(r, 0);
 }
 
-ports::CreateResult apply_create(Connection& db, const domain::Order& order, const domain::Event& e,
+// The order, locked until the batch commits: a concurrent change of it (another batch, another
+// process) waits, and then reads what this one wrote.
+std::optional<domain::Order> find_order_for_update(Connection& db, std::string_view id) {
+  static const std::string sql = std::string(kSelectOrder) + std::string(kLockOrder);
+  const Result r = db.query(sql, id);
+  if (r.rows() == 0) return std::nullopt;
+  return order_from_row(r, 0);
+}
+
+ports::CreateResult apply_create(Connection& db, Database::Appends& appends,
+                                 const domain::Order& order, const domain::Event& e,
                                  const std::optional<ports::IdempotencyClaim>& claim) {
   using Kind = ports::CreateResult::Kind;
   if (claim) {
+    db.query(kLockKey, claim->key);
     // A claim older than not_before has expired: it is overwritten below as if absent.
     const Result r =
         db.query("SELECT fingerprint, order_id, created_us FROM idempotency_keys WHERE key = $1",
@@ -86,47 +97,46 @@ ports::CreateResult apply_create(Connection& db, const domain::Order& order, con
     }
     db.query(kInsertOrderWithKey, order.id, order.description, order.price.cents(),
              to_us(order.created), to_us(order.last_modified), order.version, order.image_key,
-             order.detected_labels, order.validation_status, e.id, e.type, e.subject, to_us(e.time),
-             e.data, claim->key, claim->fingerprint);
+             order.detected_labels, order.validation_status, claim->key, claim->fingerprint);
   } else {
-    db.query(kInsertOrder, order.id, order.description, order.price.cents(), to_us(order.created),
-             to_us(order.last_modified), order.version, order.image_key, order.detected_labels,
-             order.validation_status, e.id, e.type, e.subject, to_us(e.time), e.data);
+    // Nothing to read first: the row goes in with the rest of the batch's new orders.
+    appends.insert(kInsertOrders,
+                   {order.id, order.description, std::to_string(order.price.cents()),
+                    std::to_string(to_us(order.created)), std::to_string(to_us(order.last_modified)),
+                    std::to_string(order.version), order.image_key, order.detected_labels,
+                    order.validation_status});
   }
+  appends.event(e);
   return {Kind::created, order};
 }
 
-void append_with(Connection& db, std::string_view sql, const domain::Order& after,
-                 const domain::Event& e) {
-  db.query(sql, after.id, after.description, after.price.cents(), to_us(after.last_modified),
-           after.version, e.id, e.type, e.subject, to_us(e.time), e.data);
-}
-
-ports::ChangeResult apply_update(Connection& db, std::string_view order_id,
-                                 const ports::OrderPatch& patch,
+ports::ChangeResult apply_update(Connection& db, Database::Appends& appends,
+                                 std::string_view order_id, const ports::OrderPatch& patch,
                                  std::optional<std::int64_t> expected_version, domain::Timestamp at,
                                  const std::string& event_id) {
   using Kind = ports::ChangeResult::Kind;
-  // No row lock needed: every writer of orders holds the outbox lock (see Database::write).
-  auto before = find_order(db, order_id);
+  auto before = find_order_for_update(db, order_id);
   if (!before) return {Kind::not_found, {}};
   if (!ports::version_matches(expected_version, before->version))
     return {Kind::version_mismatch, std::move(*before)};
   domain::Order after = ports::patched(*before, patch, at);
-  append_with(db, kUpdateOrder, after, domain::order_updated_event(*before, after, event_id, at));
+  db.query(kUpdateOrder, after.id, after.description, after.price.cents(),
+           to_us(after.last_modified), after.version);
+  appends.event(domain::order_updated_event(*before, after, event_id, at));
   return {Kind::done, std::move(after)};
 }
 
-ports::ChangeResult apply_remove(Connection& db, std::string_view order_id,
+ports::ChangeResult apply_remove(Connection& db, Database::Appends& appends,
+                                 std::string_view order_id,
                                  std::optional<std::int64_t> expected_version, domain::Timestamp at,
                                  const std::string& event_id) {
   using Kind = ports::ChangeResult::Kind;
-  auto order = find_order(db, order_id);
+  auto order = find_order_for_update(db, order_id);
   if (!order) return {Kind::not_found, {}};
   if (!ports::version_matches(expected_version, order->version))
     return {Kind::version_mismatch, std::move(*order)};
-  const domain::Event e = domain::order_deleted_event(*order, event_id, at);
-  db.query(kDeleteOrder, order->id, e.id, e.type, e.subject, to_us(e.time), e.data);
+  db.query(kDeleteOrder, order->id);
+  appends.event(domain::order_deleted_event(*order, event_id, at));
   return {Kind::done, std::move(*order)};
 }
 
@@ -141,9 +151,9 @@ ports::CreateResult PostgresOrderStore::create(
     const domain::Order& order, const domain::Event& created_event,
     const std::optional<ports::IdempotencyClaim>& claim) {
   ports::CreateResult result{ports::CreateResult::Kind::created, {}};
-  db_->write(Database::Outbox::appends, [&](Connection& db) {
-    result = apply_create(db, order, created_event, claim);
-    return result.kind == ports::CreateResult::Kind::created;
+  db_->write_events([&](Connection& db, Database::Appends& appends) {
+    result = apply_create(db, appends, order, created_event, claim);
+    return false;  // appended events wake the workers by themselves
   });
   return result;
 }
@@ -177,9 +187,9 @@ ports::ChangeResult PostgresOrderStore::update(std::string_view order_id,
                                                std::optional<std::int64_t> expected_version,
                                                domain::Timestamp at, std::string event_id) {
   ports::ChangeResult result{ports::ChangeResult::Kind::not_found, {}};
-  db_->write(Database::Outbox::appends, [&](Connection& db) {
-    result = apply_update(db, order_id, patch, expected_version, at, event_id);
-    return result.kind == ports::ChangeResult::Kind::done;
+  db_->write_events([&](Connection& db, Database::Appends& appends) {
+    result = apply_update(db, appends, order_id, patch, expected_version, at, event_id);
+    return false;
   });
   return result;
 }
@@ -188,9 +198,9 @@ ports::ChangeResult PostgresOrderStore::remove(std::string_view order_id,
                                                std::optional<std::int64_t> expected_version,
                                                domain::Timestamp at, std::string event_id) {
   ports::ChangeResult result{ports::ChangeResult::Kind::not_found, {}};
-  db_->write(Database::Outbox::appends, [&](Connection& db) {
-    result = apply_remove(db, order_id, expected_version, at, event_id);
-    return result.kind == ports::ChangeResult::Kind::done;
+  db_->write_events([&](Connection& db, Database::Appends& appends) {
+    result = apply_remove(db, appends, order_id, expected_version, at, event_id);
+    return false;
   });
   return result;
 }

@@ -12,7 +12,6 @@ using ports::SubscriberState;
 
 namespace {
 
-constexpr auto kUntouched = Database::Outbox::untouched;
 
 }  // namespace
 
@@ -25,7 +24,7 @@ SubscribeResult PostgresSubscriptionStore::subscribe(std::string_view email,
                                                      domain::Timestamp now) {
   const std::string key = domain::email_key(email);
   SubscribeResult result{SubscribeResult::Kind::created};
-  db_->write(kUntouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     // A concurrent subscribe of the same address makes this one wait for it, then find its row.
     const Result inserted = db.query(
         "INSERT INTO subscriptions (email_key, email, state, created_us, confirmed_us) "
@@ -46,7 +45,7 @@ SubscribeResult PostgresSubscriptionStore::subscribe(std::string_view email,
 
 bool PostgresSubscriptionStore::confirm(std::string_view email, domain::Timestamp now) {
   bool found = false;
-  db_->write(kUntouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     // Confirming twice keeps the first confirmation time.
     found = db.query(
                   "UPDATE subscriptions SET state = 'confirmed', "
@@ -72,7 +71,7 @@ std::optional<SubscriberState> PostgresSubscriptionStore::state(std::string_view
 
 bool PostgresSubscriptionStore::unsubscribe(std::string_view email) {
   bool removed = false;
-  db_->write(kUntouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     // The notifications stay: a redelivered event must not mail a returning subscriber twice.
     removed = db.query("DELETE FROM subscriptions WHERE email_key = $1", domain::email_key(email))
                   .affected() == 1;
@@ -103,7 +102,7 @@ NoticeClaim PostgresSubscriptionStore::claim_notice(std::string_view event_id,
   // A redelivered event finds its notices sent: a read says so without joining a batch.
   if (notice_sent(event_id, key)) return NoticeClaim::sent;
   NoticeClaim outcome = NoticeClaim::claimed;
-  db_->write(kUntouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     // Inserts the claim, or takes over one whose holder let the lease end without marking it
     // sent. A concurrent claimer waits here for the other's commit and then sees its row, so
     // only one of them gets `claimed`.
@@ -127,7 +126,7 @@ NoticeClaim PostgresSubscriptionStore::claim_notice(std::string_view event_id,
 
 void PostgresSubscriptionStore::mark_notice_sent(std::string_view event_id, std::string_view email,
                                                  domain::Timestamp at) {
-  db_->write(kUntouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     // A notice marked twice keeps the first time it was sent.
     db.query(
         "INSERT INTO notifications (event_id, email_key, state, lease_until_us, sent_us) "
@@ -141,7 +140,7 @@ void PostgresSubscriptionStore::mark_notice_sent(std::string_view event_id, std:
 
 void PostgresSubscriptionStore::release_notice(std::string_view event_id, std::string_view email,
                                                domain::Timestamp lease_until) {
-  db_->write(kUntouched, [&](Connection& db) {
+  db_->write([&](Connection& db) {
     db.query(
         "DELETE FROM notifications WHERE event_id = $1 AND email_key = $2 "
         "AND state = 'claimed' AND lease_until_us = $3",
