@@ -1,4 +1,6 @@
 // POST /orders: validate, create the order and its order.created event in one commit.
+#include <variant>
+
 #include "domain/event.hpp"
 #include "functions/order_functions.hpp"
 #include "functions/order_input.hpp"
@@ -28,9 +30,15 @@ Response created_response(const std::string& order_id, bool replayed) {
   return r;
 }
 
-}  // namespace
+// What a valid request asks the store to do.
+struct NewOrder {
+  domain::Order order;
+  domain::Event event;
+  std::optional<ports::IdempotencyClaim> claim;
+};
 
-Response create_order(OrderContext& ctx, const Request& req) {
+// Validates the request: the order to create, or the 400 that says what is wrong.
+std::variant<NewOrder, Response> read_request(OrderContext& ctx, const Request& req) {
   std::optional<ports::IdempotencyClaim> claim;
   if (req.has_header("Idempotency-Key")) {
     const std::string_view key = req.header("Idempotency-Key");
@@ -51,9 +59,11 @@ Response create_order(OrderContext& ctx, const Request& req) {
     claim->fingerprint = order.description + '\x1f' + order.price.to_string();
     claim->not_before = now - kIdempotencyWindow;
   }
-  const auto event = domain::order_created_event(order, ctx.ids.new_id(), now);
-  const auto result = ctx.store.create(order, event, claim);
+  auto event = domain::order_created_event(order, ctx.ids.new_id(), now);
+  return NewOrder{std::move(order), std::move(event), std::move(claim)};
+}
 
+Response response_for(const ports::CreateResult& result) {
   switch (result.kind) {
     case ports::CreateResult::Kind::created: {
       Response r = created_response(result.order.id, false);
@@ -67,6 +77,27 @@ Response create_order(OrderContext& ctx, const Request& req) {
   }
   return error_response(409, "conflict",
                         "Idempotency-Key was already used with a different request body");
+}
+
+}  // namespace
+
+Response create_order(OrderContext& ctx, const Request& req) {
+  auto request = read_request(ctx, req);
+  if (auto* refused = std::get_if<Response>(&request)) return std::move(*refused);
+  const auto& create = std::get<NewOrder>(request);
+  return response_for(ctx.store.create(create.order, create.event, create.claim));
+}
+
+void create_order_async(OrderContext& ctx, const Request& req, Respond respond) {
+  auto request = read_request(ctx, req);
+  if (auto* refused = std::get_if<Response>(&request)) return respond(std::move(*refused), nullptr);
+  const auto& create = std::get<NewOrder>(request);
+  ctx.store.create_async(create.order, create.event, create.claim,
+                         [respond = std::move(respond)](ports::CreateResult result,
+                                                        std::exception_ptr error) {
+                           if (error) return respond(Response{}, std::move(error));
+                           respond(response_for(result), nullptr);
+                         });
 }
 
 }  // namespace orderflow::functions

@@ -2,6 +2,9 @@
 // over the ports it is given; none sees HTTP plumbing, SQL or a client library.
 #pragma once
 
+#include <exception>
+#include <functional>
+
 #include "functions/api.hpp"
 #include "ports/clock.hpp"
 #include "ports/id_generator.hpp"
@@ -19,6 +22,14 @@ struct OrderContext {
 };
 
 Response create_order(OrderContext& ctx, const Request& req);     // POST /orders
+
+// How a function that completes later answers: once, with the response, or with the exception
+// the synchronous function would have thrown (the response is then empty).
+using Respond = std::function<void(Response&&, std::exception_ptr)>;
+// POST /orders without waiting for the commit: `respond` runs on the store's thread once the
+// order is durable (ctx.store.create_async), or at once when the request is refused. Throws only
+// before anything was written.
+void create_order_async(OrderContext& ctx, const Request& req, Respond respond);
 Response get_orders(OrderContext& ctx, const Request& req);       // GET /orders
 Response get_order_by_id(OrderContext& ctx, const Request& req);  // GET /orders/{orderId}
 Response update_order(OrderContext& ctx, const Request& req);     // PUT|PATCH /orders/{orderId}

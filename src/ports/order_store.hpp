@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -82,6 +83,26 @@ class OrderStore {
   // another fingerprint returns `key_conflict`.
   virtual CreateResult create(const domain::Order& order, const domain::Event& created_event,
                               const std::optional<IdempotencyClaim>& claim) = 0;
+
+  // create() completing through `done` instead of returning: `done` runs exactly once, with the
+  // result (and a null exception) or with the exception create() would have thrown, on a store
+  // thread once the commit is durable, or on the calling thread. It must be quick and must not
+  // call the store. The arguments are copied. When commits_in_background() is true, this
+  // returns without waiting for the commit, so an event loop may call it; the default runs
+  // create() on the calling thread.
+  using CreateDone = std::function<void(CreateResult, std::exception_ptr)>;
+  virtual void create_async(const domain::Order& order, const domain::Event& created_event,
+                            const std::optional<IdempotencyClaim>& claim, CreateDone done) {
+    CreateResult result{CreateResult::Kind::created, {}};
+    std::exception_ptr error;
+    try {
+      result = create(order, created_event, claim);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    done(std::move(result), error);
+  }
+  virtual bool commits_in_background() const { return false; }
 
   virtual std::optional<domain::Order> get(std::string_view order_id) = 0;
 

@@ -271,6 +271,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     }
 
     const Route& route = *match.route;
+    if (route.async_handler != nullptr && shared_.services.store.commits_in_background())
+      return invoke_async(route);
     if (route.execution == Execution::io_thread ||
         (route.execution == Execution::store_read && !shared_.store_is_remote))
       return finish(invoke(route));
@@ -333,8 +335,40 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   // Runs a handler; the one place where exceptions become HTTP statuses. May run on a worker.
   functions::Response invoke(const Route& route) noexcept {
     try {
+      return route.handler(shared_.services, req_);
+    } catch (...) {
+      return failure_response(route, std::current_exception());
+    }
+  }
+
+  // Runs the route's async handler here on the I/O thread; its answer comes back to this loop
+  // (the store's thread posts it), so no thread waits for the commit.
+  void invoke_async(const Route& route) {
+    // Tracked work keeps a draining loop running until the answer is back.
+    auto loop = asio::prefer(loop_.ioc.get_executor(), asio::execution::outstanding_work.tracked);
+    try {
+      route.async_handler(shared_.services, req_,
+                          [self = shared_from_this(), &route, loop](functions::Response&& response,
+                                                                   std::exception_ptr error) {
+                            // The connection's last reference goes back with the answer: a
+                            // connection is only ever destroyed on its own I/O thread.
+                            asio::post(loop, [self, &route, response = std::move(response),
+                                              error]() mutable {
+                              self->finish(error ? self->failure_response(route, error)
+                                                 : std::move(response));
+                            });
+                          });
+    } catch (...) {
+      finish(failure_response(route, std::current_exception()));
+    }
+  }
+
+  // What a handler's exception becomes: 503 + Retry-After for a transient infrastructure
+  // failure, else 500 (logged either way).
+  functions::Response failure_response(const Route& route, std::exception_ptr error) noexcept {
+    try {
       try {
-        return route.handler(shared_.services, req_);
+        std::rethrow_exception(error);
       } catch (const ports::InfraError& e) {
         if (e.kind() == ports::InfraError::Kind::transient) {
           spdlog::warn("request {} ({} {}): temporarily unavailable: {}", request_id_, route.method, route.pattern, e.what());

@@ -101,13 +101,19 @@ Response order_function(Services& s, const Request& req) {
   return Function(s.orders, req);
 }
 
+template <void (*Function)(functions::OrderContext&, const Request&, functions::Respond)>
+void order_function_async(Services& s, const Request& req, functions::Respond respond) {
+  Function(s.orders, req, std::move(respond));
+}
+
 constexpr auto io = Execution::io_thread;
 constexpr auto worker = Execution::worker;
 constexpr auto read = Execution::store_read;
 
 constexpr Route kRoutes[] = {
     // method   pattern              function           runs on  handler
-    {"POST",   "/orders",           "create_order",    worker,  order_function<functions::create_order>},
+    {"POST",   "/orders",           "create_order",    worker,  order_function<functions::create_order>,
+     order_function_async<functions::create_order_async>},
     {"GET",    "/orders",           "get_orders",      read,    order_function<functions::get_orders>},
     {"GET",    "/orders/{orderId}", "get_order_by_id", read,    order_function<functions::get_order_by_id>},
     {"PUT",    "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>},

@@ -54,6 +54,10 @@ struct Services {
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);
+// A handler that answers through `respond` once the store has committed, so the request holds
+// no thread while it waits. Used instead of the Handler, on the I/O thread, when the store
+// commits on threads of its own (OrderStore::commits_in_background); it must not block.
+using AsyncHandler = void (*)(Services&, const functions::Request&, functions::Respond respond);
 
 struct Route {
   std::string_view method;    // "GET", "POST", ...
@@ -61,6 +65,7 @@ struct Route {
   std::string_view function;  // the name of the function it calls, for readers and logs
   Execution execution;
   Handler handler;
+  AsyncHandler async_handler = nullptr;  // the same function completing later, where it has one
 };
 
 // Every route of the service, in one place.

@@ -188,6 +188,8 @@ class Database::Impl {
   ~Impl();
 
   void write(std::function<bool(Connection&, Appends&)> apply);
+  void write_async(std::function<bool(Connection&, Appends&)> apply,
+                   std::function<void(std::exception_ptr)> done);
   void read(const std::function<void(Connection&)>& reader);
   void set_on_commit(std::function<void()> callback) {
     std::lock_guard lock(on_commit_mu_);
@@ -201,7 +203,7 @@ class Database::Impl {
     int attempts = 0;
     bool requeued = false;  // a deadlock victim: runs again in the next batch
     std::exception_ptr error;
-    std::promise<void> done;
+    std::function<void(std::exception_ptr)> done;  // called once, as the op's last touch
   };
   // rows_refused: a row handed over through Appends was refused (the batch is rolled back, and
   // each of its writes runs again alone to find whose it was).
@@ -226,7 +228,7 @@ class Database::Impl {
 
   std::mutex queue_mu_;
   std::condition_variable queue_ready_;
-  std::deque<WriteOp*> queue_;  // guarded by queue_mu_; each op lives on its waiting caller's stack
+  std::deque<WriteOp*> queue_;  // guarded by queue_mu_; owned from write_async to its done call
   bool stopping_ = false;       // guarded by queue_mu_
   std::atomic<bool> stop_listening_{false};
 
@@ -273,16 +275,24 @@ Database::Impl::~Impl() {
 }
 
 void Database::Impl::write(std::function<bool(Connection&, Appends&)> apply) {
-  WriteOp op{std::move(apply), {}, 0, false, nullptr, {}};
-  std::future<void> committed = op.done.get_future();
+  std::promise<std::exception_ptr> committed;
+  std::future<std::exception_ptr> outcome = committed.get_future();
+  write_async(std::move(apply),
+              [&committed](std::exception_ptr error) { committed.set_value(std::move(error)); });
+  if (const std::exception_ptr error = outcome.get()) std::rethrow_exception(error);
+}
+
+void Database::Impl::write_async(std::function<bool(Connection&, Appends&)> apply,
+                                 std::function<void(std::exception_ptr)> done) {
+  auto op = std::make_unique<WriteOp>();
+  op->apply = std::move(apply);
+  op->done = std::move(done);
   {
     std::lock_guard lock(queue_mu_);
     if (stopping_) throw InfraError(InfraError::Kind::permanent, "the PostgreSQL store is closing");
-    queue_.push_back(&op);
+    queue_.push_back(op.release());
   }
   queue_ready_.notify_one();
-  committed.get();
-  if (op.error) std::rethrow_exception(op.error);
 }
 
 void Database::Impl::read(const std::function<void(Connection&)>& reader) {
@@ -368,9 +378,16 @@ std::vector<Database::Impl::WriteOp*> Database::Impl::run_batch(std::vector<Writ
     notify = false;
   }
   if (notify) notify_commit();
-  // The last touch of each op: once released, its caller returns and the op is gone.
-  for (WriteOp* op : batch)
-    if (!op->requeued) op->done.set_value();
+  // The last touch of each op: its caller hears the outcome and the op is gone.
+  for (WriteOp* op : batch) {
+    if (op->requeued) continue;
+    const std::unique_ptr<WriteOp> finished(op);
+    try {
+      finished->done(finished->error);
+    } catch (...) {
+      // A completion must not take down a writer; it has nobody else to tell.
+    }
+  }
   return again;
 }
 
@@ -587,6 +604,11 @@ void Database::write(std::function<bool(Connection&)> apply) {
 
 void Database::write_events(std::function<bool(Connection&, Appends&)> apply) {
   impl_->write(std::move(apply));
+}
+
+void Database::write_events_async(std::function<bool(Connection&, Appends&)> apply,
+                                  std::function<void(std::exception_ptr)> done) {
+  impl_->write_async(std::move(apply), std::move(done));
 }
 
 void Database::Appends::insert(const Insert& into, std::vector<std::string> row) {

@@ -2,6 +2,7 @@
 // threads that group-commit writes, and the LISTEN connection that hears other processes.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -67,6 +68,11 @@ class Database {
   // A write that may append events (and other rows) through `appends`; on_commit runs after a
   // commit that appended any. Otherwise as write().
   void write_events(std::function<bool(Connection&, Appends&)> apply);
+  // write_events without waiting: `done` runs once on a writer thread, after the batch
+  // committed (a null exception) or with what write_events would have thrown. It must be quick
+  // and must not call the database. Throws InfraError(permanent) when the database is closing.
+  void write_events_async(std::function<bool(Connection&, Appends&)> apply,
+                          std::function<void(std::exception_ptr)> done);
 
   // Runs `reader` on a pooled connection (each statement sees the latest commits). It may run a
   // second time, on a fresh connection, when the first one turned out to be broken, so it must

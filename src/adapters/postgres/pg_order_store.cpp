@@ -5,6 +5,7 @@
 #include "adapters/postgres/pg_order_store.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 namespace orderflow::adapters::pg {
@@ -156,6 +157,27 @@ ports::CreateResult PostgresOrderStore::create(
     return false;  // appended events wake the workers by themselves
   });
   return result;
+}
+
+void PostgresOrderStore::create_async(const domain::Order& order,
+                                      const domain::Event& created_event,
+                                      const std::optional<ports::IdempotencyClaim>& claim,
+                                      CreateDone done) {
+  struct Pending {
+    domain::Order order;
+    domain::Event event;
+    std::optional<ports::IdempotencyClaim> claim;
+    ports::CreateResult result{ports::CreateResult::Kind::created, {}};
+  };
+  auto pending = std::make_shared<Pending>(Pending{order, created_event, claim, {}});
+  db_->write_events_async(
+      [pending](Connection& db, Database::Appends& appends) {
+        pending->result = apply_create(db, appends, pending->order, pending->event, pending->claim);
+        return false;  // appended events wake the workers by themselves
+      },
+      [pending, done = std::move(done)](std::exception_ptr error) {
+        done(std::move(pending->result), std::move(error));
+      });
 }
 
 std::optional<domain::Order> PostgresOrderStore::get(std::string_view order_id) {

@@ -80,6 +80,8 @@ class SqliteDatabase::Impl {
 
   const std::string& path() const { return options_.path; }
   void write(std::function<bool(Connection&)> apply);
+  void write_async(std::function<bool(Connection&)> apply,
+                   std::function<void(std::exception_ptr)> done);
   ReaderPool::Lease reader() { return readers_->acquire(); }
   void set_on_commit(std::function<void()> callback) {
     std::lock_guard lock(on_commit_mu_);
@@ -90,7 +92,7 @@ class SqliteDatabase::Impl {
   struct WriteOp {
     std::function<bool(Connection&)> apply;
     std::exception_ptr error;
-    std::promise<void> done;
+    std::function<void(std::exception_ptr)> done;  // called once, as the op's last touch
   };
 
   void writer_loop();
@@ -103,7 +105,7 @@ class SqliteDatabase::Impl {
 
   std::mutex queue_mu_;
   std::condition_variable queue_ready_;
-  std::deque<WriteOp*> queue_;  // guarded by queue_mu_; each op lives on its waiting caller's stack
+  std::deque<WriteOp*> queue_;  // guarded by queue_mu_; owned from write_async to its done call
   bool stopping_ = false;       // guarded by queue_mu_
 
   std::mutex on_commit_mu_;
@@ -148,16 +150,24 @@ SqliteDatabase::Impl::~Impl() {
 }
 
 void SqliteDatabase::Impl::write(std::function<bool(Connection&)> apply) {
-  WriteOp op{std::move(apply), nullptr, {}};
-  std::future<void> committed = op.done.get_future();
+  std::promise<std::exception_ptr> committed;
+  std::future<std::exception_ptr> outcome = committed.get_future();
+  write_async(std::move(apply),
+              [&committed](std::exception_ptr error) { committed.set_value(std::move(error)); });
+  if (const std::exception_ptr error = outcome.get()) std::rethrow_exception(error);
+}
+
+void SqliteDatabase::Impl::write_async(std::function<bool(Connection&)> apply,
+                                       std::function<void(std::exception_ptr)> done) {
+  auto op = std::make_unique<WriteOp>();
+  op->apply = std::move(apply);
+  op->done = std::move(done);
   {
     std::lock_guard lock(queue_mu_);
     if (stopping_) throw InfraError(InfraError::Kind::permanent, "the SQLite store is closing");
-    queue_.push_back(&op);
+    queue_.push_back(op.release());
   }
   queue_ready_.notify_one();
-  committed.get();
-  if (op.error) std::rethrow_exception(op.error);
 }
 
 void SqliteDatabase::Impl::writer_loop() {
@@ -212,8 +222,15 @@ void SqliteDatabase::Impl::run_batch(std::span<WriteOp* const> batch) {
     wake = false;
   }
   if (wake) notify_commit();
-  // The last touch of each op: once released, its caller returns and the op is gone.
-  for (WriteOp* op : batch) op->done.set_value();
+  // The last touch of each op: its caller hears the outcome and the op is gone.
+  for (WriteOp* op : batch) {
+    const std::unique_ptr<WriteOp> finished(op);
+    try {
+      finished->done(finished->error);
+    } catch (...) {
+      // A completion must not take down the writer; it has nobody else to tell.
+    }
+  }
 }
 
 void SqliteDatabase::Impl::notify_commit() {
@@ -236,6 +253,11 @@ const std::string& SqliteDatabase::path() const { return impl_->path(); }
 
 void SqliteDatabase::write(std::function<bool(Connection&)> apply) {
   impl_->write(std::move(apply));
+}
+
+void SqliteDatabase::write_async(std::function<bool(Connection&)> apply,
+                                 std::function<void(std::exception_ptr)> done) {
+  impl_->write_async(std::move(apply), std::move(done));
 }
 
 void SqliteDatabase::read(const std::function<void(Connection&)>& reader) {

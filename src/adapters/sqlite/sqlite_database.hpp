@@ -2,6 +2,7 @@
 // subscriptions), so that a change and its event can commit in one transaction.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,6 +46,11 @@ class SqliteDatabase {
   // them out, or redrove deliveries). Rethrows what `apply` threw, or an InfraError(transient)
   // when the batch could not commit.
   void write(std::function<bool(sqlite::Connection&)> apply);
+  // write without waiting: `done` runs once on the writer thread, after the batch committed (a
+  // null exception) or with what write would have thrown. It must be quick and must not call
+  // the database. Throws InfraError(permanent) when the database is closing.
+  void write_async(std::function<bool(sqlite::Connection&)> apply,
+                   std::function<void(std::exception_ptr)> done);
   // Runs `reader` on a pooled read-only connection; each statement sees the last commit.
   void read(const std::function<void(sqlite::Connection&)>& reader);
   // Runs on the writer thread after each commit with a write whose `apply` returned true,

@@ -4,6 +4,7 @@
 #include "adapters/sqlite/sqlite_order_store.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "adapters/sqlite/sqlite_db.hpp"
@@ -171,6 +172,27 @@ ports::CreateResult SqliteOrderStore::create(const domain::Order& order,
     return result.kind == ports::CreateResult::Kind::created;
   });
   return result;
+}
+
+void SqliteOrderStore::create_async(const domain::Order& order,
+                                    const domain::Event& created_event,
+                                    const std::optional<ports::IdempotencyClaim>& claim,
+                                    CreateDone done) {
+  struct Pending {
+    domain::Order order;
+    domain::Event event;
+    std::optional<ports::IdempotencyClaim> claim;
+    ports::CreateResult result{ports::CreateResult::Kind::created, {}};
+  };
+  auto pending = std::make_shared<Pending>(Pending{order, created_event, claim, {}});
+  db_->write_async(
+      [pending](Connection& db) {
+        pending->result = apply_create(db, pending->order, pending->event, pending->claim);
+        return pending->result.kind == ports::CreateResult::Kind::created;
+      },
+      [pending, done = std::move(done)](std::exception_ptr error) {
+        done(std::move(pending->result), std::move(error));
+      });
 }
 
 std::optional<domain::Order> SqliteOrderStore::get(std::string_view order_id) {

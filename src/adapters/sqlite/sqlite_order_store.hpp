@@ -28,6 +28,9 @@ class SqliteOrderStore final : public ports::OrderStore {
 
   ports::CreateResult create(const domain::Order& order, const domain::Event& created_event,
                              const std::optional<ports::IdempotencyClaim>& claim) override;
+  void create_async(const domain::Order& order, const domain::Event& created_event,
+                    const std::optional<ports::IdempotencyClaim>& claim, CreateDone done) override;
+  bool commits_in_background() const override { return true; }
   std::optional<domain::Order> get(std::string_view order_id) override;
   ports::OrderPage list(std::string_view after_id, int limit) override;
   ports::ChangeResult update(std::string_view order_id, const ports::OrderPatch& patch,
