@@ -13,6 +13,8 @@ PACKAGES=(
   libcurl4-openssl-dev libpq-dev
   # the PostgreSQL store (server for the tests, cluster.sh and benchmarks)
   postgresql-15
+  # the NATS JetStream bus (client library; server for the tests and cluster.sh)
+  libnats-dev nats-server
   # reports and images
   libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils python3-reportlab python3-renderpm
   libopencv-dev wordnet-base darknet

@@ -21,9 +21,6 @@ constexpr auto kShutdownGrace = std::chrono::seconds(10);
 
 // The configuration, once its data dir exists (everything else hangs off it).
 Config with_data_dir(Config config) {
-  if (config.bus != "local")
-    throw ConfigError(fmt::format("bus: this build delivers events with its local dispatcher only, got \"{}\"",
-                                  config.bus));
   ensure_directory("data_dir", config.data_dir);
   return config;
 }
@@ -104,19 +101,33 @@ App::App(Config config, Role role)
       events_{archive_, notify_},
       dispatcher_(*stores_.queue, clock_, subscription_table(events_, retry_policy(config_.delivery)),
                   {unique_owner_id(), std::chrono::milliseconds(config_.delivery.lease_ms), std::random_device{}()}),
-      admin_{*stores_.deliveries, clock_, admin_token(config_)},
+      bus_(open_bus(config_, unique_owner_id())),
+      pipeline_(bus_ ? std::make_unique<BusPipeline>(
+                           *bus_, *stores_.bus, *stores_.queue, *stores_.deliveries, clock_,
+                           subscription_table(events_, retry_policy(config_.delivery)),
+                           BusOptions{"ORDERFLOW_EVENTS", "orderflow.events", config_.nats.replicas,
+                                      std::chrono::seconds(config_.nats.duplicate_window_s),
+                                      std::chrono::hours(config_.nats.max_age_h),
+                                      std::chrono::milliseconds(config_.delivery.lease_ms), std::random_device{}()})
+                     : nullptr),
+      bus_admin_(pipeline_ ? std::make_unique<BusDeliveryAdmin>(*stores_.deliveries, *pipeline_) : nullptr),
+      admin_{deliveries(), clock_, admin_token(config_)},
       event_stream_(*stores_.orders),
       router_(role == Role::worker ? worker_route_table() : route_table()),
       metrics_(metric_route_labels(router_), static_cast<std::size_t>(config_.io_threads)),
       services_{orders_, *stores_.orders, metrics_, &subscriptions_, &admin_, &reports_,
-                stores_.deliveries.get(), &dispatcher_.counters(), objects_.files, nullptr,
+                &deliveries(), pipeline_ ? &pipeline_->counters() : &dispatcher_.counters(), objects_.files, nullptr,
                 role == Role::worker ? "none" : "loading"},
       server_(config_, router_, services_) {
   services_.event_stream = &event_stream_;
-  // Every commit that appends events, fans them out or redrives wakes the dispatcher (no polling
-  // delay after idle) and the live listeners of GET /events.
+  services_.bus = pipeline_.get();
+  // Every commit that appends events, fans them out or redrives wakes the dispatcher or the bus
+  // relay (no polling delay after idle) and the live listeners of GET /events.
   stores_.orders->on_commit([this] {
-    dispatcher_.wake();
+    if (pipeline_)
+      pipeline_->wake();
+    else
+      dispatcher_.wake();
     event_stream_.notify();
   });
   if (role_ == Role::worker) return;  // workers never classify images
@@ -140,6 +151,10 @@ void App::load_image_check() {
   if (loaded) spdlog::info("image check loaded ({})", config_.recognizer);
 }
 
+ports::DeliveryAdmin& App::deliveries() {
+  return bus_admin_ ? static_cast<ports::DeliveryAdmin&>(*bus_admin_) : *stores_.deliveries;
+}
+
 App::~App() = default;
 
 int App::run() {
@@ -161,10 +176,13 @@ int App::run() {
     if (objects_.files != nullptr) objects_.files->set_public_url(config_.public_url);
   }
   server_.start();
-  if (role_ != Role::api) dispatcher_.start();
+  if (pipeline_)
+    pipeline_->start(role_ != Role::api, [this] { event_stream_.notify(); });
+  else if (role_ != Role::api)
+    dispatcher_.start();
   static constexpr const char* kRoleNames[] = {"api and workers", "api", "worker"};
-  spdlog::info("role {}; store {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers",
-               kRoleNames[static_cast<int>(role_)], redacted_url(config_.store),
+  spdlog::info("role {}; store {}, bus {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers",
+               kRoleNames[static_cast<int>(role_)], redacted_url(config_.store), redacted_url(config_.bus),
                config_.objects.starts_with("s3://") ? "s3" : config_.objects,
                config_.mailer.starts_with("smtp") ? "smtp" : config_.mailer,
                role_ == Role::worker ? "none" : config_.recognizer, config_.io_threads, config_.worker_threads);
@@ -179,6 +197,7 @@ int App::run() {
   spdlog::info("received {}, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
   event_stream_.stop();  // waiting /events requests answer now instead of holding the drain
   server_.stop(kShutdownGrace);
+  if (pipeline_) pipeline_->stop();
   dispatcher_.stop();
   spdlog::info("stopped");
   return 0;

@@ -16,6 +16,7 @@
 #include "functions/report_functions.hpp"
 #include "functions/subscription_functions.hpp"
 #include "runtime/backends.hpp"
+#include "runtime/bus_pipeline.hpp"
 #include "runtime/config.hpp"
 #include "runtime/dispatcher.hpp"
 #include "runtime/event_stream.hpp"
@@ -66,6 +67,7 @@ class App {
 
  private:
   void load_image_check();
+  ports::DeliveryAdmin& deliveries();  // the store's, or the bus's wrapper of it
 
   Config config_;  // the members below borrow it
   Role role_;
@@ -85,7 +87,11 @@ class App {
   functions::ReportContext reports_;
   std::unique_ptr<functions::ImageContext> images_;  // set by image_loader_ when loaded
   EventFunctionContexts events_;
-  Dispatcher dispatcher_;
+  Dispatcher dispatcher_;  // runs with bus = local
+  // With bus = nats://: the connection, the relay and consumers, and redrive through the bus.
+  std::unique_ptr<adapters::nats::JetStream> bus_;
+  std::unique_ptr<BusPipeline> pipeline_;
+  std::unique_ptr<BusDeliveryAdmin> bus_admin_;
   functions::AdminContext admin_;
 
   EventStreamHub event_stream_;

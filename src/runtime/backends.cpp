@@ -51,11 +51,12 @@ Stores open_stores(const Config& config) {
     const std::filesystem::path path(std::string(url.substr(7)));
     if (path.has_parent_path()) ensure_directory("store", path.parent_path());
     auto s = adapters::open_sqlite_stores(adapters::SqliteStoreOptions{path.string()});
-    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries), std::move(s.subscriptions)};
+    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries), std::move(s.subscriptions), nullptr};
   }
   if (is_postgres(url)) {
     auto s = adapters::open_postgres_stores(postgres_options(config));
-    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries), std::move(s.subscriptions)};
+    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries), std::move(s.subscriptions),
+                  std::move(s.bus)};
   }
   throw ConfigError(fmt::format("store: expected sqlite:<path> or postgresql://..., got \"{}\"", config.store));
 }
@@ -63,6 +64,26 @@ Stores open_stores(const Config& config) {
 void migrate_store(const Config& config) {
   if (is_postgres(config.store)) return adapters::migrate_postgres(postgres_options(config));
   open_stores(config);  // SQLite migrates when it opens
+}
+
+std::unique_ptr<adapters::nats::JetStream> open_bus(const Config& config, std::string_view name) {
+  if (config.bus == "local") return nullptr;
+  if (!is_postgres(config.store))
+    throw ConfigError(fmt::format("bus: nats:// needs a store every process shares (store = postgresql://...), got \"{}\"",
+                                  redacted_url(config.store)));
+  adapters::nats::ConnectOptions options;
+  options.servers = config.bus;
+  options.credentials_file = config.nats.credentials;
+  options.ca_file = config.nats.tls_ca;
+  options.cert_file = config.nats.tls_cert;
+  options.key_file = config.nats.tls_key;
+  options.tls = !options.ca_file.empty() || !options.cert_file.empty();
+  options.name = std::string(name);
+  try {
+    return std::make_unique<adapters::nats::JetStream>(options);
+  } catch (const ports::InfraError& e) {
+    throw ConfigError(e.what());
+  }
 }
 
 Objects open_objects(const Config& config, const ports::Signer& signer, const ports::Clock& clock) {

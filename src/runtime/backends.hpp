@@ -5,6 +5,7 @@
 //                                                  SubscriptionStore over one database
 //   objects  file:<dir>    | s3://bucket?...    -> ObjectStore
 //   mailer   maildir:<dir> | smtp(s)://...      -> Mailer
+//   bus      local         | nats://h:4222,...  -> the local dispatcher, or JetStream
 #pragma once
 
 #include <filesystem>
@@ -12,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "adapters/nats/jetstream.hpp"
+#include "ports/bus_store.hpp"
 #include "ports/clock.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/delivery_queue.hpp"
@@ -34,6 +37,7 @@ struct Stores {
   std::unique_ptr<ports::DeliveryQueue> queue;
   std::unique_ptr<ports::DeliveryAdmin> deliveries;
   std::unique_ptr<ports::SubscriptionStore> subscriptions;
+  std::unique_ptr<ports::BusStore> bus;  // null when the store cannot feed the NATS bus (SQLite)
 };
 
 // Opens (and migrates) the database `config.store` names. Throws ConfigError for a setting
@@ -49,6 +53,11 @@ struct Objects {
   adapters::FileObjectStore* files = nullptr;
 };
 Objects open_objects(const Config& config, const ports::Signer& signer, const ports::Clock& clock);
+
+// The NATS connection `config.bus` names (connecting in the background), or null for "local".
+// ConfigError when the bus cannot work with this store (it needs a shared one, PostgreSQL) or a
+// setting is malformed.
+std::unique_ptr<adapters::nats::JetStream> open_bus(const Config& config, std::string_view name);
 
 std::unique_ptr<ports::Mailer> open_mailer(const Config& config, const ports::Clock& clock);
 

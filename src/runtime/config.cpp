@@ -68,6 +68,16 @@ const Setting kSettings[] = {
      [](Config& c, Value&& v) { c.delivery.backoff_initial_ms = take<std::int64_t>(std::move(v)); }},
     {"delivery.backoff_max_ms", Kind::integer, 1, kMaxInt64,
      [](Config& c, Value&& v) { c.delivery.backoff_max_ms = take<std::int64_t>(std::move(v)); }},
+    {"nats.credentials", Kind::text, 0, 0, [](Config& c, Value&& v) { c.nats.credentials = take<std::string>(std::move(v)); }},
+    {"nats.tls_ca", Kind::text, 0, 0, [](Config& c, Value&& v) { c.nats.tls_ca = take<std::string>(std::move(v)); }},
+    {"nats.tls_cert", Kind::text, 0, 0, [](Config& c, Value&& v) { c.nats.tls_cert = take<std::string>(std::move(v)); }},
+    {"nats.tls_key", Kind::text, 0, 0, [](Config& c, Value&& v) { c.nats.tls_key = take<std::string>(std::move(v)); }},
+    {"nats.replicas", Kind::integer, 0, 5,
+     [](Config& c, Value&& v) { c.nats.replicas = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"nats.duplicate_window_s", Kind::integer, 1, 7 * 86400,
+     [](Config& c, Value&& v) { c.nats.duplicate_window_s = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"nats.max_age_h", Kind::integer, 0, 24 * 3650,
+     [](Config& c, Value&& v) { c.nats.max_age_h = static_cast<int>(take<std::int64_t>(std::move(v))); }},
     {"io_threads", Kind::integer, 1, 1024,
      [](Config& c, Value&& v) { c.io_threads = static_cast<int>(take<std::int64_t>(std::move(v))); }},
     {"delivery.lease_ms", Kind::integer, 100, kMaxInt64,
@@ -285,7 +295,8 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
   if (!matches_any(c.store, {"sqlite:", "postgresql://", "postgres://"}))
     fail("store", "sqlite:<path> or postgresql://...", quote_value(c.store));
 
-  if (c.bus != "local" && !matches_any(c.bus, {"nats://"})) fail("bus", "local or nats://host:port", quote_value(c.bus));
+  if (c.bus != "local" && !matches_any(c.bus, {"nats://", "tls://"}))
+    fail("bus", "local or nats://host:port[,nats://host:port...]", quote_value(c.bus));
 
   if (c.objects.empty()) c.objects = "file:" + c.data_dir + "/objects";
   if (!matches_any(c.objects, {"file:", "s3://"})) fail("objects", "file:<dir> or s3://bucket...", quote_value(c.objects));

@@ -21,6 +21,15 @@ struct DeliveryConfig {
   std::int64_t lease_ms = 30000;
 };
 
+// The NATS JetStream bus (bus = nats://...): credentials and the stream's settings.
+struct NatsConfig {
+  std::string credentials;  // a NATS .creds file (user JWT and NKey seed)
+  std::string tls_ca, tls_cert, tls_key;  // files; any of them turns TLS on
+  int replicas = 0;  // of the stream; 0: min(3, servers in the cluster)
+  int duplicate_window_s = 120;  // the stream drops a repeated event id within this window
+  int max_age_h = 168;  // events older than this leave the stream (0: never)
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
@@ -28,7 +37,8 @@ struct Config {
   bool public_url_from_listen = false;  // true when defaulted: the server fills in the bound port
   std::string store;       // default: "sqlite:<data_dir>/orderflow.db"
   int store_pool_size = 8;  // PostgreSQL: connections per process
-  std::string bus = "local";
+  std::string bus = "local";  // or nats://host:4222[,nats://host2:4222...] (tls:// for TLS)
+  NatsConfig nats;
   std::string objects;     // default: "file:<data_dir>/objects"
   std::string mailer;      // default: "maildir:<data_dir>/mail"
   std::string recognizer;  // default: "opencv:<models dir>" when one exists, else "none"

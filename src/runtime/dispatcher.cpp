@@ -37,13 +37,8 @@ Dispatcher::Dispatcher(ports::DeliveryQueue& queue, const ports::Clock& clock,
 Dispatcher::~Dispatcher() { stop(); }
 
 std::chrono::milliseconds Dispatcher::backoff(const RetryPolicy& policy, int attempts) {
-  auto delay = policy.backoff_initial;
-  for (int i = 1; i < attempts && delay < policy.backoff_max; ++i) delay *= 2;
-  delay = std::min(delay, policy.backoff_max);
-  const auto half = delay.count() / 2;
   std::lock_guard lock(rng_mu_);
-  const auto jitter = half > 0 ? static_cast<long long>(rng_() % static_cast<std::uint64_t>(half + 1)) : 0;
-  return std::chrono::milliseconds(delay.count() - half + jitter);
+  return retry_delay(policy, attempts, rng_());
 }
 
 int Dispatcher::fan_out() {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "domain/json_writer.hpp"
+#include "runtime/bus_pipeline.hpp"
 #include "runtime/dispatcher.hpp"
 #include "runtime/event_stream.hpp"
 #include "runtime/metrics.hpp"
@@ -44,6 +45,7 @@ Response metrics(Services& s, const Request&) {
   std::string text = s.metrics.render(s.store);
   if (s.dispatcher != nullptr && s.deliveries != nullptr)
     text += render_delivery_metrics(*s.dispatcher, *s.deliveries, s.orders.clock.now());
+  if (s.bus != nullptr) text += s.bus->render_metrics();
   return Response{200, std::move(text), "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 

@@ -24,6 +24,7 @@ namespace orderflow::runtime {
 class Metrics;
 struct DispatcherCounters;
 class EventStreamHub;
+class BusPipeline;
 
 // Where a handler runs.
 enum class Execution {
@@ -51,6 +52,7 @@ struct Services {
   std::atomic<functions::ImageContext*> images = nullptr;
   std::atomic<const char*> recognizer_state = "none";  // for /readyz: none|loading|loaded|failed
   EventStreamHub* event_stream = nullptr;  // GET /events; null in tests without it
+  BusPipeline* bus = nullptr;              // with bus = nats://, for its metrics
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);

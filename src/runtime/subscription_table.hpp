@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,6 +16,11 @@ struct RetryPolicy {
   std::chrono::milliseconds backoff_initial{200};
   std::chrono::milliseconds backoff_max{60000};
 };
+
+// The delay before attempt `attempts + 1`, given `attempts` failures so far: exponential from
+// backoff_initial, capped at backoff_max, with "equal jitter" (half fixed, half taken from
+// `random`, any uniformly random value).
+std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int attempts, std::uint64_t random);
 
 // One row of the subscription table: a function subscribed to an event type.
 struct Subscription {

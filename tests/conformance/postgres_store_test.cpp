@@ -14,6 +14,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
+#include <algorithm>
 #include <thread>
 
 #include "adapters/postgres/postgres_stores.hpp"
@@ -473,6 +475,102 @@ TEST_F(PostgresStoreTest, SeqOrderIsCommitOrderSoATailerNeverSkipsAnEvent) {
   for (const auto& r : all) skipped += tailed.count(r.seq) == 0 ? 1 : 0;
   EXPECT_EQ(skipped, 0u);
   EXPECT_EQ(out_of_order, 0);
+}
+
+// --- the NATS bus's relay cursor and dead deliveries ---
+
+TEST_F(PostgresStoreTest, TheRelayHandsOnEventsInSeqOrderAndMovesPastWhatWasPublished) {
+  auto stores = open();
+  for (int i = 0; i < 5; ++i) create_order(*stores.orders);
+  EXPECT_EQ(stores.bus->relay_backlog(), 5);
+  std::vector<std::int64_t> seen;
+  // Publishes only the first two: the cursor moves past those, the rest come again.
+  auto relayed = stores.bus->relay(10, [&](std::span<const ports::OutboxRecord> records) {
+    for (const auto& r : records) seen.push_back(r.seq);
+    return std::size_t{2};
+  });
+  ASSERT_TRUE(relayed);
+  EXPECT_EQ(*relayed, 2);
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(stores.bus->relay_backlog(), 3);
+  std::vector<std::string> types;
+  relayed = stores.bus->relay(10, [&](std::span<const ports::OutboxRecord> records) {
+    EXPECT_EQ(records.front().seq, seen[2]);
+    for (const auto& r : records) types.push_back(r.event.type);
+    return records.size();
+  });
+  EXPECT_EQ(relayed.value_or(-1), 3);
+  EXPECT_EQ(types, std::vector<std::string>(3, kCreated));
+  EXPECT_EQ(stores.bus->relay_backlog(), 0);
+  EXPECT_EQ(stores.bus->relay(10, [](auto) -> std::size_t { ADD_FAILURE() << "nothing to relay"; return 0; })
+                .value_or(-1),
+            0);
+}
+
+TEST_F(PostgresStoreTest, AFailedPublishMovesNothingAndTheEventsComeAgain) {
+  auto stores = open();
+  for (int i = 0; i < 3; ++i) create_order(*stores.orders);
+  EXPECT_THROW(stores.bus->relay(10,
+                                 [](auto) -> std::size_t {
+                                   throw InfraError(InfraError::Kind::transient, "bus down");
+                                 }),
+               InfraError);
+  EXPECT_EQ(stores.bus->relay_backlog(), 3);
+  std::size_t handed = 0;
+  EXPECT_EQ(stores.bus->relay(10, [&](auto records) { return handed = records.size(); }).value_or(-1), 3);
+  EXPECT_EQ(handed, 3u);
+}
+
+TEST_F(PostgresStoreTest, TheRelayStartsWhereTheLocalFanOutStood) {
+  auto stores = open();
+  create_order(*stores.orders);
+  create_order(*stores.orders);
+  fan_out_all(*stores.queue);  // bus = local handled these two
+  create_order(*stores.orders);
+  std::size_t handed = 0;
+  EXPECT_EQ(stores.bus->relay(10, [&](auto records) { return handed = records.size(); }).value_or(-1), 1);
+  EXPECT_EQ(handed, 1u);
+}
+
+TEST_F(PostgresStoreTest, WhileOneProcessRelaysTheOtherStandsBy) {
+  auto a = open();
+  auto b = open();
+  create_order(*a.orders);
+  std::latch holding(1);
+  std::latch checked(1);
+  std::optional<int> other;
+  std::jthread relay([&] {
+    a.bus->relay(10, [&](auto records) {
+      holding.count_down();
+      checked.wait();  // publishing, with the cursor held
+      return records.size();
+    });
+  });
+  holding.wait();
+  other = b.bus->relay(10, [](auto records) { return records.size(); });
+  checked.count_down();
+  relay.join();
+  EXPECT_FALSE(other.has_value());
+  EXPECT_EQ(b.bus->relay_backlog(), 0);
+}
+
+TEST_F(PostgresStoreTest, ADeadDeliveryFromTheBusIsListedAndRecordedOncePerEventAndSubscription) {
+  auto stores = open();
+  create_order(*stores.orders);
+  const auto seq = stores.orders->read_outbox(0, 1).at(0).seq;
+  const auto id = stores.bus->record_dead(seq, "audit", 8, "mail server down", kT0);
+  EXPECT_EQ(stores.bus->record_dead(seq, "audit", 10, "still down", kT0 + 1s), id);
+  const auto page = stores.deliveries->list(ports::DeliveryState::dead, 0, 10);
+  ASSERT_EQ(page.deliveries.size(), 1u);
+  const Delivery& d = page.deliveries[0];
+  EXPECT_EQ(d.id, id);
+  EXPECT_EQ(d.subscription, "audit");
+  EXPECT_EQ(d.attempts, 10);
+  EXPECT_EQ(d.last_error, "still down");
+  EXPECT_EQ(d.event.type, kCreated);
+  EXPECT_TRUE(stores.deliveries->redrive(id, kT0 + 2s));
+  EXPECT_EQ(stores.deliveries->get(id)->state, ports::DeliveryState::pending);
 }
 
 // --- migrations ---

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <functional>
 #include <atomic>
 #include <cctype>
 #include <fstream>
@@ -19,6 +20,7 @@
 
 #include "e2e/events_support.hpp"
 #include "e2e/postgres_support.hpp"
+#include "support/nats_test_server.hpp"
 
 namespace orderflow::e2e {
 namespace {
@@ -149,10 +151,12 @@ struct Ledger {
 // Client thread `t`: creates `creates` orders (each with an Idempotency-Key, so a create retried
 // on the other replica is the same order) and deletes every second one right after its successor
 // was created, alternating the preferred replica.
-void run_client(int t, int creates, const Replicas& replicas, Ledger& ledger) {
+void run_client(int t, int creates, const Replicas& replicas, Ledger& ledger,
+                std::chrono::milliseconds pause = 0ms) {
   BalancedClient c(replicas);
   std::string previous;
   for (int i = 0; i < creates; ++i) {
+    if (pause.count() > 0) std::this_thread::sleep_for(pause);
     const std::string tag = "t" + std::to_string(t) + "-" + std::to_string(i);
     const std::string description = "scale-out order " + tag;
     const auto preferred = static_cast<std::size_t>(t + i);
@@ -242,6 +246,52 @@ Notices read_notices(const fs::path& maildir) {
 
 std::size_t files_in_new(const fs::path& maildir) { return file_names(maildir / "new").size(); }
 
+// --- the NATS bus ---------------------------------------------------------------------------
+
+// Sum of a labelled gauge over its series in Prometheus text; nullopt when it has none.
+std::optional<long long> gauge_sum(const std::string& metrics, std::string_view name) {
+  std::istringstream in(metrics);
+  std::string line;
+  std::optional<long long> sum;
+  const std::string prefix = std::string(name) + "{";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const auto space = line.rfind(' ');
+    sum = sum.value_or(0) + std::stoll(line.substr(space + 1));
+  }
+  return sum;
+}
+
+// Every consumer of the stream has handled everything (nothing pending, nothing unacked), as the
+// process on `port` reports it in /metrics.
+testing::AssertionResult wait_until_bus_drained(std::uint16_t port, std::chrono::seconds bound) {
+  HttpClient c(port);
+  std::string last;
+  const bool ok = eventually(
+      [&] {
+        try {
+          last = c.get("/metrics").body;
+        } catch (const std::exception&) {
+          c.close();
+          return false;
+        }
+        const auto pending = gauge_sum(last, "orderflow_bus_consumer_pending");
+        const auto unacked = gauge_sum(last, "orderflow_bus_consumer_ack_pending");
+        const auto backlog = gauge_sum(last + "\n", "orderflow_bus_relay_backlog");
+        return pending && unacked && *pending == 0 && *unacked == 0 &&
+               last.find("orderflow_bus_relay_backlog 0\n") != std::string::npos && !backlog;
+      },
+      bound);
+  if (ok) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << "the bus did not drain; metrics:\n" << last_chars(last, 3000);
+}
+
+std::size_t occurrences(const std::string& text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
 // --- SSE --------------------------------------------------------------------------------------
 
 struct SseEvent {
@@ -306,6 +356,7 @@ class ScaleOut : public testing::Test {
       if (sink_)
         std::cerr << "--- smtp sink log (tail) ---\n" << last_chars(sink_->log(), 2000) << "\n";
       if (pg_) std::cerr << "--- postgres log (tail) ---\n" << last_chars(pg_->log(), 3000) << "\n";
+      if (nats_) std::cerr << "--- NATS cluster in " << nats_->dir() << " ---\n";
     }
     processes_.clear();  // before their database goes
   }
@@ -327,6 +378,12 @@ class ScaleOut : public testing::Test {
     return *sink_;
   }
   fs::path mailbox() const { return sink_ ? sink_->maildir() : dir_.path() / "mail"; }
+  // Events over a 3-node NATS JetStream cluster of the test's own (bus = nats://...).
+  test_support::NatsTestCluster& use_nats() {
+    nats_ = std::make_unique<test_support::NatsTestCluster>();
+    nats_->start(3);
+    return *nats_;
+  }
   fs::path objects() const { return dir_.path() / "objects"; }
   fs::path archive() const { return objects() / "deleted_orders"; }
 
@@ -343,6 +400,7 @@ class ScaleOut : public testing::Test {
              {"ORDERFLOW_DELIVERY_BACKOFF_INITIAL_MS", "50"},
              {"ORDERFLOW_DELIVERY_BACKOFF_MAX_MS", "500"},
              {"ORDERFLOW_DELIVERY_MAX_ATTEMPTS", "100"}};
+    if (nats_) o.env.emplace_back("ORDERFLOW_BUS", nats_->urls());
     return o;
   }
   ServerProcess& start(const std::string& name, ServerOptions o) {
@@ -446,10 +504,30 @@ class ScaleOut : public testing::Test {
     if (n.duplicates() > 0) std::cerr << "scale-out: " << n.summary() << "\n";
   }
 
-  // The run of (a) and (b): 2 API replicas and 2 workers; `threads` clients create
-  // `creates_per_thread` orders each and delete half of them; a third of the way in, one worker
-  // and one API replica die of SIGKILL and are started again a little later.
-  void run_with_kill_and_restart(int threads, int creates_per_thread) {
+  // What dies a third of the way into a run, and comes back a little later.
+  struct Disruption {
+    std::function<void(ServerProcess& api_a, ServerProcess& worker_1)> kill;
+    std::function<void(ServerProcess& api_a, ServerProcess& worker_1)> restart;
+    bool kills_an_api_replica = true;
+  };
+  static Disruption kill_a_replica_and_a_worker() {
+    return {[](ServerProcess& api, ServerProcess& worker) {
+              worker.kill9();
+              api.kill9();
+            },
+            [](ServerProcess& api, ServerProcess& worker) {
+              worker.restart();
+              api.restart();
+            },
+            true};
+  }
+
+  // The run of (a), (b) and the NATS runs: 2 API replicas and 2 workers; `threads` clients
+  // create `creates_per_thread` orders each and delete half of them; a third of the way in,
+  // `disruption` kills (by default one worker and one API replica, by SIGKILL) and a little
+  // later restarts.
+  void run_with_kill_and_restart(int threads, int creates_per_thread,
+                                 const Disruption& disruption = kill_a_replica_and_a_worker()) {
     ServerProcess& api_a = start_api("api-a");
     ServerProcess& api_b = start_api("api-b");
     ServerProcess& worker_1 = start_worker("worker-1");
@@ -468,16 +546,16 @@ class ScaleOut : public testing::Test {
                         kProgress);
     };
     EXPECT_TRUE(reached(total / 3));
-    worker_1.kill9();
-    api_a.kill9();
+    disruption.kill(api_a, worker_1);
     EXPECT_TRUE(reached(total / 3 + total / 10));
     const bool still_running = ledger.clients_done < threads;
-    worker_1.restart();
-    api_a.restart();
+    disruption.restart(api_a, worker_1);
     replicas.refresh(0);
     for (auto& c : clients) c.join();
     EXPECT_TRUE(still_running) << "the run ended before the killed processes were back";
-    EXPECT_GT(ledger.broken_tries.load(), 0) << "no client noticed the replica that died";
+    if (disruption.kills_an_api_replica) {
+      EXPECT_GT(ledger.broken_tries.load(), 0) << "no client noticed the replica that died";
+    }
     RecordProperty("failed_over_requests", ledger.broken_tries.load());
     RecordProperty("deletes_answered_by_a_dead_replica",
                    static_cast<int>(ledger.deleted_unacknowledged.size()));
@@ -515,7 +593,11 @@ class ScaleOut : public testing::Test {
     EXPECT_EQ(listed, remaining);
 
     const auto event_ids = expect_archived_once(gone);
-    ASSERT_TRUE(wait_until_delivered(a, kAdminToken, event_ids, kDrain));
+    if (nats_) {
+      ASSERT_TRUE(wait_until_bus_drained(replicas.port(0), kDrain));
+    } else {
+      ASSERT_TRUE(wait_until_delivered(a, kAdminToken, event_ids, kDrain));
+    }
     EXPECT_TRUE(admin_deliveries(b, kAdminToken, "dead").empty());
     expect_one_notice_per_deletion(event_ids);
   }
@@ -525,6 +607,7 @@ class ScaleOut : public testing::Test {
   std::unique_ptr<PrivatePostgres> pg_;
   std::unique_ptr<PostgresDatabase> db_;
   std::vector<std::pair<std::string, std::unique_ptr<ServerProcess>>> processes_;
+  std::unique_ptr<test_support::NatsTestCluster> nats_;  // declared last: stopped first
 };
 
 // (a) 2,000 creates and 1,000 deletes from 4 clients over 2 API replicas and 2 workers, one of
@@ -812,5 +895,108 @@ TEST_F(ScaleOut, WorkerAnswersHealthReadinessAndMetricsOnly) {
   EXPECT_EQ(c.post("/orders", order_body("not here", "1")).status, 404);
 }
 
+
+// --- events over NATS JetStream (bus = nats://...) ----------------------------------------------
+
+// The run of (a) with events over a 3-node JetStream cluster: a third of the way in, the node
+// that leads the event stream dies of SIGKILL, then a worker; both come back a little later.
+// Every deleted order is still archived once and noticed once.
+TEST_F(ScaleOut, OverNatsAStreamLeaderAndAWorkerDieAndNothingIsLostOrDoneTwice) {
+  test_support::NatsTestCluster& nats = use_nats();
+  int killed = -1;
+  const Disruption leader_then_worker{
+      [&](ServerProcess&, ServerProcess& worker) {
+        killed = nats.stream_leader("ORDERFLOW_EVENTS");
+        EXPECT_GE(killed, 0) << "the stream has a leader";
+        if (killed >= 0) nats.kill_node(killed);
+        worker.kill9();
+      },
+      [&](ServerProcess&, ServerProcess& worker) {
+        if (killed >= 0) nats.start_node(killed);
+        worker.restart();
+      },
+      false};
+  run_with_kill_and_restart(/*threads=*/4, /*creates_per_thread=*/500, leader_then_worker);
+  RecordProperty("killed_stream_leader", killed);
+}
+
+// The whole NATS cluster down for 10 s under load: creates and deletes are still acknowledged
+// (their events wait in the outbox), each process's relay says so once, and once the cluster is
+// back the backlog drains with every deleted order archived and noticed exactly once.
+TEST_F(ScaleOut, OverNatsAWholeClusterOutageDelaysEventsAndLosesNone) {
+  test_support::NatsTestCluster& nats = use_nats();
+  ServerProcess& api = start_api("api");
+  ServerProcess& worker = start_worker("worker");
+  ASSERT_NO_FATAL_FAILURE(subscribe_and_confirm_across(api, api));
+
+  Replicas replicas(api, api);
+  Ledger ledger;
+  constexpr int kThreads = 2;
+  constexpr int kCreates = 500;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kThreads; ++t)
+    clients.emplace_back([&, t] { run_client(t, kCreates, replicas, ledger, 20ms); });
+  const auto reached = [&](int n) {
+    return eventually([&] { return ledger.acknowledged >= n || ledger.clients_done == kThreads; }, kProgress);
+  };
+  EXPECT_TRUE(reached(100));
+  nats.stop();
+  const int before_outage = ledger.acknowledged;
+  std::this_thread::sleep_for(10s);
+  const int during_outage = ledger.acknowledged - before_outage;
+  const bool still_running = ledger.clients_done < kThreads;
+  nats.start_nodes({0, 1, 2});
+  for (auto& c : clients) c.join();
+  EXPECT_TRUE(still_running) << "the load ended before the cluster was back";
+  EXPECT_GT(during_outage, 100) << "writes were acknowledged while the bus was down";
+  RecordProperty("acknowledged_during_outage", during_outage);
+  for (const auto& p : ledger.problems) ADD_FAILURE() << p;
+
+  const std::set<std::string> gone = ledger.gone();
+  EXPECT_EQ(gone.size(), static_cast<std::size_t>(kThreads * kCreates / 2));
+  const auto event_ids = expect_archived_once(gone);
+  ASSERT_TRUE(wait_until_bus_drained(api.port(), kDrain));
+  HttpClient c(api.port());
+  EXPECT_TRUE(admin_deliveries(c, kAdminToken, "dead").empty());
+  expect_one_notice_per_deletion(event_ids);
+  for (ServerProcess* p : {&api, &worker}) {
+    const std::string log = p->log();
+    EXPECT_EQ(occurrences(log, "outbox relay paused"), 1u) << "one warning per outage\n" << last_chars(log, 3000);
+    EXPECT_GE(occurrences(log, "outbox relay resumed"), 1u);
+  }
+}
+
+// A delivery that fails for its last attempt on the bus is a dead delivery in the admin API;
+// its redrive goes through the bus to that one subscription and completes.
+TEST_F(ScaleOut, OverNatsADeadDeliveryIsListedAndItsRedriveCompletes) {
+  use_nats();
+  // The archive cannot be written while its folder is a file: archiving fails every time.
+  fs::create_directories(objects());
+  std::ofstream(archive()) << "not a directory";
+  ServerOptions o = options("serve");
+  for (auto& [name, value] : o.env)
+    if (name == "ORDERFLOW_DELIVERY_MAX_ATTEMPTS") value = "3";
+  ServerProcess& server = start("serve", o);
+  HttpClient c(server.port());
+  const std::string id = create_order(c, "doomed", "1.00");
+  ASSERT_TRUE(delete_order(c, id));
+  std::vector<boost::json::object> dead;
+  ASSERT_TRUE(eventually([&] { return !(dead = admin_deliveries(c, kAdminToken, "dead")).empty(); }, kDrain))
+      << last_chars(server.log(), 3000);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(str(dead[0], "subscription"), std::string(kArchive));
+  EXPECT_EQ(num(dead[0], "attempts"), 3);
+
+  fs::remove(archive());
+  const Response r = c.post("/admin/deliveries/" + std::to_string(num(dead[0], "id")) + "/redrive", "",
+                            bearer(kAdminToken));
+  ASSERT_TRUE(HasStatus(r, 200));
+  EXPECT_TRUE(eventually([&] { return fs::exists(archive() / (id + ".json")); }, kDrain))
+      << last_chars(server.log(), 3000);
+  EXPECT_TRUE(eventually([&] { return admin_deliveries(c, kAdminToken, "pending").empty(); }, kEventually))
+      << "the redriven delivery is marked done once its subscription handled it";
+  EXPECT_TRUE(admin_deliveries(c, kAdminToken, "dead").empty());
+  EXPECT_EQ(admin_deliveries(c, kAdminToken, "done").size(), 1u);
+}
 }  // namespace
 }  // namespace orderflow::e2e

@@ -89,6 +89,14 @@ constexpr std::array kMigrations{
         PRIMARY KEY (event_id, email_key)
       );
     )sql"},
+    // The NATS outbox relay's cursor: NULL until the first relay starts it at the fan-out cursor.
+    Migration{2, R"sql(
+      CREATE TABLE relay_cursor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq BIGINT
+      );
+      INSERT INTO relay_cursor (id, seq) VALUES (1, NULL);
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "adapters/postgres/pg_bus_store.hpp"
 #include "adapters/postgres/pg_database.hpp"
 #include "adapters/postgres/pg_delivery_store.hpp"
 #include "adapters/postgres/pg_migrations.hpp"
@@ -15,7 +16,8 @@ PostgresStores open_postgres_stores(const PostgresStoreOptions& options) {
   return PostgresStores{std::make_unique<pg::PostgresOrderStore>(database),
                         std::make_unique<pg::PostgresDeliveryStore>(database),
                         std::make_unique<pg::PostgresDeliveryStore>(database),
-                        std::make_unique<pg::PostgresSubscriptionStore>(std::move(database))};
+                        std::make_unique<pg::PostgresSubscriptionStore>(database),
+                        std::make_unique<pg::PostgresBusStore>(database)};
 }
 
 void migrate_postgres(const PostgresStoreOptions& options) {

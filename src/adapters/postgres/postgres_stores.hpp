@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "ports/bus_store.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/delivery_queue.hpp"
 #include "ports/order_store.hpp"
@@ -17,13 +18,14 @@ struct PostgresStoreOptions {
   int max_batch = 256; // most writes committed together (group commit)
 };
 
-// The four share one connection pool and one LISTEN connection; the pool closes when the last
+// They all share one connection pool and one LISTEN connection; the pool closes when the last
 // of them is destroyed, so they may be moved into separate owners and destroyed in any order.
 struct PostgresStores {
   std::unique_ptr<ports::OrderStore> orders;
   std::unique_ptr<ports::DeliveryQueue> queue;
   std::unique_ptr<ports::DeliveryAdmin> deliveries;
   std::unique_ptr<ports::SubscriptionStore> subscriptions;
+  std::unique_ptr<ports::BusStore> bus;  // for bus = nats://
 };
 
 // Connects, creates or migrates the schema (under an advisory lock, so processes starting at
