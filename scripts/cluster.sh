@@ -3,6 +3,8 @@
 # a throwaway PostgreSQL, 2 API replicas (serve --role api) and 2 workers, sharing one objects
 # dir and one maildir. Everything is started and stopped by PID; all state lives in one dir.
 #   scripts/cluster.sh up       start it and print the URLs
+#   scripts/cluster.sh up --nats  the same with events over a 3-node NATS JetStream cluster
+#                               (bus = nats://...) instead of the database
 #   scripts/cluster.sh status   what runs, and whether each process is ready
 #   scripts/cluster.sh down     stop everything and delete the dir
 # ORDERFLOW_CLUSTER_DIR (default ./cluster) and ORDERFLOW_BIN (default build/release/orderflow)
@@ -32,7 +34,7 @@ wait_for_url() {
 start_process() {  # name, then the orderflow arguments
   local name=$1; shift
   local log="$dir/$name.log"
-  ORDERFLOW_STORE="$store" ORDERFLOW_OBJECTS="file:$dir/objects" ORDERFLOW_MAILER="maildir:$dir/mail" \
+  ORDERFLOW_STORE="$store" ORDERFLOW_BUS="$bus" ORDERFLOW_OBJECTS="file:$dir/objects" ORDERFLOW_MAILER="maildir:$dir/mail" \
   ORDERFLOW_SIGNING_SECRET="$(cat "$dir/signing-secret")" ORDERFLOW_ADMIN_TOKEN="$(cat "$dir/admin-token")" \
     setsid "$bin" "$@" --listen 127.0.0.1:0 --data-dir "$dir/$name" >"$log" 2>&1 &
   local pid=$!
@@ -51,6 +53,10 @@ up() {
   admin_url=$(scripts/postgres-server.sh start "$dir/postgres")
   store="${admin_url%/postgres}/orderflow"
   psql -q "$admin_url" -c 'CREATE DATABASE orderflow' >/dev/null
+  bus=local
+  if [ "${1:-}" = --nats ]; then
+    bus=$(scripts/nats-server.sh start "$dir/nats" 3) || { echo "cluster: NATS did not start" >&2; exit 1; }
+  fi
   # Secrets shared by every process, so a link one replica signs verifies on every other.
   openssl rand -hex 32 >"$dir/signing-secret"
   openssl rand -hex 32 >"$dir/admin-token"
@@ -59,6 +65,7 @@ up() {
     { echo "cluster: orderflow migrate failed, see $dir/migrate.log" >&2; exit 1; }
   echo "orderflow cluster in $dir"
   echo "  postgres  $store"
+  echo "  bus       $bus"
   for i in $(seq 1 "$api_replicas"); do start_process "api-$i" serve --role api; done
   for i in $(seq 1 "$workers"); do start_process "worker-$i" worker; done
   echo "  mail      $dir/mail/new"
@@ -73,6 +80,16 @@ status() {
     echo "  postgres  running (port $(cat "$dir/postgres/port"))"
   else
     echo "  postgres  stopped"
+  fi
+  if [ -d "$dir/nats" ]; then
+    for n in "$dir"/nats/n*; do
+      local npid; npid=$(cat "$n/pid" 2>/dev/null || true)
+      if [ -n "$npid" ] && kill -0 "$npid" 2>/dev/null; then
+        echo "  nats $(basename "$n")   running (port $(cat "$n/port"))"
+      else
+        echo "  nats $(basename "$n")   stopped"
+      fi
+    done
   fi
   for f in "$dir"/*.pid; do
     [ -e "$f" ] || continue
@@ -101,13 +118,14 @@ down() {
     kill -KILL "$pid" 2>/dev/null || true
   done
   scripts/postgres-server.sh stop "$dir/postgres" || true
+  [ -d "$dir/nats" ] && { scripts/nats-server.sh stop "$dir/nats" || true; }
   rm -rf "$dir"
   echo "cluster: stopped and removed $dir"
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) shift; up "$@" ;;
   status) status ;;
   down) down ;;
-  *) echo "usage: scripts/cluster.sh up|status|down" >&2; exit 2 ;;
+  *) echo "usage: scripts/cluster.sh up [--nats]|status|down" >&2; exit 2 ;;
 esac

@@ -35,6 +35,12 @@ std::string signing_secret(const Config& config) {
 
 RetryPolicy retry_policy(const DeliveryConfig& d);
 
+BusOptions bus_options_with_seed(const Config& config) {
+  BusOptions o = bus_options(config);
+  o.jitter_seed = std::random_device{}();
+  return o;
+}
+
 }  // namespace
 
 void check_image_files(const Config& config) {
@@ -105,10 +111,7 @@ App::App(Config config, Role role)
       pipeline_(bus_ ? std::make_unique<BusPipeline>(
                            *bus_, *stores_.bus, *stores_.queue, *stores_.deliveries, clock_,
                            subscription_table(events_, retry_policy(config_.delivery)),
-                           BusOptions{"ORDERFLOW_EVENTS", "orderflow.events", config_.nats.replicas,
-                                      std::chrono::seconds(config_.nats.duplicate_window_s),
-                                      std::chrono::hours(config_.nats.max_age_h),
-                                      std::chrono::milliseconds(config_.delivery.lease_ms), std::random_device{}()})
+                           bus_options_with_seed(config_))
                      : nullptr),
       bus_admin_(pipeline_ ? std::make_unique<BusDeliveryAdmin>(*stores_.deliveries, *pipeline_) : nullptr),
       admin_{deliveries(), clock_, admin_token(config_)},

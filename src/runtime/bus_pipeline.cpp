@@ -72,6 +72,15 @@ std::optional<domain::Event> event_of(const Message& m) {
 
 }  // namespace
 
+BusOptions bus_options(const Config& config) {
+  BusOptions o;
+  o.replicas = config.nats.replicas;
+  o.duplicate_window = std::chrono::seconds(config.nats.duplicate_window_s);
+  o.max_age = std::chrono::hours(config.nats.max_age_h);
+  o.ack_wait = std::chrono::milliseconds(config.delivery.lease_ms);
+  return o;
+}
+
 BusPipeline::BusPipeline(adapters::nats::JetStream& bus, ports::BusStore& store,
                          ports::DeliveryQueue& queue, ports::DeliveryAdmin& admin,
                          const ports::Clock& clock, std::vector<Subscription> subscriptions,

@@ -34,6 +34,7 @@
 #include "ports/clock.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/delivery_queue.hpp"
+#include "runtime/config.hpp"
 #include "runtime/dispatcher.hpp"
 #include "runtime/subscription_table.hpp"
 
@@ -54,6 +55,9 @@ struct BusCounters {
   std::atomic<std::int64_t> published{0};
   std::atomic<std::int64_t> publish_errors{0};
 };
+
+// The options the configuration gives (stream settings, lease as ack wait).
+BusOptions bus_options(const Config& config);
 
 class BusPipeline {
  public:

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -121,6 +122,17 @@ int deliveries(const ServeFlags& flags, const CLI::App& command, const CLI::App&
   try {
     auto stores = open_stores(config);
     adapters::SystemClock clock;
+    // With bus = nats://, a redrive publishes the event again for its subscription.
+    auto bus = redrive.parsed() ? open_bus(config, "orderflow-cli") : nullptr;
+    std::unique_ptr<BusPipeline> pipeline;
+    std::unique_ptr<BusDeliveryAdmin> bus_admin;
+    if (bus) {
+      for (int i = 0; i < 50 && !bus->connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      pipeline = std::make_unique<BusPipeline>(*bus, *stores.bus, *stores.queue, *stores.deliveries, clock,
+                                               std::vector<Subscription>{}, bus_options(config));
+      bus_admin = std::make_unique<BusDeliveryAdmin>(*stores.deliveries, *pipeline);
+    }
+    ports::DeliveryAdmin& admin = bus_admin ? static_cast<ports::DeliveryAdmin&>(*bus_admin) : *stores.deliveries;
     if (list.parsed()) {
       ports::DeliveryState state = ports::DeliveryState::dead;
       if (d.state == "pending") state = ports::DeliveryState::pending;
@@ -146,14 +158,14 @@ int deliveries(const ServeFlags& flags, const CLI::App& command, const CLI::App&
         return kConfigErrorExit;
       }
       if (d.all_dead) {
-        fmt::print("redriven: {}\n", stores.deliveries->redrive_all_dead(clock.now()));
+        fmt::print("redriven: {}\n", admin.redrive_all_dead(clock.now()));
         return 0;
       }
       if (!stores.deliveries->get(d.id)) {
         fmt::print(stderr, "no delivery {}\n", d.id);
         return 1;
       }
-      if (!stores.deliveries->redrive(d.id, clock.now())) {
+      if (!admin.redrive(d.id, clock.now())) {
         fmt::print(stderr, "delivery {} is not dead; only dead deliveries can be redriven\n", d.id);
         return 1;
       }
