@@ -14,9 +14,11 @@ usage="usage: nats-server.sh start|init DIR [1|3] | stop DIR | start-node DIR I.
 cmd=${1:?$usage}
 dir=${2:?$usage}
 
-# N distinct free ports, one a line (Debian's python3: the pyenv shim on PATH takes 0.3 s a call).
+# N distinct free ports, one a line (Debian's python3 first: a pyenv shim takes 0.3 s a call).
 free_ports() {
-  /usr/bin/python3 -c 'import socket, sys
+  local py=/usr/bin/python3
+  [ -x "$py" ] || py=python3
+  "$py" -c 'import socket, sys
 socks = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in socks: s.bind(("127.0.0.1", 0))
 for s in socks: print(s.getsockname()[1])' "$1"
@@ -56,7 +58,8 @@ launch() {  # I
 # JetStream answers on the node's monitoring port and, in a cluster, the node knows a meta leader.
 # (Not /healthz: on a restarted node 2.9 reports an idle consumer "not current" for good.)
 ready() {  # I
-  local base="http://127.0.0.1:$(cat "$dir/n$1/http_port")" jsz
+  local base jsz
+  base="http://127.0.0.1:$(cat "$dir/n$1/http_port")"
   if [ "$(cat "$dir/nodes")" = 1 ]; then
     curl -sf -m 2 -o /dev/null "$base/healthz?js-enabled-only=true"
   else
@@ -91,7 +94,7 @@ stop_node() {  # I [signal]
   alive "$pid" || { rm -f "$dir/n$1/pid"; return 0; }
   kill "-${2:-TERM}" "$pid" 2>/dev/null || true
   for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
-  alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
   rm -f "$dir/n$1/pid"
 }

@@ -33,10 +33,14 @@ constexpr auto kPublishTimeout = 5s;
 constexpr auto kIdleTick = 1s;  // the relay also looks this often without a wake-up
 constexpr auto kRetryMin = 100ms;
 constexpr auto kRetryMax = 5s;
-constexpr int kFetchBatch = 8;
+// One message per pull request: nats.c's fetch waits for a whole batch (or the timeout), so a
+// batch of several would hold the first message back while the lane waits for more. Lanes run
+// in parallel instead (the subscription's concurrency per process).
+constexpr int kFetchBatch = 1;
 constexpr auto kFetchWait = 1s;
-// Lanes per subscription and process, at most (the subscription's concurrency bounds it too).
-constexpr int kMaxLanes = 4;
+// Lanes per subscription and process, at most: the subscription's concurrency, as many attempts
+// at once as the local dispatcher makes (archive and mail wait on fsync and on the mail server).
+constexpr int kMaxLanes = 16;
 
 std::int64_t to_int(const std::optional<std::string>& text) {
   std::int64_t value = 0;

@@ -23,7 +23,7 @@
 
 #include "ports/errors.hpp"
 
-struct __natsMsg;
+struct __natsMsg;  // nats.c's natsMsg
 
 namespace orderflow::adapters::nats {
 
@@ -51,8 +51,8 @@ struct ConnectOptions {
 // The options for `bus` with the servers parsed and checked. Throws InfraError(permanent) naming
 // the setting `bus` for a malformed server list or a missing file; messages never show a password.
 struct ServerList {
-  std::vector<std::string> urls;  // scheme://host:port, credentials taken out
-  std::string user, password, token;
+  std::vector<std::string> urls{};  // scheme://host:port, credentials taken out
+  std::string user{}, password{}, token{};
   bool tls = false;
 };
 ServerList parse_servers(const ConnectOptions& options);
@@ -80,7 +80,9 @@ struct PublishAck {
 struct ConsumerConfig {
   std::string durable{};
   std::string filter_subject{};  // "" for every subject of the stream
-  int max_deliver = -1;          // deliveries at most (-1: no limit); then the message is dropped
+  // Deliveries at most (-1: no limit). The server then stops delivering the message, telling
+  // only an advisory subject: a worker holds the last delivery when delivered() == max_deliver.
+  int max_deliver = -1;
   std::chrono::milliseconds ack_wait{30000};  // redelivered when not acked in this time
   int max_ack_pending = 1000;                 // delivered and not yet acked, across all workers
 };
@@ -88,7 +90,8 @@ struct ConsumerConfig {
 struct ConsumerStats {
   std::uint64_t pending = 0;      // in the stream, not yet delivered
   std::uint64_t ack_pending = 0;  // delivered, waiting for an ack
-  std::uint64_t redelivered = 0;  // delivered more than once and not yet acked
+  std::uint64_t redelivered = 0;  // delivered more than once (2.9 still counts those past
+                                  // max_deliver)
 };
 
 class Message {
@@ -108,7 +111,8 @@ class Message {
   // Each of these settles a JetStream message; all but ack() are fire-and-forget. After a
   // successful one the others do nothing. Throw InfraError(transient) when not connected.
   void ack();                                 // waits for the server's confirmation
-  void nak(std::chrono::milliseconds delay);  // redeliver after `delay` (0: at once)
+  void nak(std::chrono::milliseconds delay);  // redeliver after `delay` (0: at once; may
+                                              // exceed ack_wait)
   void term();                                // never redeliver
   void in_progress();                         // restart the ack_wait timer
 
@@ -178,14 +182,15 @@ class JetStream {
   // JetStream servers in the cluster as the servers announce it (1 for a single node).
   int cluster_size();
 
-  // Creates the stream, or updates an existing one to this config. Idempotent; safe when
-  // several processes call it at once.
+  // Creates the stream (file storage, limits retention), or updates an existing one to this
+  // config. Idempotent; safe when several processes call it at once.
   void ensure_stream(const StreamConfig& config);
 
   // Publishes every message and waits for all their acks within `timeout`; the acks come back
-  // in order. Throws InfraError(transient) at once when not connected, and when the connection
-  // is lost, acks do not come in time or a stream has no leader (messages may then have been
-  // stored: publish them again with the same msg_id).
+  // in order. Throws InfraError(transient) at once when not connected (nothing is buffered),
+  // and when the connection is lost, acks do not come in time or no stream answers (a leader
+  // election, or no stream for the subject). Some messages may then have been stored: publish
+  // them again with the same msg_id.
   std::vector<PublishAck> publish(std::span<const OutMessage> messages,
                                   std::chrono::milliseconds timeout);
 
@@ -195,8 +200,9 @@ class JetStream {
   std::unique_ptr<PullConsumer> pull(const std::string& stream, const ConsumerConfig& config);
   ConsumerStats consumer_stats(const std::string& stream, const std::string& durable);
 
-  // Core NATS: JetStream publishes reach core subscribers too (live views). `on_message` runs on
-  // the subscription's own thread, one message at a time; its exceptions are swallowed.
+  // Core NATS: JetStream publishes reach core subscribers too (live views). Works while
+  // disconnected (nats.c subscribes again on reconnect). `on_message` runs on the
+  // subscription's own thread, one message at a time; its exceptions are swallowed.
   std::unique_ptr<CoreSubscription> subscribe(const std::string& subject,
                                               std::function<void(const Message&)> on_message);
 
