@@ -30,7 +30,9 @@ constexpr const char* kDeliveryId = "Orderflow-Delivery-Id";
 
 constexpr int kRelayBatch = 256;
 constexpr auto kPublishTimeout = 5s;
-constexpr auto kIdleTick = 1s;  // the relay also looks this often without a wake-up
+constexpr auto kIdleTick = 1s;
+constexpr auto kOutageSettle =
+    30s;  // see relay_loop  // the relay also looks this often without a wake-up
 constexpr auto kRetryMin = 100ms;
 constexpr auto kRetryMax = 5s;
 // One message per pull request: nats.c's fetch waits for a whole batch (or the timeout), so a
@@ -190,8 +192,13 @@ std::size_t BusPipeline::publish(std::span<const ports::OutboxRecord> records) {
 
 void BusPipeline::relay_loop() {
   std::chrono::milliseconds retry = kRetryMin;
-  bool down = false;  // during an outage, since down_since
+  bool down = false;    // during an outage, since down_since
+  bool warned = false;  // the current outage was warned about
   auto down_since = std::chrono::steady_clock::now();
+  // A cluster coming back flaps for a while (leader elections): a failure this soon after the
+  // relay resumed is the same outage, not a new one to warn about.
+  bool resumed = false;  // a round has worked; the last outage ended at resumed_at
+  auto resumed_at = down_since;
   for (;;) {
     std::optional<std::uint64_t> seen;
     {
@@ -205,23 +212,34 @@ void BusPipeline::relay_loop() {
         throw InfraError(InfraError::Kind::transient, "the stream is not ready");
       const auto relayed =
           store_.relay(kRelayBatch, [this](auto records) { return publish(records); });
+      if (!resumed) {  // the first round that worked: the bus is up from here on
+        resumed = true;
+        resumed_at = std::chrono::steady_clock::now() - kOutageSettle;
+      }
       if (down) {
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - down_since);
         spdlog::info("bus: outbox relay resumed after {} ms", ms.count());
         down = false;
+        if (warned) resumed_at = std::chrono::steady_clock::now();  // a real outage ended
       }
       retry = kRetryMin;
       if (relayed && *relayed == kRelayBatch) continue;  // more to do
     } catch (const std::exception& e) {
       bus_counters_.publish_errors.fetch_add(1, std::memory_order_relaxed);
       if (!down) {
-        // Once per outage: the backlog waits in the outbox, nothing is lost.
-        spdlog::warn(
-            "bus: outbox relay paused, events wait in the outbox until the bus is back: {}",
-            e.what());
+        // Once per outage: the backlog waits in the outbox, nothing is lost. Before the first
+        // round that worked (start-up) and while a returning cluster settles, say it quietly.
+        const auto now = std::chrono::steady_clock::now();
+        warned = resumed && now - resumed_at > kOutageSettle;
+        if (warned)
+          spdlog::warn(
+              "bus: outbox relay paused, events wait in the outbox until the bus is back: {}",
+              e.what());
+        else
+          spdlog::info("bus: outbox relay waits for the bus: {}", e.what());
         down = true;
-        down_since = std::chrono::steady_clock::now();
+        down_since = now;
       }
       wait = retry;
       retry = std::min(retry * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kRetryMax));

@@ -932,7 +932,7 @@ TEST_F(ScaleOut, OverNatsAWholeClusterOutageDelaysEventsAndLosesNone) {
   Replicas replicas(api, api);
   Ledger ledger;
   constexpr int kThreads = 2;
-  constexpr int kCreates = 500;
+  constexpr int kCreates = 1000;  // with the pauses, well beyond the outage
   std::vector<std::thread> clients;
   for (int t = 0; t < kThreads; ++t)
     clients.emplace_back([&, t] { run_client(t, kCreates, replicas, ledger, 20ms); });
