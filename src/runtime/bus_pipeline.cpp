@@ -363,8 +363,16 @@ bool BusPipeline::redrive(std::int64_t id) {
       fmt::format("{}/redrive/{}/{}", d->event.id, id, clock_.now().time_since_epoch().count());
   m.headers.emplace_back(kRedriveFor, d->subscription);
   m.headers.emplace_back(kDeliveryId, std::to_string(id));
-  bus_.publish(std::span<const OutMessage>(&m, 1), kPublishTimeout);
-  return admin_.redrive(id, clock_.now());
+  // Pending first: the redriven message may be handled (and marked done) before publish returns.
+  if (!admin_.redrive(id, clock_.now())) return false;
+  try {
+    bus_.publish(std::span<const OutMessage>(&m, 1), kPublishTimeout);
+  } catch (...) {
+    // Not on the bus: dead again, as it was, so that a later redrive can send it.
+    store_.record_dead(d->event_seq, d->subscription, d->attempts, d->last_error, clock_.now());
+    throw;
+  }
+  return true;
 }
 
 std::int64_t BusPipeline::redrive_all_dead() {
