@@ -91,6 +91,16 @@ class OrderStore {
   // returns without waiting for the commit, so an event loop may call it; the default runs
   // create() on the calling thread.
   using CreateDone = std::function<void(CreateResult, std::exception_ptr)>;
+  // What an adapter's create_async keeps while the write waits for its batch: the arguments,
+  // copied, the result once the write ran, and whom to tell.
+  struct PendingCreate {
+    domain::Order order;
+    domain::Event event;
+    std::optional<IdempotencyClaim> claim;
+    CreateDone done;
+    CreateResult result{CreateResult::Kind::created, {}};
+    void finish(std::exception_ptr error) { done(std::move(result), std::move(error)); }
+  };
   virtual void create_async(const domain::Order& order, const domain::Event& created_event,
                             const std::optional<IdempotencyClaim>& claim, CreateDone done) {
     CreateResult result{CreateResult::Kind::created, {}};

@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "functions/event_functions.hpp"
+#include "runtime/metrics.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -392,7 +393,7 @@ std::string BusPipeline::render_metrics() {
   std::string out;
   const auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
                           std::int64_t value) {
-    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+    append_metric(out, name, type, help, std::to_string(value));
   };
   metric("orderflow_bus_published_total", "counter", "Events this process published to the bus.",
          bus_counters_.published.load(std::memory_order_relaxed));

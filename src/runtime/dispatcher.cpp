@@ -7,6 +7,7 @@
 #include <array>
 
 #include "functions/event_functions.hpp"
+#include "runtime/metrics.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -249,7 +250,7 @@ std::string render_delivery_metrics(const DispatcherCounters& counters,
   std::string out;
   const auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
                           const std::string& value) {
-    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+    append_metric(out, name, type, help, value);
   };
   metric("orderflow_deliveries_delivered_total", "counter", "Deliveries completed by a subscribed function.",
          std::to_string(counters.delivered.load(std::memory_order_relaxed)));

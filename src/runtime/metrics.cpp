@@ -3,6 +3,12 @@
 #include <fmt/format.h>
 
 namespace orderflow::runtime {
+
+void append_metric(std::string& out, std::string_view name, std::string_view type,
+                   std::string_view help, std::string_view value) {
+  out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+}
+
 namespace {
 
 constexpr std::array<std::string_view, 8> kMethods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"};

@@ -17,6 +17,10 @@
 
 namespace orderflow::runtime {
 
+// Appends one metric without labels: its HELP and TYPE lines and `name value`.
+void append_metric(std::string& out, std::string_view name, std::string_view type,
+                   std::string_view help, std::string_view value);
+
 class Metrics {
  public:
   // Upper bounds of the latency histogram buckets, in seconds (+Inf is implied).

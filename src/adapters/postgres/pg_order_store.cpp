@@ -103,9 +103,9 @@ ports::CreateResult apply_create(Connection& db, Database::Appends& appends,
     // Nothing to read first: the row goes in with the rest of the batch's new orders.
     appends.insert(kInsertOrders,
                    {order.id, order.description, std::to_string(order.price.cents()),
-                    std::to_string(to_us(order.created)), std::to_string(to_us(order.last_modified)),
-                    std::to_string(order.version), order.image_key, order.detected_labels,
-                    order.validation_status});
+                    std::to_string(to_us(order.created)),
+                    std::to_string(to_us(order.last_modified)), std::to_string(order.version),
+                    order.image_key, order.detected_labels, order.validation_status});
   }
   appends.event(e);
   return {Kind::created, order};
@@ -163,21 +163,14 @@ void PostgresOrderStore::create_async(const domain::Order& order,
                                       const domain::Event& created_event,
                                       const std::optional<ports::IdempotencyClaim>& claim,
                                       CreateDone done) {
-  struct Pending {
-    domain::Order order;
-    domain::Event event;
-    std::optional<ports::IdempotencyClaim> claim;
-    ports::CreateResult result{ports::CreateResult::Kind::created, {}};
-  };
-  auto pending = std::make_shared<Pending>(Pending{order, created_event, claim, {}});
+  auto pending = std::make_shared<PendingCreate>(
+      PendingCreate{order, created_event, claim, std::move(done), {}});
   db_->write_events_async(
       [pending](Connection& db, Database::Appends& appends) {
         pending->result = apply_create(db, appends, pending->order, pending->event, pending->claim);
         return false;  // appended events wake the workers by themselves
       },
-      [pending, done = std::move(done)](std::exception_ptr error) {
-        done(std::move(pending->result), std::move(error));
-      });
+      [pending](std::exception_ptr error) { pending->finish(std::move(error)); });
 }
 
 std::optional<domain::Order> PostgresOrderStore::get(std::string_view order_id) {

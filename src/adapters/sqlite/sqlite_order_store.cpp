@@ -174,25 +174,17 @@ ports::CreateResult SqliteOrderStore::create(const domain::Order& order,
   return result;
 }
 
-void SqliteOrderStore::create_async(const domain::Order& order,
-                                    const domain::Event& created_event,
+void SqliteOrderStore::create_async(const domain::Order& order, const domain::Event& created_event,
                                     const std::optional<ports::IdempotencyClaim>& claim,
                                     CreateDone done) {
-  struct Pending {
-    domain::Order order;
-    domain::Event event;
-    std::optional<ports::IdempotencyClaim> claim;
-    ports::CreateResult result{ports::CreateResult::Kind::created, {}};
-  };
-  auto pending = std::make_shared<Pending>(Pending{order, created_event, claim, {}});
+  auto pending = std::make_shared<PendingCreate>(
+      PendingCreate{order, created_event, claim, std::move(done), {}});
   db_->write_async(
       [pending](Connection& db) {
         pending->result = apply_create(db, pending->order, pending->event, pending->claim);
         return pending->result.kind == ports::CreateResult::Kind::created;
       },
-      [pending, done = std::move(done)](std::exception_ptr error) {
-        done(std::move(pending->result), std::move(error));
-      });
+      [pending](std::exception_ptr error) { pending->finish(std::move(error)); });
 }
 
 std::optional<domain::Order> SqliteOrderStore::get(std::string_view order_id) {
