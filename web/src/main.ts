@@ -268,12 +268,24 @@ function renderOrders(orders: Order[]) {
   }));
 }
 
+// Loads are not serialised (a live reload can start while the user pages), so only the answer
+// to the latest load is shown: an older answer arriving last must not put back the old page.
+// The page being loaded is the current one from the start, so a reload meanwhile fetches it.
+let listGeneration = 0;
+
 async function loadPage(cursor: string | null) {
+  const generation = ++listGeneration;
+  const previous = currentCursor;
+  currentCursor = cursor;
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (cursor) query.set('cursor', cursor);
-  const r = await request<{ orders: Order[]; nextCursor?: string }>('GET', `/orders?${query}`);
+  const r = await request<{ orders: Order[]; nextCursor?: string }>('GET', `/orders?${query}`).catch((e) => {
+    if (generation === listGeneration) currentCursor = previous;
+    throw e;
+  });
+  const message = r.body.message ?? `Orders fetched: ${r.body.orders.length}`;
+  if (generation !== listGeneration) return message;
   listLoaded = true;
-  currentCursor = cursor;
   nextCursor = r.body.nextCursor ?? null;
   renderOrders(r.body.orders);
   listSummary.textContent = r.body.orders.length === 0
@@ -281,7 +293,7 @@ async function loadPage(cursor: string | null) {
     : `Page ${pageNumber}: ${r.body.orders.length} order${r.body.orders.length === 1 ? '' : 's'}.`;
   listNext.hidden = nextCursor === null;
   listFirst.hidden = cursor === null;
-  return r.body.message ?? `Orders fetched: ${r.body.orders.length}`;
+  return message;
 }
 
 listGet.addEventListener('click', () => void busy(listGet, 'Loading…', async () => {
