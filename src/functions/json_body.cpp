@@ -1,6 +1,10 @@
 #include "functions/json_body.hpp"
 
+#include <algorithm>
+#include <unordered_set>
+
 #include <boost/json/basic_parser_impl.hpp>
+#include <fmt/format.h>
 
 namespace orderflow::functions {
 namespace {
@@ -8,7 +12,9 @@ namespace {
 using boost::json::error_code;
 using boost::json::string_view;
 
-// Collects the members of a top-level object; nested values only report their kind.
+// Counts the values of every open object and array and the nesting while the parser runs,
+// and stops it at the first value past the limits. When collecting, keeps the members of a
+// top-level object; nested values only report their kind.
 class FlatObjectHandler {
  public:
   static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
@@ -16,88 +22,124 @@ class FlatObjectHandler {
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
 
+  FlatObjectHandler(const JsonLimits& limits, bool collect) : limits_(limits), collect_(collect) {}
+
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
 
-  bool on_object_begin(error_code&) {
-    if (depth_ == 0) top_is_object_ = true;
-    value(JsonMember::Kind::object, {});
-    ++depth_;
-    return true;
+  bool on_object_begin(error_code& ec) {
+    if (open_.empty()) top_is_object_ = true;
+    return value(JsonMember::Kind::object, {}, ec) && enter(/*object=*/true, ec);
   }
-  bool on_object_end(std::size_t, error_code&) {
-    --depth_;
-    return true;
+  bool on_object_end(std::size_t, error_code&) { return leave(); }
+  bool on_array_begin(error_code& ec) {
+    return value(JsonMember::Kind::array, {}, ec) && enter(/*object=*/false, ec);
   }
-  bool on_array_begin(error_code&) {
-    value(JsonMember::Kind::array, {});
-    ++depth_;
-    return true;
-  }
-  bool on_array_end(std::size_t, error_code&) {
-    --depth_;
-    return true;
-  }
+  bool on_array_end(std::size_t, error_code&) { return leave(); }
   bool on_key_part(string_view s, std::size_t, error_code&) {
-    if (depth_ == 1) key_.append(s.data(), s.size());
+    if (collecting()) key_.append(s.data(), s.size());
     return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
-    if (depth_ == 1) {
+    if (collecting()) {
       key_.append(s.data(), s.size());
       pending_key_ = std::move(key_);
       key_.clear();
     }
     return true;
   }
-  bool on_string_part(string_view s, std::size_t, error_code&) {
-    if (depth_ == 1) text_.append(s.data(), s.size());
-    return true;
+  bool on_string_part(string_view s, std::size_t, error_code&) { return part(s); }
+  bool on_string(string_view s, std::size_t, error_code& ec) {
+    return part(s) && scalar(JsonMember::Kind::string, ec);
   }
-  bool on_string(string_view s, std::size_t, error_code&) {
-    text_.append(s.data(), s.size());
-    value(JsonMember::Kind::string, std::move(text_));
-    text_.clear();
-    return true;
+  bool on_number_part(string_view s, error_code&) { return part(s); }
+  bool on_int64(std::int64_t, string_view s, error_code& ec) { return number(s, ec); }
+  bool on_uint64(std::uint64_t, string_view s, error_code& ec) { return number(s, ec); }
+  bool on_double(double, string_view s, error_code& ec) { return number(s, ec); }
+  bool on_bool(bool b, error_code& ec) {
+    return value(JsonMember::Kind::boolean, b ? "true" : "false", ec);
   }
-  bool on_number_part(string_view s, error_code&) {
-    text_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_int64(std::int64_t, string_view s, error_code&) { return number(s); }
-  bool on_uint64(std::uint64_t, string_view s, error_code&) { return number(s); }
-  bool on_double(double, string_view s, error_code&) { return number(s); }
-  bool on_bool(bool b, error_code&) {
-    value(JsonMember::Kind::boolean, b ? "true" : "false");
-    return true;
-  }
-  bool on_null(error_code&) {
-    value(JsonMember::Kind::null, {});
-    return true;
-  }
+  bool on_null(error_code& ec) { return value(JsonMember::Kind::null, {}, ec); }
   bool on_comment_part(string_view, error_code&) { return true; }
   bool on_comment(string_view, error_code&) { return true; }
 
   bool top_is_object_ = false;
   std::vector<JsonMember> members_;
+  std::string problem_;  // what is wrong, when a limit stopped the parser
 
  private:
-  bool number(string_view s) {
-    text_.append(s.data(), s.size());
-    value(JsonMember::Kind::number, std::move(text_));
-    text_.clear();
+  struct Open {
+    bool object;
+    std::size_t values = 0;
+  };
+
+  // The members of the top-level object are kept; everything deeper only counts.
+  bool collecting() const { return collect_ && open_.size() == 1; }
+  bool part(string_view s) {
+    if (collecting()) text_.append(s.data(), s.size());
     return true;
   }
-  // A value begins (or is complete, for scalars) at the current depth.
-  void value(JsonMember::Kind kind, std::string text) {
-    if (depth_ == 1) members_.push_back(JsonMember{std::move(pending_key_), kind, std::move(text)});
+  bool number(string_view s, error_code& ec) { return part(s) && scalar(JsonMember::Kind::number, ec); }
+  bool scalar(JsonMember::Kind kind, error_code& ec) {
+    const bool ok = value(kind, std::move(text_), ec);
+    text_.clear();
+    return ok;
+  }
+  // A value begins (or is complete, for scalars) inside the innermost open container.
+  bool value(JsonMember::Kind kind, std::string text, error_code& ec) {
+    if (open_.empty()) return true;
+    Open& in = open_.back();
+    if (++in.values > limits_.max_members) {
+      problem_ = in.object ? fmt::format("JSON object has more than {} fields", limits_.max_members)
+                           : fmt::format("JSON array has more than {} elements", limits_.max_members);
+      ec = in.object ? boost::json::error::object_too_large : boost::json::error::array_too_large;
+      return false;
+    }
+    if (collecting()) members_.push_back(JsonMember{std::move(pending_key_), kind, std::move(text)});
+    return true;
+  }
+  bool enter(bool object, error_code& ec) {
+    if (open_.size() >= limits_.max_depth) {
+      problem_ = fmt::format("JSON nesting is deeper than {} levels", limits_.max_depth);
+      ec = boost::json::error::too_deep;
+      return false;
+    }
+    open_.push_back(Open{object});
+    return true;
+  }
+  bool leave() {
+    open_.pop_back();
+    return true;
   }
 
-  int depth_ = 0;
+  const JsonLimits& limits_;
+  const bool collect_;
+  std::vector<Open> open_;  // the objects and arrays being read, outermost first
   std::string key_;
   std::string pending_key_;
   std::string text_;
 };
+
+struct Parsed {
+  bool complete = false;  // the whole body is one JSON value
+  std::string problem;    // a limit stopped the parser
+};
+
+Parsed run(boost::json::basic_parser<FlatObjectHandler>& parser, std::string_view body) {
+  error_code ec;
+  const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  Parsed out;
+  out.problem = std::move(parser.handler().problem_);
+  out.complete = !ec && used == body.size() && parser.done();
+  return out;
+}
+
+boost::json::parse_options options_for(const JsonLimits& limits) {
+  boost::json::parse_options options;  // strict JSON: no comments, no NaN, valid UTF-8 only
+  // The parser's own depth limit stays out of the way of ours, which says what is wrong.
+  options.max_depth = std::max<std::size_t>(limits.max_depth + 1, options.max_depth);
+  return options;
+}
 
 }  // namespace
 
@@ -108,11 +150,17 @@ const JsonMember* JsonBody::find(std::string_view key) const {
 }
 
 std::optional<JsonBody> parse_json_object(std::string_view body, std::string* why) {
-  boost::json::parse_options options;  // strict JSON: no comments, no NaN, valid UTF-8 only
-  boost::json::basic_parser<FlatObjectHandler> parser(options);
-  error_code ec;
-  const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
-  if (ec || used != body.size() || !parser.done()) {
+  return parse_json_object(body, JsonLimits{}, why);
+}
+
+std::optional<JsonBody> parse_json_object(std::string_view body, const JsonLimits& limits, std::string* why) {
+  boost::json::basic_parser<FlatObjectHandler> parser(options_for(limits), limits, /*collect=*/true);
+  Parsed parsed = run(parser, body);
+  if (!parsed.problem.empty()) {
+    *why = std::move(parsed.problem);
+    return std::nullopt;
+  }
+  if (!parsed.complete) {
     *why = "Invalid JSON body";
     return std::nullopt;
   }
@@ -122,13 +170,22 @@ std::optional<JsonBody> parse_json_object(std::string_view body, std::string* wh
     return std::nullopt;
   }
   JsonBody out{std::move(h.members_)};
-  for (std::size_t i = 0; i < out.members.size(); ++i)
-    for (std::size_t j = i + 1; j < out.members.size(); ++j)
-      if (out.members[i].key == out.members[j].key) {
-        *why = "duplicate field: " + out.members[i].key;
-        return std::nullopt;
-      }
+  // One pass with a set: the members are bounded by the limits, but never compared pairwise.
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(out.members.size());
+  for (const auto& m : out.members)
+    if (!seen.insert(m.key).second) {
+      *why = "duplicate field: " + m.key;
+      return std::nullopt;
+    }
   return out;
+}
+
+std::optional<std::string> json_limit_problem(std::string_view body, const JsonLimits& limits) {
+  boost::json::basic_parser<FlatObjectHandler> parser(options_for(limits), limits, /*collect=*/false);
+  Parsed parsed = run(parser, body);
+  if (parsed.problem.empty()) return std::nullopt;
+  return std::move(parsed.problem);
 }
 
 }  // namespace orderflow::functions

@@ -95,6 +95,12 @@ const Setting kSettings[] = {
      [](Config& c, Value&& v) { c.idle_timeout_s = static_cast<int>(take<std::int64_t>(std::move(v))); }},
     {"request_timeout_s", Kind::integer, 1, 86400,
      [](Config& c, Value&& v) { c.request_timeout_s = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"max_connections", Kind::integer, 1, 1000000,
+     [](Config& c, Value&& v) { c.max_connections = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"max_connections_per_client", Kind::integer, 0, 1000000,
+     [](Config& c, Value&& v) { c.max_connections_per_client = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+    {"body_budget_bytes", Kind::integer, 1, kMaxInt64,
+     [](Config& c, Value&& v) { c.body_budget_bytes = take<std::int64_t>(std::move(v)); }},
     {"cors_origins", Kind::list, 0, 0,
      [](Config& c, Value&& v) { c.cors_origins = take<std::vector<std::string>>(std::move(v)); }},
     {"access_log", Kind::boolean, 0, 0, [](Config& c, Value&& v) { c.access_log = take<bool>(std::move(v)); }},
@@ -326,6 +332,11 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
   if (c.delivery.backoff_max_ms < c.delivery.backoff_initial_ms)
     fail("delivery.backoff_max_ms", fmt::format("at least delivery.backoff_initial_ms ({})", c.delivery.backoff_initial_ms),
          fmt::format("{}", c.delivery.backoff_max_ms));
+
+  // An upload as large as max_body_bytes must fit in the budget, or it could never be read.
+  if (c.body_budget_bytes < c.max_body_bytes)
+    fail("body_budget_bytes", fmt::format("at least max_body_bytes ({})", c.max_body_bytes),
+         fmt::format("{}", c.body_budget_bytes));
 
   if (c.io_threads == 0) c.io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 

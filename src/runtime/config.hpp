@@ -54,7 +54,12 @@ struct Config {
   std::int64_t max_body_bytes = 8 * 1024 * 1024;
   std::int64_t max_header_bytes = 16 * 1024;
   int idle_timeout_s = 60;
-  int request_timeout_s = 30;
+  int request_timeout_s = 30;  // from a request's first byte to its last: header and body
+  // Connections open at once; past it a new one is answered 503 + Retry-After and closed.
+  int max_connections = 10000;
+  int max_connections_per_client = 256;  // per client IP address (429 past it); 0: no limit
+  // Request bodies every connection together may hold; past it 503 + Retry-After.
+  std::int64_t body_budget_bytes = 256 * 1024 * 1024;
   std::vector<std::string> cors_origins;  // empty: no CORS headers; "*" allows any origin
   bool access_log = true;
   std::string log_level = "info";

@@ -54,6 +54,74 @@ void RequestIdGenerator::next(std::string& out) {
   fmt::format_to(std::back_inserter(out), "{:x}", ++counter_);
 }
 
+std::optional<std::string> framing_problem(std::span<const std::string_view> transfer_encodings,
+                                           bool has_content_length, unsigned version) {
+  if (transfer_encodings.empty()) return std::nullopt;
+  if (version < 11) return "Transfer-Encoding is not allowed in an HTTP/1.0 request";
+  if (has_content_length) return std::string(kBothFramingsMessage);
+  // The codings of every field in order, empty list elements skipped (RFC 9110 §5.6.1).
+  std::size_t codings = 0;
+  bool chunked = false;
+  for (std::string_view value : transfer_encodings) {
+    while (!value.empty()) {
+      const auto comma = value.find(',');
+      std::string_view coding = value.substr(0, comma);
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+      if (!coding.empty()) {
+        ++codings;
+        chunked = iequals(coding, "chunked");
+      }
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
+  // Only chunked is decoded here, so anything more than chunked alone is refused: a list that
+  // does not end in chunked has no reliable length (RFC 9112 §6.3), and one that does would
+  // hand the function bytes still encoded.
+  if (codings != 1 || !chunked) return std::string(kUnsupportedCodingMessage);
+  return std::nullopt;
+}
+
+bool BodyBudget::try_reserve(std::uint64_t bytes) {
+  std::uint64_t used = used_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > capacity_ - std::min(used, capacity_)) return false;
+  } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+  return true;
+}
+
+boost::asio::ip::address ClientConnections::key(const boost::asio::ip::address& client) {
+  if (client.is_v6() && client.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, client.to_v6());
+  return client;
+}
+
+bool ClientConnections::try_add(const boost::asio::ip::address& client) {
+  if (per_client_ <= 0) return true;
+  std::lock_guard lock(mutex_);
+  int& open = open_[key(client)];
+  if (open >= per_client_) {
+    if (open == 0) open_.erase(key(client));
+    return false;
+  }
+  ++open;
+  return true;
+}
+
+void ClientConnections::remove(const boost::asio::ip::address& client) {
+  if (per_client_ <= 0) return;
+  std::lock_guard lock(mutex_);
+  const auto it = open_.find(key(client));
+  if (it != open_.end() && --it->second <= 0) open_.erase(it);
+}
+
+int ClientConnections::count(const boost::asio::ip::address& client) const {
+  std::lock_guard lock(mutex_);
+  const auto it = open_.find(key(client));
+  return it == open_.end() ? 0 : it->second;
+}
+
 std::string http_date(std::int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};

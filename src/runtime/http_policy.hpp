@@ -1,11 +1,19 @@
 // Small HTTP decisions kept apart from the socket code so they are unit-tested directly:
-// which request ids are echoed, which origins get CORS headers, how ids are made.
+// which request ids are echoed, which origins get CORS headers, how ids are made, which
+// message framings are refused, and the limits every connection shares.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include <boost/asio/ip/address.hpp>
 
 namespace orderflow::runtime {
 
@@ -42,6 +50,53 @@ class RequestIdGenerator {
  private:
   char prefix_[12];
   std::uint64_t counter_ = 0;
+};
+
+// Why a request's framing cannot be trusted (RFC 9112 §6), or nullopt when it can. Bodies come
+// with Content-Length or with Transfer-Encoding exactly "chunked": any other coding, a list that
+// does not end in chunked, Transfer-Encoding beside Content-Length, or Transfer-Encoding in an
+// HTTP/1.0 request could be read differently by a proxy in front, so each is a 400 and the
+// connection closes. `transfer_encodings` holds each Transfer-Encoding field's value;
+// `version` is 10 or 11.
+inline constexpr std::string_view kBothFramingsMessage = "Request has both Transfer-Encoding and Content-Length";
+inline constexpr std::string_view kUnsupportedCodingMessage =
+    "Unsupported Transfer-Encoding: only \"chunked\" is accepted";
+std::optional<std::string> framing_problem(std::span<const std::string_view> transfer_encodings,
+                                           bool has_content_length, unsigned version);
+
+// The bytes of request bodies that every connection together may hold at once
+// (body_budget_bytes). A request reserves its Content-Length (a chunked one, each chunk as it
+// is announced) before the bytes are read, and releases it once its body is gone. Thread-safe.
+class BodyBudget {
+ public:
+  explicit BodyBudget(std::uint64_t capacity) : capacity_(capacity) {}
+  // Reserves `bytes`; false (and nothing reserved) when that would go past the capacity.
+  bool try_reserve(std::uint64_t bytes);
+  void release(std::uint64_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+  std::uint64_t in_use() const { return used_.load(std::memory_order_relaxed); }
+  std::uint64_t capacity() const { return capacity_; }
+
+ private:
+  const std::uint64_t capacity_;
+  std::atomic<std::uint64_t> used_{0};
+};
+
+// Open connections per client address (max_connections_per_client; 0: no limit). An IPv4
+// address seen as IPv4-mapped IPv6 counts as the IPv4 address. Thread-safe.
+class ClientConnections {
+ public:
+  explicit ClientConnections(int per_client) : per_client_(per_client) {}
+  // Counts one more connection from `client`; false (and nothing counted) at the limit.
+  bool try_add(const boost::asio::ip::address& client);
+  void remove(const boost::asio::ip::address& client);
+  int count(const boost::asio::ip::address& client) const;
+  int limit() const { return per_client_; }
+
+ private:
+  static boost::asio::ip::address key(const boost::asio::ip::address& client);
+  const int per_client_;
+  mutable std::mutex mutex_;
+  std::unordered_map<boost::asio::ip::address, int> open_;  // guarded by mutex_
 };
 
 // An IMF-fixdate for the Date header: "Sun, 06 Nov 1994 08:49:37 GMT".

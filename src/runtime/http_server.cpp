@@ -2,13 +2,20 @@
 // - Loop: one per I/O thread: an io_context, its SO_REUSEPORT acceptor, its connections and a
 //   once-a-second sweep that enforces timeouts (cheaper than a timer armed per operation) and
 //   refreshes the cached Date header.
-// - Connection: one keep-alive HTTP/1.1 connection: read -> route -> run the handler (inline,
+// - Connection: one keep-alive HTTP/1.1 connection: read the header -> admit (framing, route,
+//   the route's body limit, the shared body budget) -> read the body -> run the handler (inline,
 //   or on the worker pool with the result posted back) -> write -> read again.
+// - Limits: max_connections and max_connections_per_client are counted at accept (a connection
+//   past them is answered 503 / 429 with Retry-After and closed), body_budget_bytes when a
+//   request's header is in.
 // - HttpServer::Impl: binds the acceptors, runs the threads, and stops them gracefully.
 #include "runtime/http_server.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -27,6 +34,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "functions/json_body.hpp"
 #include "ports/errors.hpp"
 #include "runtime/http_policy.hpp"
 #include "runtime/metrics.hpp"
@@ -47,6 +55,12 @@ constexpr auto kSweepInterval = std::chrono::seconds(1);
 // so the client reads our response instead of a reset.
 constexpr auto kLingerLimit = std::chrono::seconds(5);
 constexpr std::size_t kLingerChunk = 16 * 1024;
+// A connection turned away at accept drains what its client sends for at most this long.
+constexpr auto kRejectLingerLimit = std::chrono::seconds(1);
+// Descriptors kept free of client connections: the store, files, logs, outgoing connections.
+constexpr rlim_t kReservedDescriptors = 256;
+// The body limit of a request that matches no route (it only gets a 404 or 405).
+constexpr BodyLimits kUnroutedBody{};
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
@@ -59,6 +73,36 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// How many connections turned away may be answering their 503 at once; past that a new one is
+// closed at once (its client sees the connection end, never a hang).
+int rejecting_limit(int max_connections) { return std::clamp(max_connections / 8, 16, 1024); }
+
+// Every connection holds a descriptor. When max_connections (plus the connections being turned
+// away and a reserve) needs more than RLIMIT_NOFILE allows, the soft limit is raised as far as
+// the hard one allows; when that is still too little, fewer connections are admitted, so the
+// ones past the cap are still answered 503 instead of waiting unaccepted in the backlog.
+int fit_to_descriptor_limit(int max_connections) {
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) +
+                        static_cast<rlim_t>(rejecting_limit(max_connections)) + kReservedDescriptors;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= wanted)
+    return max_connections;
+  rlimit raised = limit;
+  raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  if (raised.rlim_cur > limit.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  if (limit.rlim_cur >= wanted) return max_connections;
+  const rlim_t available = limit.rlim_cur > kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors : 0;
+  int fitted = static_cast<int>(std::min<rlim_t>(available, static_cast<rlim_t>(max_connections)));
+  while (fitted > 1 && static_cast<rlim_t>(fitted + rejecting_limit(fitted)) > available) --fitted;
+  fitted = std::max(fitted, 1);
+  spdlog::warn("max_connections is {} but the file descriptor limit is {}: admitting at most {} connections", max_connections,
+               limit.rlim_cur, fitted);
+  return fitted;
+}
+
+// How a connection was taken in at accept.
+enum class Admission { admitted, server_full, client_full };
+
 // What every loop and connection reads; immutable while the server runs (the pool is thread-safe).
 struct Shared {
   Shared(const Config& c, const Router& r, Services& s)
@@ -68,6 +112,10 @@ struct Shared {
         cors(c.cors_origins),
         unmatched_route(r.pattern_count()),
         store_is_remote(!c.store.starts_with("sqlite:")),
+        max_connections(fit_to_descriptor_limit(c.max_connections)),
+        max_rejecting(rejecting_limit(max_connections)),
+        clients(c.max_connections_per_client),
+        budget(static_cast<std::uint64_t>(c.body_budget_bytes)),
         workers(static_cast<std::size_t>(c.worker_threads)) {
     if (c.access_log) {
       access_log = spdlog::get("access");
@@ -83,6 +131,47 @@ struct Shared {
   // Reads of a store across the network (PostgreSQL) wait for a round trip, or for a connect
   // timeout while the database is down: they go to the worker pool, never an I/O thread.
   bool store_is_remote;
+
+  // Counts an accepted connection against the limits; nullopt when it is to be closed at once
+  // (too many are being turned away already). Every Admission returned is undone by forget().
+  std::optional<Admission> admit(const asio::ip::address& client) {
+    if (open.fetch_add(1, std::memory_order_relaxed) >= max_connections) {
+      open.fetch_sub(1, std::memory_order_relaxed);
+      return turn_away(Admission::server_full);
+    }
+    if (!clients.try_add(client)) {
+      open.fetch_sub(1, std::memory_order_relaxed);
+      return turn_away(Admission::client_full);
+    }
+    return Admission::admitted;
+  }
+  void forget(Admission admission, const asio::ip::address& client) {
+    if (admission != Admission::admitted) {
+      rejecting.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    clients.remove(client);
+    open.fetch_sub(1, std::memory_order_relaxed);
+  }
+  std::optional<Admission> turn_away(Admission why) {
+    if (rejecting.fetch_add(1, std::memory_order_relaxed) >= max_rejecting) {
+      rejecting.fetch_sub(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    return why;
+  }
+  // A route's body limit in bytes: its own, never more than max_body_bytes.
+  std::uint64_t body_limit(const BodyLimits& limits) const {
+    const auto most = static_cast<std::uint64_t>(config.max_body_bytes);
+    return limits.max_bytes == kUploadBody ? most : std::min(static_cast<std::uint64_t>(limits.max_bytes), most);
+  }
+
+  const int max_connections;  // config.max_connections, or less when descriptors are short
+  const int max_rejecting;
+  std::atomic<int> open{0};       // admitted connections, all loops together
+  std::atomic<int> rejecting{0};  // connections being answered 503 / 429 at accept
+  ClientConnections clients;
+  BodyBudget budget;
   asio::thread_pool workers;
 };
 
@@ -115,10 +204,14 @@ struct Loop {
 
 class Connection : public std::enable_shared_from_this<Connection>, public ConnectionHook {
  public:
-  Connection(Loop& loop, tcp::socket socket) : loop_(loop), shared_(loop.shared), socket_(std::move(socket)) {
+  Connection(Loop& loop, tcp::socket socket, Admission admission, asio::ip::address client)
+      : loop_(loop), shared_(loop.shared), socket_(std::move(socket)), admission_(admission), client_(client) {
     loop_.connections.push_back(*this);
+    on_chunk_ = [this](std::uint64_t size, beast::string_view, beast::error_code& ec) { reserve_chunk(size, ec); };
   }
   ~Connection() {
+    release_body();
+    shared_.forget(admission_, client_);
     unlink();
     loop_.on_connection_gone();
   }
@@ -128,12 +221,29 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   void start() {
     beast::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
-    read_request();
+    if (admission_ == Admission::admitted) return read_request();
+    // Turned away: answered at once, before its request is read, then closed.
+    parser_.emplace();
+    enter(Phase::reading, request_timeout());
+    functions::Response r =
+        admission_ == Admission::server_full
+            ? functions::error_response(503, "unavailable",
+                                        fmt::format("The server is at its limit of {} connections; try again shortly",
+                                                    shared_.max_connections))
+            : functions::error_response(429, "too_many_connections",
+                                        fmt::format("Too many connections from your address (at most {}); reuse "
+                                                    "one or try again shortly",
+                                                    shared_.clients.limit()));
+    r.headers.emplace_back("Retry-After", "1");
+    reject(std::move(r));
   }
 
   // The sweep: closes a connection whose current phase ran past its deadline. A request being
-  // processed is never cut off; its write gets a fresh deadline.
+  // processed is never cut off; its write gets a fresh deadline. A connection waiting for a
+  // request whose first bytes have arrived is reading it: request_timeout_s bounds its header
+  // from then on (Beast's read keeps an incomplete header in buffer_ until it is complete).
   void check_deadline(SteadyClock::time_point now) {
+    if (phase_ == Phase::idle && buffer_.size() > 0) enter(Phase::reading, request_timeout());
     if (phase_ != Phase::processing && phase_ != Phase::closed && now >= deadline_) close();
   }
 
@@ -153,10 +263,16 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   std::chrono::seconds request_timeout() const { return std::chrono::seconds(shared_.config.request_timeout_s); }
 
   void read_request() {
+    release_body();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.config.max_header_bytes));
-    parser_->body_limit(static_cast<std::uint64_t>(shared_.config.max_body_bytes));
-    parser_->eager(true);
+    // The parser stops after the header; admit() then sets the route's body limit and lets the
+    // body be read.
+    parser_->body_limit(boost::none);
+    parser_->eager(false);
+    parser_->on_chunk_header(on_chunk_);
+    admitted_ = false;
+    over_budget_ = false;
     continue_sent_ = false;
     close_after_ = false;
     origin_ = {};
@@ -178,6 +294,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     if (phase_ == Phase::closed) return;
     if (ec) return on_read_error(ec);
     if (phase_ == Phase::idle) enter(Phase::reading, request_timeout());  // the slow-client clock starts now
+    if (!admitted_ && parser_->is_header_done() && (!admit() || !parse_buffered())) return;
     if (!parser_->is_done()) {
       if (parser_->is_header_done() && !continue_sent_ && expects_continue()) return send_continue();
       return do_read();
@@ -199,19 +316,112 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   }
 
   void on_read_error(beast::error_code ec) {
-    if (ec == http::error::body_limit)
-      return reply_error(413, "payload_too_large",
-                         fmt::format("Request body is larger than {} bytes", shared_.config.max_body_bytes),
-                         /*header_complete=*/true);
+    if (over_budget_) return reply_busy();
+    if (ec == http::error::body_limit) return reply_too_large();
     if (ec == http::error::header_limit) return reply_error(431, "headers_too_large", "Request headers are too large");
+    // Beast refuses these framings itself while reading the header (Content-Length beside
+    // chunked, a repeated chunked, conflicting lengths); the rest are refused by admit().
+    // The field that failed is not in the message; the ones before it are.
+    const auto has = [&](http::field f) { return parser_->get().count(f) > 0; };
+    if (ec == http::error::bad_transfer_encoding)
+      return reply_error(400, "bad_request",
+                         has(http::field::content_length) ? kBothFramingsMessage : kUnsupportedCodingMessage);
+    if (ec == http::error::bad_content_length)
+      return reply_error(400, "bad_request",
+                         has(http::field::transfer_encoding) ? kBothFramingsMessage : "Invalid Content-Length");
+    if (ec == http::error::multiple_content_length)
+      return reply_error(400, "bad_request", "Request has conflicting Content-Length values");
     static const auto& http_errors = beast::error_code(http::error::bad_method).category();
     if (ec.category() == http_errors && ec != http::error::end_of_stream && ec != http::error::partial_message)
       return reply_error(400, "bad_request", "Malformed HTTP request");
     close();  // the peer went away, or the sweep closed us
   }
 
+  // The header is in and none of the body has been read: refuses a request whose framing is
+  // ambiguous (400), whose body is over its route's limit (413) or over what the shared budget
+  // has left (503), each with the connection closed after the answer. Otherwise routes it,
+  // reserves its body in the budget and lets the body be read. False when it answered.
+  bool admit() {
+    admitted_ = true;
+    const auto& msg = parser_->get();
+    transfer_encodings_.clear();
+    for (auto [it, end] = msg.equal_range(http::field::transfer_encoding); it != end; ++it)
+      transfer_encodings_.push_back(it->value());
+    if (auto problem = framing_problem(transfer_encodings_, msg.count(http::field::content_length) > 0, msg.version())) {
+      reply_error(400, "bad_request", *problem, /*header_complete=*/true);
+      return false;
+    }
+
+    route_request();
+    body_limit_ = shared_.body_limit(match_.route != nullptr ? match_.route->body : kUnroutedBody);
+    const auto length = parser_->content_length();
+    if (length && *length > body_limit_) {
+      reply_too_large();
+      return false;
+    }
+    if (length && *length > 0) {
+      if (!shared_.budget.try_reserve(*length)) {
+        reply_busy();
+        return false;
+      }
+      reserved_ = *length;
+    }
+    parser_->body_limit(body_limit_);  // counts down chunk by chunk for a chunked body
+    parser_->eager(true);
+    return true;
+  }
+
+  // The first bytes of the body usually came with the header: they are parsed here rather than
+  // through another read. False when that found an error (and answered it).
+  bool parse_buffered() {
+    beast::error_code ec;
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec) {
+        on_read_error(ec);
+        return false;
+      }
+      if (used == 0) break;
+    }
+    return true;
+  }
+
+  // A chunk of a chunked body is announced: its bytes are reserved before they are read.
+  void reserve_chunk(std::uint64_t size, beast::error_code& ec) {
+    if (shared_.budget.try_reserve(size)) {
+      reserved_ += size;
+      return;
+    }
+    over_budget_ = true;
+    ec = http::error::body_limit;  // stops the parser; on_read_error sees over_budget_
+  }
+
+  void release_body() {
+    if (reserved_ == 0) return;
+    shared_.budget.release(reserved_);
+    reserved_ = 0;
+  }
+
+  void reply_too_large() {
+    reply_error(413, "payload_too_large", fmt::format("Request body is larger than {} bytes", body_limit_),
+                /*header_complete=*/true);
+  }
+
+  void reply_busy() {
+    auto r = functions::error_response(503, "unavailable",
+                                       "The server is receiving too many request bodies at once; try again shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    reject(std::move(r), /*header_complete=*/true);
+  }
+
   // An error found while reading: the request cannot be trusted, so the connection ends.
   void reply_error(int status, std::string_view code, std::string_view message, bool header_complete = false) {
+    reject(functions::error_response(status, code, message), header_complete);
+  }
+
+  void reject(functions::Response&& response, bool header_complete = false) {
     started_ = SteadyClock::now();
     phase_ = Phase::processing;
     loop_.ids.next(request_id_);
@@ -222,7 +432,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     origin_ = header_complete ? std::string_view(msg[http::field::origin]) : std::string_view{};
     route_ = shared_.unmatched_route;
     close_after_ = true;
-    finish(functions::error_response(status, code, message));
+    finish(std::move(response));
   }
 
   void handle_request() {
@@ -236,7 +446,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     req_.headers.clear();
     for (const auto& field : msg) req_.headers.emplace_back(field.name_string(), field.value());
     req_.query.clear();
-    req_.path_params.clear();
     if (auto id = msg["X-Request-Id"]; is_acceptable_request_id(id)) request_id_.assign(id.data(), id.size());
     else loop_.ids.next(request_id_);
     req_.request_id = request_id_;
@@ -245,21 +454,19 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     route_ = shared_.unmatched_route;
 
     const auto target = msg.target();
-    auto url = urls::parse_origin_form(target);
-    if (!url) {
+    if (!url_) {
       log_path_ = target.substr(0, std::min<std::size_t>(target.size(), 200));
       return finish(functions::error_response(400, "bad_request", "Invalid request target"));
     }
-    log_path_ = url->encoded_path();
-    split_path(*url);
-    if (url->has_query()) {
-      for (auto param : url->params(urls::encoding_opts(true))) req_.query.emplace_back(param.key, param.value);
+    log_path_ = url_->encoded_path();
+    if (url_->has_query()) {
+      for (auto param : url_->params(urls::encoding_opts(true))) req_.query.emplace_back(param.key, param.value);
     }
 
     // HEAD is GET without the body (RFC 9110 §9.3.2): same route, same headers.
     head_ = msg.method() == http::verb::head;
     if (head_) req_.method = "GET";
-    const auto match = shared_.router.match(req_.method, segments_, req_.path_params);
+    const auto& match = match_;
     if (match.outcome == Router::Outcome::not_found)
       return finish(functions::error_response(404, "not_found", "Not found"));
     route_ = match.pattern;
@@ -286,6 +493,23 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
       });
       work.reset();
     });
+  }
+
+  // Matches the request target against the router once the header is in (its body limit
+  // depends on the route): sets url_ (nullopt when the target is invalid), req_.path,
+  // segments_, req_.path_params and match_.
+  void route_request() {
+    const auto& msg = parser_->get();
+    match_ = {};
+    req_.path_params.clear();
+    url_.reset();
+    auto url = urls::parse_origin_form(msg.target());
+    if (!url) return;
+    url_ = *url;
+    split_path(*url_);
+    std::string_view method = msg.method_string();
+    if (msg.method() == http::verb::head) method = "GET";
+    match_ = shared_.router.match(method, segments_, req_.path_params);
   }
 
   // Fills req_.path and segments_ with the decoded path. Percent-decoding is skipped when the
@@ -332,9 +556,21 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     return r;
   }
 
+  // A JSON body past the route's member or depth limits, checked before any function parses
+  // it (a multipart or other body is left to the function). May run on a worker.
+  std::optional<functions::Response> body_shape_problem(const Route& route) const {
+    if (route.body.json_members == 0) return std::nullopt;
+    const auto start = req_.body.find_first_not_of(" \t\r\n");
+    if (start == std::string_view::npos || (req_.body[start] != '{' && req_.body[start] != '[')) return std::nullopt;
+    auto problem = functions::json_limit_problem(req_.body, {route.body.json_members, route.body.json_depth});
+    if (!problem) return std::nullopt;
+    return functions::error_response(400, "validation", *problem);
+  }
+
   // Runs a handler; the one place where exceptions become HTTP statuses. May run on a worker.
   functions::Response invoke(const Route& route) noexcept {
     try {
+      if (auto refused = body_shape_problem(route)) return std::move(*refused);
       return route.handler(shared_.services, req_);
     } catch (...) {
       return failure_response(route, std::current_exception());
@@ -347,6 +583,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     // Tracked work keeps a draining loop running until the answer is back.
     auto loop = asio::prefer(loop_.ioc.get_executor(), asio::execution::outstanding_work.tracked);
     try {
+      if (auto refused = body_shape_problem(route)) return finish(std::move(*refused));
       route.async_handler(shared_.services, req_,
                           [self = shared_from_this(), &route, loop](functions::Response&& response,
                                                                    std::exception_ptr error) {
@@ -438,8 +675,12 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   void linger() {
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    enter(Phase::lingering, std::min(request_timeout(), std::chrono::seconds(kLingerLimit)));
+    const auto limit = admission_ == Admission::admitted ? kLingerLimit : kRejectLingerLimit;
+    enter(Phase::lingering, std::min(request_timeout(), std::chrono::seconds(limit)));
     buffer_.clear();
+    // The request is answered: what its body held goes back to the budget now.
+    parser_.reset();
+    release_body();
     discard();
   }
 
@@ -471,6 +712,18 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   bool continue_sent_ = false;
   bool close_after_ = false;
 
+  // Limits: how this connection was taken in, and the current request's admission.
+  const Admission admission_;
+  const asio::ip::address client_;
+  std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
+  bool admitted_ = false;     // admit() ran for the current request
+  bool over_budget_ = false;  // a chunk did not fit in the body budget
+  std::uint64_t body_limit_ = 0;
+  std::uint64_t reserved_ = 0;  // bytes of the body budget this request holds
+  std::vector<std::string_view> transfer_encodings_;
+  std::optional<urls::url_view> url_;  // the parsed target; views into *parser_'s message
+  Router::Match match_;
+
   // The current request; views point into *parser_'s message, which lives until the next read.
   functions::Request req_;
   std::string request_id_;
@@ -497,7 +750,12 @@ void Loop::accept() {
       });
       return;
     }
-    std::make_shared<Connection>(*this, std::move(socket))->start();
+    beast::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    std::optional<Admission> admission;
+    if (!peer_ec) admission = shared.admit(peer.address());
+    if (admission) std::make_shared<Connection>(*this, std::move(socket), *admission, peer.address())->start();
+    else socket.close(peer_ec);  // gone already, or too many are being turned away
     accept();
   });
 }

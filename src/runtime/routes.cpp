@@ -112,21 +112,31 @@ constexpr auto io = Execution::io_thread;
 constexpr auto worker = Execution::worker;
 constexpr auto read = Execution::store_read;
 
+// Request bodies (BodyLimits): every route takes at most 64 KiB unless it says otherwise. The
+// JSON bodies are a few flat fields (an order has two), so more than 16 members in an object or
+// nesting past 4 levels is refused before any function parses it; the upload takes
+// max_body_bytes (a photo of up to 5 MB, base64 in JSON or multipart).
+constexpr BodyLimits kJsonBody{64 * 1024, 16, 4};
+constexpr BodyLimits kUploadJsonOrMultipart{kUploadBody, 16, 4};
+
 constexpr Route kRoutes[] = {
     // method   pattern              function           runs on  handler
     {"POST",   "/orders",           "create_order",    worker,  order_function<functions::create_order>,
-     order_function_async<functions::create_order_async>},
+     order_function_async<functions::create_order_async>, kJsonBody},
     {"GET",    "/orders",           "get_orders",      read,    order_function<functions::get_orders>},
     {"GET",    "/orders/{orderId}", "get_order_by_id", read,    order_function<functions::get_order_by_id>},
-    {"PUT",    "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>},
-    {"PATCH",  "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>},
+    {"PUT",    "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>, nullptr, kJsonBody},
+    {"PATCH",  "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>, nullptr, kJsonBody},
     {"DELETE", "/orders/{orderId}", "delete_order",    worker,  order_function<functions::delete_order>},
-    {"POST",   "/subscriptions",             "subscribe_email",      worker, subscription_function<functions::subscribe_email>},
+    {"POST",   "/subscriptions",             "subscribe_email",      worker, subscription_function<functions::subscribe_email>,
+     nullptr, kJsonBody},
     {"GET",    "/subscriptions/confirm",     "confirm_subscription", worker, subscription_function<functions::confirm_subscription>},
-    {"POST",   "/subscriptions/unsubscribe", "unsubscribe_email",    worker, subscription_function<functions::unsubscribe_email>},
+    {"POST",   "/subscriptions/unsubscribe", "unsubscribe_email",    worker, subscription_function<functions::unsubscribe_email>,
+     nullptr, kJsonBody},
     {"GET",    "/subscriptions/unsubscribe", "unsubscribe_page",     io,     subscription_function<functions::unsubscribe_page>},
     // Blocks until its image is classified on the recognizer's own worker threads.
-    {"POST",   "/images/recognize",          "recognize_uploaded_image", worker, recognize_image},
+    {"POST",   "/images/recognize",          "recognize_uploaded_image", worker, recognize_image, nullptr,
+     kUploadJsonOrMultipart},
     {"GET",    "/reports/deleted-orders",    "generate_pdf_report",  worker, report},
     {"GET",    "/objects/{key+}",            "serve_object",         worker, object},
     {"GET",    "/admin/deliveries",                      "list_deliveries",    worker, admin_function<functions::list_deliveries>},

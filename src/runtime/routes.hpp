@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -61,6 +63,17 @@ using Handler = functions::Response (*)(Services&, const functions::Request&);
 // commits on threads of its own (OrderStore::commits_in_background); it must not block.
 using AsyncHandler = void (*)(Services&, const functions::Request&, functions::Respond respond);
 
+// What a route accepts as a request body. Bytes past `max_bytes` are a 413 before they are read
+// (never more than max_body_bytes; kUploadBody means max_body_bytes itself). With json_members
+// set, a JSON body with more members in any one object or array, or nested deeper than
+// json_depth, is a 400 before the function runs.
+struct BodyLimits {
+  std::int64_t max_bytes = 64 * 1024;
+  std::size_t json_members = 0;  // 0: the body's shape is not checked
+  std::size_t json_depth = 0;
+};
+inline constexpr std::int64_t kUploadBody = 0;
+
 struct Route {
   std::string_view method;    // "GET", "POST", ...
   std::string_view pattern;   // "/orders/{orderId}": literal segments and {name} parameters
@@ -68,6 +81,7 @@ struct Route {
   Execution execution;
   Handler handler;
   AsyncHandler async_handler = nullptr;  // the same function completing later, where it has one
+  BodyLimits body = {};  // what the gateway lets through to the function
 };
 
 // Every route of the service, in one place.

@@ -1,0 +1,149 @@
+// The gateway's defences that need no socket: which framings are refused (RFC 9112 §6), the
+// shared body budget, the per-address connection count, and their settings.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "runtime/config.hpp"
+#include "runtime/http_policy.hpp"
+
+namespace orderflow::runtime {
+namespace {
+
+std::optional<std::string> framing(std::vector<std::string_view> transfer_encodings,
+                                   bool content_length = false, unsigned version = 11) {
+  return framing_problem(transfer_encodings, content_length, version);
+}
+
+TEST(Framing, ContentLengthOrChunkedAloneIsFine) {
+  EXPECT_EQ(framing({}), std::nullopt);
+  EXPECT_EQ(framing({}, true), std::nullopt);
+  EXPECT_EQ(framing({"chunked"}), std::nullopt);
+  EXPECT_EQ(framing({"Chunked"}), std::nullopt);
+  EXPECT_EQ(framing({" chunked\t"}), std::nullopt);
+  EXPECT_EQ(framing({"chunked, "}), std::nullopt);  // empty list elements do not count
+  EXPECT_EQ(framing({}, false, 10), std::nullopt);
+}
+
+TEST(Framing, EveryOtherCodingIsRefused) {
+  for (std::string_view te :
+       {"xchunked", "gzip", "identity", "chunked, gzip", "foo", "gzip, chunked", "chunked, chunked",
+        "chunked;q=1", "", " , ", "chunked x"})
+    EXPECT_EQ(framing({te}), std::string(kUnsupportedCodingMessage)) << '"' << te << '"';
+  // The codings of several fields are one list.
+  EXPECT_EQ(framing({"chunked", "gzip"}), std::string(kUnsupportedCodingMessage));
+  EXPECT_EQ(framing({"gzip", "chunked"}), std::string(kUnsupportedCodingMessage));
+  EXPECT_EQ(framing({"chunked", "chunked"}), std::string(kUnsupportedCodingMessage));
+}
+
+TEST(Framing, BothLengthsOrHttp10AreRefused) {
+  EXPECT_EQ(framing({"chunked"}, true), std::string(kBothFramingsMessage));
+  EXPECT_EQ(framing({"gzip"}, true), std::string(kBothFramingsMessage));
+  EXPECT_EQ(framing({"chunked"}, false, 10),
+            "Transfer-Encoding is not allowed in an HTTP/1.0 request");
+}
+
+TEST(BodyBudget, ReservesUpToItsCapacity) {
+  BodyBudget budget(100);
+  EXPECT_TRUE(budget.try_reserve(60));
+  EXPECT_FALSE(budget.try_reserve(41));
+  EXPECT_EQ(budget.in_use(), 60u);
+  EXPECT_TRUE(budget.try_reserve(40));
+  EXPECT_FALSE(budget.try_reserve(1));
+  budget.release(60);
+  EXPECT_TRUE(budget.try_reserve(60));
+  EXPECT_FALSE(budget.try_reserve(~std::uint64_t{0}));  // no overflow past the capacity
+  EXPECT_EQ(budget.in_use(), 100u);
+}
+
+TEST(BodyBudget, NeverOversubscribedUnderContention) {
+  BodyBudget budget(1000);
+  std::atomic<int> granted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i)
+        if (budget.try_reserve(7)) granted.fetch_add(1);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(granted.load(), 1000 / 7);
+  EXPECT_EQ(budget.in_use(), 7u * (1000 / 7));
+}
+
+TEST(ClientConnections, CountsEachAddressOnItsOwn) {
+  ClientConnections clients(2);
+  const auto a = boost::asio::ip::make_address("10.0.0.1");
+  const auto b = boost::asio::ip::make_address("10.0.0.2");
+  EXPECT_TRUE(clients.try_add(a));
+  EXPECT_TRUE(clients.try_add(a));
+  EXPECT_FALSE(clients.try_add(a));
+  EXPECT_TRUE(clients.try_add(b));
+  // The same IPv4 address seen on a dual-stack socket counts as itself.
+  EXPECT_FALSE(clients.try_add(boost::asio::ip::make_address("::ffff:10.0.0.1")));
+  clients.remove(a);
+  EXPECT_EQ(clients.count(a), 1);
+  EXPECT_TRUE(clients.try_add(boost::asio::ip::make_address("::ffff:10.0.0.1")));
+  EXPECT_EQ(clients.count(a), 2);
+}
+
+TEST(ClientConnections, ZeroMeansNoLimit) {
+  ClientConnections clients(0);
+  const auto a = boost::asio::ip::make_address("10.0.0.1");
+  for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(clients.try_add(a));
+}
+
+std::string error_of(const ConfigSources& sources) {
+  try {
+    load_config(sources);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+ConfigSources env(std::map<std::string, std::string> vars) {
+  ConfigSources s;
+  s.env = std::move(vars);
+  return s;
+}
+
+TEST(LimitSettings, DefaultsAndOverrides) {
+  const Config d = load_config({});
+  EXPECT_EQ(d.max_connections, 10000);
+  EXPECT_EQ(d.max_connections_per_client, 256);
+  EXPECT_EQ(d.body_budget_bytes, 256 * 1024 * 1024);
+
+  ConfigSources toml;
+  toml.toml_text =
+      "max_connections = 50\nmax_connections_per_client = 0\nbody_budget_bytes = 16777216\n";
+  const Config t = load_config(toml);
+  EXPECT_EQ(t.max_connections, 50);
+  EXPECT_EQ(t.max_connections_per_client, 0);
+  EXPECT_EQ(t.body_budget_bytes, 16777216);
+
+  const Config e = load_config(env({{"ORDERFLOW_MAX_CONNECTIONS", "8"},
+                                    {"ORDERFLOW_MAX_CONNECTIONS_PER_CLIENT", "4"},
+                                    {"ORDERFLOW_BODY_BUDGET_BYTES", "1048576"},
+                                    {"ORDERFLOW_MAX_BODY_BYTES", "1048576"}}));
+  EXPECT_EQ(e.max_connections, 8);
+  EXPECT_EQ(e.max_connections_per_client, 4);
+  EXPECT_EQ(e.body_budget_bytes, 1048576);
+}
+
+TEST(LimitSettings, BadValuesNameTheSetting) {
+  EXPECT_EQ(error_of(env({{"ORDERFLOW_MAX_CONNECTIONS", "0"}})),
+            "max_connections: expected an integer from 1 to 1000000, got \"0\"");
+  EXPECT_EQ(error_of(env({{"ORDERFLOW_MAX_CONNECTIONS_PER_CLIENT", "-1"}})),
+            "max_connections_per_client: expected an integer from 0 to 1000000, got \"-1\"");
+  EXPECT_EQ(error_of(env({{"ORDERFLOW_BODY_BUDGET_BYTES", "lots"}})),
+            "body_budget_bytes: expected an integer, got \"lots\"");
+  // The budget must hold at least one upload of the largest size.
+  EXPECT_EQ(error_of(env({{"ORDERFLOW_BODY_BUDGET_BYTES", "1048576"}})),
+            "body_budget_bytes: expected at least max_body_bytes (8388608), got 1048576");
+}
+
+}  // namespace
+}  // namespace orderflow::runtime
