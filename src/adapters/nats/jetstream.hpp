@@ -107,10 +107,14 @@ class Message {
   std::optional<std::string> header(std::string_view name) const;  // the first value
   std::uint64_t delivered() const { return delivered_; }    // 1 on the first delivery, 0 for core
   std::uint64_t stream_seq() const { return stream_seq_; }  // 0 for core messages
+  // How many of the consumer's messages were still waiting to be delivered when this one was.
+  std::uint64_t pending() const { return pending_; }
 
   // Each of these settles a JetStream message; all but ack() are fire-and-forget. After a
   // successful one the others do nothing. Throw InfraError(transient) when not connected.
   void ack();                                 // waits for the server's confirmation
+  void ack_async();                           // does not wait: an ack lost on the way means
+                                              // one more delivery after ack_wait
   void nak(std::chrono::milliseconds delay);  // redeliver after `delay` (0: at once; may
                                               // exceed ack_wait)
   void term();                                // never redeliver
@@ -127,6 +131,7 @@ class Message {
   std::shared_ptr<Owner> owner_;  // the pull subscription and its context; null for core
   std::uint64_t delivered_ = 0;
   std::uint64_t stream_seq_ = 0;
+  std::uint64_t pending_ = 0;
 };
 
 // One durable pull subscription. Thread-compatible: one thread uses it at a time.
@@ -139,6 +144,16 @@ class PullConsumer {
   // Up to `batch` messages, waiting up to `wait` for the first; empty when none came. Throws
   // InfraError(transient) when not connected or the consumer is unavailable (leader election).
   std::vector<Message> fetch(int batch, std::chrono::milliseconds wait);
+  // Up to `batch` messages the consumer has ready, without waiting for a full batch (a no-wait
+  // pull request): the way to take a backlog in few round trips (see Message::pending()). Only
+  // when none is ready does it wait, up to `wait` (nats.c then asks again with a waiting pull).
+  // When such a wait runs out, a late answer to that pull may still come, and nats.c 3.4 writes
+  // messages queued before a fetch past the end of that fetch's list (heap corruption,
+  // reproduced with waits of a few ms). So a late answer makes the consumer stale(): no fetch
+  // runs on it any more (both return empty). Bind a stale consumer again; its late messages go
+  // unacknowledged and are redelivered after ack_wait.
+  std::vector<Message> fetch_ready(int batch, std::chrono::milliseconds wait);
+  bool stale() const;
   ConsumerStats stats();
 
   struct Impl;  // the adapter's
@@ -146,6 +161,7 @@ class PullConsumer {
  private:
   friend class JetStream;
   explicit PullConsumer(std::unique_ptr<Impl> impl);
+  std::vector<Message> pull(int batch, std::chrono::milliseconds wait, bool no_wait);
   std::unique_ptr<Impl> impl_;
 };
 

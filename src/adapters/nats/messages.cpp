@@ -1,6 +1,7 @@
 // Message, PullConsumer and CoreSubscription over nats.c, and the one place nats.c statuses
 // become InfraError.
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "adapters/nats/nats_support.hpp"
@@ -97,6 +98,7 @@ Message::Message(natsMsg* msg, std::shared_ptr<Owner> owner, bool jetstream)
   if (jetstream && natsMsg_GetMetaData(&meta, msg_) == NATS_OK) {
     delivered_ = meta->NumDelivered;
     stream_seq_ = meta->Sequence.Stream;
+    pending_ = meta->NumPending;
     jsMsgMetaData_Destroy(meta);
   }
 }
@@ -105,7 +107,8 @@ Message::Message(Message&& other) noexcept
     : msg_(std::exchange(other.msg_, nullptr)),
       owner_(std::move(other.owner_)),
       delivered_(other.delivered_),
-      stream_seq_(other.stream_seq_) {}
+      stream_seq_(other.stream_seq_),
+      pending_(other.pending_) {}
 
 Message& Message::operator=(Message&& other) noexcept {
   if (this != &other) {
@@ -114,6 +117,7 @@ Message& Message::operator=(Message&& other) noexcept {
     owner_ = std::move(other.owner_);
     delivered_ = other.delivered_;
     stream_seq_ = other.stream_seq_;
+    pending_ = other.pending_;
   }
   return *this;
 }
@@ -139,7 +143,7 @@ std::optional<std::string> Message::header(std::string_view name) const {
 }
 
 namespace {
-enum SettleKind { kAck, kNak, kTerm, kInProgress };
+enum SettleKind { kAck, kAckAsync, kNak, kTerm, kInProgress };
 }
 
 void Message::settle(const char* what, int kind, std::chrono::milliseconds delay) {
@@ -156,6 +160,9 @@ void Message::settle(const char* what, int kind, std::chrono::milliseconds delay
   switch (kind) {
     case kAck:
       s = natsMsg_AckSync(msg_, &options, &code);
+      break;
+    case kAckAsync:
+      s = natsMsg_Ack(msg_, nullptr);
       break;
     case kNak:
       s = delay.count() > 0 ? natsMsg_NakWithDelay(msg_, to_ms(delay), nullptr)
@@ -176,6 +183,7 @@ void Message::settle(const char* what, int kind, std::chrono::milliseconds delay
 }
 
 void Message::ack() { settle("ack", kAck, {}); }
+void Message::ack_async() { settle("ack", kAckAsync, {}); }
 void Message::nak(std::chrono::milliseconds delay) { settle("nak", kNak, delay); }
 void Message::term() { settle("term", kTerm, {}); }
 void Message::in_progress() { settle("extend", kInProgress, {}); }
@@ -186,13 +194,61 @@ PullConsumer::PullConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 PullConsumer::~PullConsumer() = default;
 
 std::vector<Message> PullConsumer::fetch(int batch, std::chrono::milliseconds wait) {
+  return pull(batch, wait, false);
+}
+
+namespace {
+// How long a late answer to a waiting pull that ran out is given to arrive: the server's
+// request expired when the client's wait did, so whatever it still sent is already under way.
+constexpr auto kLateAnswer = std::chrono::milliseconds(20);
+
+int queued(natsSubscription* sub) {
+  int messages = 0;
+  int bytes = 0;
+  return natsSubscription_GetPending(sub, &messages, &bytes) == NATS_OK ? messages : 0;
+}
+}  // namespace
+
+std::vector<Message> PullConsumer::fetch_ready(int batch, std::chrono::milliseconds wait) {
+  const auto start = std::chrono::steady_clock::now();
+  auto messages = pull(batch, wait, true);
+  // Empty: nothing was ready, so nats.c asked again with a waiting pull and that ran out. Late:
+  // the same, with part of a batch. Either way an answer may still be on its way: the
+  // consumer is stale when one came.
+  if (!impl_->stale && (messages.empty() || std::chrono::steady_clock::now() - start >= wait)) {
+    std::this_thread::sleep_for(kLateAnswer);
+    impl_->stale = queued(impl_->owner->sub) > 0;
+  }
+  return messages;
+}
+
+bool PullConsumer::stale() const { return impl_->stale; }
+
+std::vector<Message> PullConsumer::pull(int batch, std::chrono::milliseconds wait, bool no_wait) {
   const std::string what = "fetch from " + impl_->owner->name;
   if (!is_connected(impl_->owner->nc)) throw not_connected(impl_->owner->nc, what);
+  // Messages queued before the fetch asked for them are a late answer to an earlier pull: a
+  // fetch now would overrun its list (see fetch_ready), so the consumer is stale instead.
+  if (impl_->stale || queued(impl_->owner->sub) > 0) {
+    impl_->stale = true;
+    return {};
+  }
   natsMsgList list{nullptr, 0};
   jsErrCode code = static_cast<jsErrCode>(0);
-  const natsStatus s = natsSubscription_Fetch(&list, impl_->owner->sub, std::max(batch, 1),
-                                              std::max<int64_t>(to_ms(wait), 1), &code);
-  if (s == NATS_TIMEOUT) {
+  natsStatus s = NATS_OK;
+  if (no_wait) {
+    jsFetchRequest request;
+    jsFetchRequest_Init(&request);
+    request.Batch = std::max(batch, 1);
+    request.NoWait = true;  // the server answers at once with what it has
+    request.Expires = std::max<int64_t>(to_ms(wait), 1) * 1'000'000;  // ns: the client's wait too
+    s = natsSubscription_FetchRequest(&list, impl_->owner->sub, &request);
+  } else {
+    s = natsSubscription_Fetch(&list, impl_->owner->sub, std::max(batch, 1),
+                               std::max<int64_t>(to_ms(wait), 1), &code);
+  }
+  // Nothing came: the wait ran out, or (no-wait) the consumer has nothing ready.
+  if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND) {
     if (!is_connected(impl_->owner->nc)) throw not_connected(impl_->owner->nc, what);
     return {};
   }
