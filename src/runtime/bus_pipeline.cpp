@@ -273,7 +273,6 @@ void BusPipeline::lane_loop(const Subscription& sub) {
       if (stopping_) return;
     }
     try {
-      if (consumer && consumer->stale()) consumer.reset();  // see PullConsumer::fetch_ready
       if (!consumer) {
         if (!ensure_stream())
           throw InfraError(InfraError::Kind::transient, "the stream is not ready");
@@ -290,7 +289,7 @@ void BusPipeline::lane_loop(const Subscription& sub) {
           if (stopping_) return;
         }
         const std::uint64_t pending = messages.back().pending();
-        if (pending == 0 || consumer->stale()) break;
+        if (pending == 0) break;
         messages = consumer->fetch_ready(
             static_cast<int>(std::min<std::uint64_t>(pending, kDrainBatch)), kDrainWait);
       }

@@ -147,13 +147,11 @@ class PullConsumer {
   // Up to `batch` messages the consumer has ready, without waiting for a full batch (a no-wait
   // pull request): the way to take a backlog in few round trips (see Message::pending()). Only
   // when none is ready does it wait, up to `wait` (nats.c then asks again with a waiting pull).
-  // When such a wait runs out, a late answer to that pull may still come, and nats.c 3.4 writes
-  // messages queued before a fetch past the end of that fetch's list (heap corruption,
-  // reproduced with waits of a few ms). So a late answer makes the consumer stale(): no fetch
-  // runs on it any more (both return empty). Bind a stale consumer again; its late messages go
-  // unacknowledged and are redelivered after ack_wait.
+  // When such a wait runs out, a late answer to that pull may still come, and nats.c 3.4
+  // writes messages queued before a fetch of several past the end of that fetch's list (heap
+  // corruption, reproduced with waits of a few ms). So while messages are queued this takes
+  // none (empty); fetch() takes them one at a time, which nats.c gets right.
   std::vector<Message> fetch_ready(int batch, std::chrono::milliseconds wait);
-  bool stale() const;
   ConsumerStats stats();
 
   struct Impl;  // the adapter's

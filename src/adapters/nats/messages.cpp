@@ -210,29 +210,22 @@ int queued(natsSubscription* sub) {
 }  // namespace
 
 std::vector<Message> PullConsumer::fetch_ready(int batch, std::chrono::milliseconds wait) {
+  // Queued messages are a late answer to an earlier pull: a fetch of several now would overrun
+  // its list. fetch() takes them, one at a time.
+  if (queued(impl_->owner->sub) > 0) return {};
   const auto start = std::chrono::steady_clock::now();
   auto messages = pull(batch, wait, true);
   // Empty: nothing was ready, so nats.c asked again with a waiting pull and that ran out. Late:
-  // the same, with part of a batch. Either way an answer may still be on its way: the
-  // consumer is stale when one came.
-  if (!impl_->stale && (messages.empty() || std::chrono::steady_clock::now() - start >= wait)) {
+  // the same, with part of a batch. Either way an answer may still be on its way: give it the
+  // time to land, so that the next call sees it queued.
+  if (messages.empty() || std::chrono::steady_clock::now() - start >= wait)
     std::this_thread::sleep_for(kLateAnswer);
-    impl_->stale = queued(impl_->owner->sub) > 0;
-  }
   return messages;
 }
-
-bool PullConsumer::stale() const { return impl_->stale; }
 
 std::vector<Message> PullConsumer::pull(int batch, std::chrono::milliseconds wait, bool no_wait) {
   const std::string what = "fetch from " + impl_->owner->name;
   if (!is_connected(impl_->owner->nc)) throw not_connected(impl_->owner->nc, what);
-  // Messages queued before the fetch asked for them are a late answer to an earlier pull: a
-  // fetch now would overrun its list (see fetch_ready), so the consumer is stale instead.
-  if (impl_->stale || queued(impl_->owner->sub) > 0) {
-    impl_->stale = true;
-    return {};
-  }
   natsMsgList list{nullptr, 0};
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = NATS_OK;

@@ -55,7 +55,6 @@ struct PullConsumer::Impl {
   std::shared_ptr<Message::Owner> owner;
   jsCtx* js = nullptr;  // the JetStream's API context
   std::string stream, durable;
-  bool stale = false;  // a waiting pull ran out: see PullConsumer::fetch_ready
 };
 
 struct CoreSubscription::Impl {
