@@ -34,7 +34,9 @@ struct ImageContext {
 //   when confirm is true: the order (with the user's price) and its order.created event are
 //   committed, and the photo is stored as images/{orderId}.{jpg|png|webp}.
 // 400 bad body, base64, confirm, description or price, an undecodable or too small image;
-// 413 over 5 MB, over 10,000 px a side or too many pixels; 415 not JPEG/PNG/WebP;
+// 413 over 5 MB, over 10,000 px a side, too many pixels or too much memory once decoded;
+// 415 not JPEG/PNG/WebP (or a JPEG kind the decoder does not take); 422 image_too_complex:
+// more progressive scans, or more decoding work, than the limits allow (image_header.hpp);
 // 503 + Retry-After when the recognizer is busy.
 Response recognize_uploaded_image(ImageContext& ctx, const Request& req);
 

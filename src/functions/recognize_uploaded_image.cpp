@@ -115,7 +115,10 @@ Response image_problem(const ImageCheck& check) {
     case Problem::too_many_bytes:
     case Problem::too_large:
     case Problem::too_many_pixels:
+    case Problem::too_much_memory:
       return error_response(413, "payload_too_large", check.message);
+    case Problem::too_costly:
+      return error_response(422, "image_too_complex", check.message);
     case Problem::unsupported:
       return error_response(415, "unsupported_media_type", check.message);
     case Problem::undecodable:

@@ -25,12 +25,21 @@ Config with_data_dir(Config config) {
   return config;
 }
 
+// A secret kept in the data dir: read, or generated on the first start (and after a write that
+// failed and left an empty file).
+std::string data_dir_secret(const Config& config, const char* file, const char* what) {
+  const auto path = std::filesystem::path(config.data_dir) / file;
+  auto secret = adapters::HmacSigner::load_or_create_secret(path);
+  if (secret.created) spdlog::info("generated the {} into {} (mode 0600)", what, path.string());
+  return std::move(secret.value);
+}
+
 std::string signing_secret(const Config& config) {
   if (config.signing_secret) return *config.signing_secret;
   if (store_is_shared(config))
     spdlog::warn("signing_secret is not set: links this process signs verify only on processes with "
                  "the same data_dir; give every replica the same ORDERFLOW_SIGNING_SECRET");
-  return adapters::HmacSigner::load_or_create_secret(std::filesystem::path(config.data_dir) / "signing-secret");
+  return data_dir_secret(config, "signing-secret", "signing secret");
 }
 
 RetryPolicy retry_policy(const DeliveryConfig& d);
@@ -82,11 +91,7 @@ RetryPolicy retry_policy(const DeliveryConfig& d) {
 
 std::string admin_token(const Config& config) {
   if (config.admin_token) return *config.admin_token;
-  const auto path = std::filesystem::path(config.data_dir) / "admin-token";
-  const bool existed = std::filesystem::exists(path);
-  std::string token = adapters::HmacSigner::load_or_create_secret(path);
-  if (!existed) spdlog::info("generated the admin token into {} (mode 0600)", path.string());
-  return token;
+  return data_dir_secret(config, "admin-token", "admin token");
 }
 
 App::App(Config config, Role role)

@@ -245,7 +245,7 @@ void apply_toml(Config& c, const ConfigSources& sources) {
   }
   for (const auto& [key, node] : root) {
     std::string name(key.str());
-    if (name == "delivery") {
+    if (name == "delivery" || name == "nats") {  // the tables of settings
       const auto* table = node.as_table();
       if (!table) fail(name, "a table", describe(node));
       for (const auto& [sub_key, sub_node] : *table) {
@@ -332,6 +332,22 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
   if (c.delivery.backoff_max_ms < c.delivery.backoff_initial_ms)
     fail("delivery.backoff_max_ms", fmt::format("at least delivery.backoff_initial_ms ({})", c.delivery.backoff_initial_ms),
          fmt::format("{}", c.delivery.backoff_max_ms));
+
+  // On the bus a delivery waiting for its next attempt is a message in the stream, and the
+  // stream drops what is older than nats.max_age_h: the retries must end well before that, or a
+  // failing delivery would vanish instead of becoming a dead letter.
+  if (c.bus != "local" && c.nats.max_age_h > 0) {
+    double horizon_ms = 0;
+    double wait = static_cast<double>(c.delivery.backoff_initial_ms);
+    for (int attempt = 1; attempt < c.delivery.max_attempts; ++attempt) {
+      horizon_ms += std::min(wait, static_cast<double>(c.delivery.backoff_max_ms));
+      wait *= 2;
+    }
+    const double hours = horizon_ms / 3.6e6;
+    if (hours >= c.nats.max_age_h)
+      fail("nats.max_age_h", fmt::format("more than the longest retry horizon of [delivery] ({:.1f} h)", hours),
+           fmt::format("{}", c.nats.max_age_h));
+  }
 
   // An upload as large as max_body_bytes must fit in the budget, or it could never be read.
   if (c.body_budget_bytes < c.max_body_bytes)

@@ -13,9 +13,13 @@
 namespace orderflow::runtime {
 
 struct DeliveryConfig {
-  int max_attempts = 8;
+  // A failed delivery is retried for at least 24 hours before it is dead: 200 ms doubling to
+  // 10 minutes (from the 13th wait on), then every 5 to 10 minutes (equal jitter), so the 299
+  // waits add up to 24 h at the least and about 48 h at the most. An outage of the object store
+  // or mail server shorter than that loses nothing and needs no redrive.
+  int max_attempts = 300;
   std::int64_t backoff_initial_ms = 200;
-  std::int64_t backoff_max_ms = 60000;
+  std::int64_t backoff_max_ms = 600000;
   // How long a worker holds a claimed delivery; when it dies, another worker takes the
   // delivery after this. Longer than any one attempt should take.
   std::int64_t lease_ms = 30000;

@@ -11,10 +11,11 @@
 
 namespace orderflow::runtime {
 
+// The defaults are DeliveryConfig's: retried for at least 24 h before a delivery is dead.
 struct RetryPolicy {
-  int max_attempts = 8;
+  int max_attempts = 300;
   std::chrono::milliseconds backoff_initial{200};
-  std::chrono::milliseconds backoff_max{60000};
+  std::chrono::milliseconds backoff_max{600000};
 };
 
 // The delay before attempt `attempts + 1`, given `attempts` failures so far: exponential from

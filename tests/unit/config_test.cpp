@@ -41,9 +41,9 @@ TEST(Config, DefaultsHangOffDataDirAndListen) {
   EXPECT_EQ(c.mailer, "maildir:./data/mail");
   EXPECT_EQ(c.recognizer, "none");
   EXPECT_FALSE(c.admin_token);
-  EXPECT_EQ(c.delivery.max_attempts, 8);
+  EXPECT_EQ(c.delivery.max_attempts, 300);
   EXPECT_EQ(c.delivery.backoff_initial_ms, 200);
-  EXPECT_EQ(c.delivery.backoff_max_ms, 60000);
+  EXPECT_EQ(c.delivery.backoff_max_ms, 600000);
   EXPECT_GE(c.io_threads, 1);
   EXPECT_EQ(c.worker_threads, 64);
   EXPECT_EQ(c.max_body_bytes, 8 * 1024 * 1024);
@@ -82,6 +82,18 @@ admin_token = "s3cret"
   EXPECT_EQ(c.recognizer, "none");
   EXPECT_EQ(c.public_url, "https://orders.example");  // no trailing slash
   EXPECT_EQ(c.admin_token, "s3cret");
+}
+
+// The bus keeps a delivery waiting for a retry as a message in the stream: the stream must keep
+// messages longer than the retries go on (the defaults retry for up to about 48 h).
+TEST(Config, StreamRetentionMustOutlastTheRetryHorizonOnTheBus) {
+  const std::string bus = "store = \"postgresql://u@h/db\"\nbus = \"nats://127.0.0.1:4222\"\n";
+  EXPECT_EQ(error_of(from_toml(bus)), "") << "168 h by default";
+  EXPECT_THAT(error_of(from_toml(bus + "[nats]\nmax_age_h = 24\n")),
+              HasSubstr("nats.max_age_h: expected more than the longest retry horizon"));
+  EXPECT_EQ(error_of(from_toml(bus + "[nats]\nmax_age_h = 24\n[delivery]\nmax_attempts = 8\n")), "");
+  EXPECT_EQ(error_of(from_toml(bus + "[nats]\nmax_age_h = 0\n")), "") << "0: kept for ever";
+  EXPECT_EQ(error_of(from_toml("[nats]\nmax_age_h = 24\n")), "") << "bus = local: no stream";
 }
 
 TEST(Config, PrecedenceIsFileThenEnvironmentThenFlags) {
