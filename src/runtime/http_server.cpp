@@ -455,7 +455,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
 
     const auto target = msg.target();
     if (!url_) {
-      log_path_ = target.substr(0, std::min<std::size_t>(target.size(), 200));
+      // Never the query: it may carry a token (a confirmation link's).
+      log_path_ = target.substr(0, std::min(target.find('?'), std::size_t{200}));
       return finish(functions::error_response(400, "bad_request", "Invalid request target"));
     }
     log_path_ = url_->encoded_path();

@@ -378,6 +378,7 @@ class HardeningLimits : public testing::Test {
  protected:
   void start(Headers env) { server_ = std::make_unique<TestServer>(with_env(std::move(env))); }
   std::uint16_t port() const { return server_->server.port(); }
+  std::string log() const { return server_->server.log(); }
   void TearDown() override {
     if (HasFailure() && server_)
       std::cerr << "--- server log (tail) ---\n" << last_chars(server_->server.log(), 4000) << "\n";
@@ -616,6 +617,30 @@ TEST_F(HardeningLimits, AHeaderTrickleIsClosedByTheRequestTimeout) {
   const auto second = healthz(idle);
   ASSERT_TRUE(second.has_value()) << "the idle connection was closed";
   EXPECT_TRUE(HasStatus(*second, 200));
+}
+
+}  // namespace
+}  // namespace orderflow::e2e
+
+namespace orderflow::e2e {
+namespace {
+
+// A request line the server cannot parse is logged without its query: a confirmation link's
+// token must not end up in the access log (issue: hardening, hygiene).
+TEST_F(HardeningLimits, ARejectedRequestTargetIsLoggedWithoutItsQuery) {
+  start({{"ORDERFLOW_ACCESS_LOG", "true"}});
+  RawConnection c(port());
+  ASSERT_TRUE(c.send("GET /subscriptions/confirm?token=SECRET0123456789%zz HTTP/1.1\r\n"
+                     "Host: 127.0.0.1\r\n\r\n"));
+  const auto r = c.response();
+  ASSERT_TRUE(r.has_value()) << "no answer";
+  EXPECT_EQ(r->status, 400) << describe(*r);
+  // The access log line for it, once written, names the path and not the token.
+  const auto until = Clock::now() + 10s;
+  while (log().find("/subscriptions/confirm") == std::string::npos && Clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_NE(log().find("/subscriptions/confirm"), std::string::npos) << last_chars(log(), 2000);
+  EXPECT_EQ(log().find("SECRET0123456789"), std::string::npos) << last_chars(log(), 2000);
 }
 
 }  // namespace

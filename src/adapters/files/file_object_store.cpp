@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "adapters/files/stale_files.hpp"
 #include "ports/errors.hpp"
 #include "domain/encoding.hpp"
 
@@ -72,6 +73,8 @@ FileObjectStore::FileObjectStore(fs::path root, std::string public_url,
   if (ec)
     throw InfraError(InfraError::Kind::permanent,
                      "objects: cannot create " + tmp_.string() + ": " + ec.message());
+  // A write takes milliseconds: an hour-old temp file is what a crash left behind.
+  remove_stale_files(tmp_, std::chrono::hours(1));
   while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
 }
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "adapters/files/stale_files.hpp"
 #include "adapters/mail/mime_message.hpp"
 #include "ports/errors.hpp"
 
@@ -41,6 +42,8 @@ MaildirMailer::MaildirMailer(fs::path dir, const ports::Clock& clock)
       throw InfraError(InfraError::Kind::permanent,
                        "mailer: cannot create " + (dir_ / sub).string() + ": " + ec.message());
   }
+  // The maildir convention: a file in tmp/ untouched for 36 hours was left by a crash.
+  remove_stale_files(dir_ / "tmp", std::chrono::hours(36));
 }
 
 void MaildirMailer::send(const ports::Mail& mail) {
