@@ -2,7 +2,6 @@
 // (OpenCV DNN with ../shared/models, WordNet from Debian), with real photos from Debian's
 // darknet package.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <chrono>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "e2e/harness.hpp"
+#include "e2e/mail_support.hpp"
 
 namespace orderflow::e2e {
 namespace {
@@ -21,14 +21,6 @@ std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 std::string body(std::string_view image_b64, std::string_view description, bool confirm,
                  std::string_view price = "12.50") {
@@ -57,7 +49,7 @@ class ImagesApi : public ::testing::Test {
     if (!client_) client_ = std::make_unique<HttpClient>(server_->port());
     return *client_;
   }
-  static std::string dog() { return base64(read_file("/usr/share/darknet/data/dog.jpg")); }
+  static std::string dog() { return base64_encode(read_file("/usr/share/darknet/data/dog.jpg")); }
 
   static TempDir* dir_;
   static ServerProcess* server_;
@@ -127,9 +119,9 @@ TEST_F(ImagesApi, BadImagesGetClearClientErrorsAndCreateNothing) {
   const std::string jpeg = read_file("/usr/share/darknet/data/dog.jpg");
   const std::vector<Case> cases = {
       {"@@not base64@@", 400},
-      {base64("just some text, not an image at all"), 415},
-      {base64(jpeg.substr(0, jpeg.size() / 3)), 400},  // truncated
-      {base64(std::string(6 * 1024 * 1024, 'x')), 413},  // over 5 MB
+      {base64_encode("just some text, not an image at all"), 415},
+      {base64_encode(jpeg.substr(0, jpeg.size() / 3)), 400},  // truncated
+      {base64_encode(std::string(6 * 1024 * 1024, 'x')), 413},  // over 5 MB
   };
   for (const auto& c : cases) {
     const Response r = client().post("/images/recognize", body(c.image, "dog", true));
@@ -137,7 +129,7 @@ TEST_F(ImagesApi, BadImagesGetClearClientErrorsAndCreateNothing) {
     EXPECT_NE(r.body.find("\"status\":\"error\""), std::string::npos) << r.body;
   }
   const Response not_bool = client().post("/images/recognize",
-                                          R"({"image":")" + base64(jpeg) + R"(","description":"dog","confirm":"yes","price":1})");
+                                          R"({"image":")" + base64_encode(jpeg) + R"(","description":"dog","confirm":"yes","price":1})");
   EXPECT_EQ(not_bool.status, 400) << describe(not_bool);
   EXPECT_EQ(count(), before);
 }

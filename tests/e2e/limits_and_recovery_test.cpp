@@ -5,7 +5,6 @@
 // delivery that fails through an object-store outage completes once the store is back, without
 // ever becoming a dead letter.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 
 #include "e2e/events_support.hpp"
 #include "e2e/harness.hpp"
+#include "e2e/mail_support.hpp"
 #include "support/image_bombs.hpp"
 
 namespace orderflow::e2e {
@@ -27,17 +27,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 std::string upload_body(std::string_view image) {
-  return R"({"image":")" + base64(image) + R"(","description":"a blue box"})";
+  return R"({"image":")" + base64_encode(image) + R"(","description":"a blue box"})";
 }
 
 // A multipart/form-data body with the image as a file part.

@@ -204,6 +204,15 @@ bool smtp_greets(std::uint16_t port) {
 
 // --- decoding ---------------------------------------------------------------------------------
 
+std::string base64_encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
 std::string base64_decode(std::string_view encoded) {
   std::string compact;
   for (const char c : encoded)

@@ -20,6 +20,8 @@ namespace orderflow::e2e {
 
 // Base64 (RFC 4648, whitespace ignored) via OpenSSL; throws std::invalid_argument when malformed.
 std::string base64_decode(std::string_view encoded);
+// Base64 (RFC 4648, padded, no line breaks) via OpenSSL.
+std::string base64_encode(std::string_view bytes);
 // Decodes RFC 2047 encoded words (UTF-8, B or Q); whitespace between adjacent words is dropped.
 std::string decode_header_words(std::string_view value);
 

@@ -1,5 +1,5 @@
 // The gateway's defences that need no socket: which framings are refused (RFC 9112 §6), the
-// shared body budget, the per-address connection count, and their settings.
+// shared body budget and the per-address connection count (their settings: config_test.cpp).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,7 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/config.hpp"
 #include "runtime/http_policy.hpp"
 
 namespace orderflow::runtime {
@@ -93,56 +92,6 @@ TEST(ClientConnections, ZeroMeansNoLimit) {
   ClientConnections clients(0);
   const auto a = boost::asio::ip::make_address("10.0.0.1");
   for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(clients.try_add(a));
-}
-
-std::string error_of(const ConfigSources& sources) {
-  try {
-    load_config(sources);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-ConfigSources env(std::map<std::string, std::string> vars) {
-  ConfigSources s;
-  s.env = std::move(vars);
-  return s;
-}
-
-TEST(LimitSettings, DefaultsAndOverrides) {
-  const Config d = load_config({});
-  EXPECT_EQ(d.max_connections, 10000);
-  EXPECT_EQ(d.max_connections_per_client, 256);
-  EXPECT_EQ(d.body_budget_bytes, 256 * 1024 * 1024);
-
-  ConfigSources toml;
-  toml.toml_text =
-      "max_connections = 50\nmax_connections_per_client = 0\nbody_budget_bytes = 16777216\n";
-  const Config t = load_config(toml);
-  EXPECT_EQ(t.max_connections, 50);
-  EXPECT_EQ(t.max_connections_per_client, 0);
-  EXPECT_EQ(t.body_budget_bytes, 16777216);
-
-  const Config e = load_config(env({{"ORDERFLOW_MAX_CONNECTIONS", "8"},
-                                    {"ORDERFLOW_MAX_CONNECTIONS_PER_CLIENT", "4"},
-                                    {"ORDERFLOW_BODY_BUDGET_BYTES", "1048576"},
-                                    {"ORDERFLOW_MAX_BODY_BYTES", "1048576"}}));
-  EXPECT_EQ(e.max_connections, 8);
-  EXPECT_EQ(e.max_connections_per_client, 4);
-  EXPECT_EQ(e.body_budget_bytes, 1048576);
-}
-
-TEST(LimitSettings, BadValuesNameTheSetting) {
-  EXPECT_EQ(error_of(env({{"ORDERFLOW_MAX_CONNECTIONS", "0"}})),
-            "max_connections: expected an integer from 1 to 1000000, got \"0\"");
-  EXPECT_EQ(error_of(env({{"ORDERFLOW_MAX_CONNECTIONS_PER_CLIENT", "-1"}})),
-            "max_connections_per_client: expected an integer from 0 to 1000000, got \"-1\"");
-  EXPECT_EQ(error_of(env({{"ORDERFLOW_BODY_BUDGET_BYTES", "lots"}})),
-            "body_budget_bytes: expected an integer, got \"lots\"");
-  // The budget must hold at least one upload of the largest size.
-  EXPECT_EQ(error_of(env({{"ORDERFLOW_BODY_BUDGET_BYTES", "1048576"}})),
-            "body_budget_bytes: expected at least max_body_bytes (8388608), got 1048576");
 }
 
 }  // namespace
