@@ -19,7 +19,7 @@ PACKAGES=(
   libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils python3-reportlab python3-renderpm
   libopencv-dev wordnet-base darknet
   # tests and benchmarks
-  libgtest-dev libgmock-dev curl python3-aiosmtpd
+  libgtest-dev libgmock-dev zlib1g-dev curl python3-aiosmtpd
   wrk nginx-light nodejs chromium
 )
 
