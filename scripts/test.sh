@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test suite against an already built tree (make test builds it first).
+# Runs every test suite against an already built tree (make test builds it first), or only the
+# suites whose labels are given after the build dir (`scripts/test.sh build/asan unit e2e`).
 # Starts one throwaway PostgreSQL on a free loopback port for the whole run (each test creates
 # a database of its own on it) and stops it, by PID, however the run ends.
 set -euo pipefail
 build_dir=${1:-build/release}
+shift || true
+label_args=()
+if [ $# -gt 0 ]; then
+  labels=$(IFS='|'; echo "$*")
+  label_args=(-L "^($labels)\$")
+fi
 cd "$(dirname "$0")/.."
 
 pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/orderflow-test-pg-XXXXXX")
@@ -16,4 +23,4 @@ ORDERFLOW_TEST_POSTGRES=$(scripts/postgres-server.sh start "$pg_dir" fast)
 export ORDERFLOW_TEST_POSTGRES
 echo "test.sh: PostgreSQL for the tests at $ORDERFLOW_TEST_POSTGRES" >&2
 
-ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j2
+ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j2 "${label_args[@]}"

@@ -29,7 +29,8 @@ std::optional<std::string> normalize_email(std::string_view raw, std::string* wh
   std::size_t start = 0;
   while (true) {
     const auto dot = domain.find('.', start);
-    const std::string_view label = domain.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    const std::string_view label =
+        domain.substr(start, dot == std::string_view::npos ? dot : dot - start);
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
       return fail("Invalid email format");
     for (char c : label)

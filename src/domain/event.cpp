@@ -20,7 +20,11 @@ std::string Event::to_json() const {
 
 Event order_created_event(const Order& order, std::string event_id, Timestamp at) {
   JsonWriter w;
-  w.begin_object().field("eventType", "ORDER_CREATED").key("order").raw(order_json(order)).end_object();
+  w.begin_object()
+      .field("eventType", "ORDER_CREATED")
+      .key("order")
+      .raw(order_json(order))
+      .end_object();
   return Event{std::move(event_id), std::string(kOrderCreated), order.id, at, w.take()};
 }
 

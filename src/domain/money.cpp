@@ -66,8 +66,8 @@ std::optional<Money> Money::parse(std::string_view text, std::string* why) {
 
 std::string Money::to_string() const {
   const bool negative = cents_ < 0;
-  const auto magnitude = static_cast<UInt128>(negative ? -static_cast<Int128>(cents_)
-                                                                  : static_cast<Int128>(cents_));
+  const auto magnitude =
+      static_cast<UInt128>(negative ? -static_cast<Int128>(cents_) : static_cast<Int128>(cents_));
   return format_cents(magnitude, negative);
 }
 

@@ -43,7 +43,9 @@ bool is_valid_utf8(std::string_view s) {
 
 namespace {
 
-bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool is_space(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 std::size_t count_code_points(std::string_view s) {
   std::size_t n = 0;

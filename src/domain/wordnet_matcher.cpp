@@ -99,21 +99,21 @@ constexpr std::array<Correction, 7> kCorrections{{
 // many of them: "a" is vitamin A, "it" information technology, "set" a stage set).
 const std::unordered_set<std::string_view>& stop_words() {
   static const std::unordered_set<std::string_view> words{
-      "a",       "an",        "the",      "and",     "or",       "of",      "for",     "with",
-      "without", "in",        "on",       "at",      "to",       "by",      "from",    "as",
-      "is",      "are",       "was",      "be",      "it",       "its",     "this",    "that",
-      "these",   "those",     "my",       "our",     "your",     "his",     "her",     "their",
-      "i",       "me",        "we",       "you",     "he",       "she",     "they",    "very",
-      "so",      "not",       "no",       "new",     "used",     "brand",   "set",     "pack",
-      "kit",     "item",      "items",    "product", "products", "thing",   "things",  "stuff",
-      "piece",   "pieces",    "part",     "parts",   "article",  "object",  "objects", "goods",
-      "unit",    "units",     "one",      "two",     "three",    "four",    "five",    "six",
-      "ten",     "dozen",     "pair",     "pairs",   "size",     "color",   "colour",  "style",
-      "type",    "model",     "quality",  "original","genuine",  "premium", "vintage", "mini",
-      "large",   "small",     "big",      "little",  "extra",    "plus",    "pro",     "max",
-      "edition", "version",   "free",     "sale",    "cheap",    "good",    "nice",    "great",
-      "best",    "lot",       "real",     "cm",      "mm",
-      "kg",      "ml",        "inch",     "inches",  "x",
+      "a",       "an",      "the",     "and",      "or",       "of",      "for",     "with",
+      "without", "in",      "on",      "at",       "to",       "by",      "from",    "as",
+      "is",      "are",     "was",     "be",       "it",       "its",     "this",    "that",
+      "these",   "those",   "my",      "our",      "your",     "his",     "her",     "their",
+      "i",       "me",      "we",      "you",      "he",       "she",     "they",    "very",
+      "so",      "not",     "no",      "new",      "used",     "brand",   "set",     "pack",
+      "kit",     "item",    "items",   "product",  "products", "thing",   "things",  "stuff",
+      "piece",   "pieces",  "part",    "parts",    "article",  "object",  "objects", "goods",
+      "unit",    "units",   "one",     "two",      "three",    "four",    "five",    "six",
+      "ten",     "dozen",   "pair",    "pairs",    "size",     "color",   "colour",  "style",
+      "type",    "model",   "quality", "original", "genuine",  "premium", "vintage", "mini",
+      "large",   "small",   "big",     "little",   "extra",    "plus",    "pro",     "max",
+      "edition", "version", "free",    "sale",     "cheap",    "good",    "nice",    "great",
+      "best",    "lot",     "real",    "cm",       "mm",       "kg",      "ml",      "inch",
+      "inches",  "x",
   };
   return words;
 }
@@ -122,9 +122,9 @@ const std::unordered_set<std::string_view>& stop_words() {
 // description names nothing else (then it may be the product: "orange").
 const std::unordered_set<std::string_view>& modifier_words() {
   static const std::unordered_set<std::string_view> words{
-      "red",   "green", "blue",   "black", "white",  "yellow", "orange", "pink",
-      "purple","brown", "grey",   "gray",  "silver", "gold",   "golden", "beige",
-      "navy",  "violet","cream",  "tan",   "maroon", "turquoise",
+      "red",    "green",  "blue",  "black", "white",  "yellow",    "orange", "pink",
+      "purple", "brown",  "grey",  "gray",  "silver", "gold",      "golden", "beige",
+      "navy",   "violet", "cream", "tan",   "maroon", "turquoise",
   };
   return words;
 }
@@ -143,7 +143,8 @@ std::vector<std::string> tokenize(std::string_view text) {
     std::size_t start = 0;
     while (start < word.size() && (word[start] == '-' || word[start] == '\'')) ++start;
     word.erase(0, start);
-    if (word.size() > 2 && word.compare(word.size() - 2, 2, "'s") == 0) word.resize(word.size() - 2);
+    if (word.size() > 2 && word.compare(word.size() - 2, 2, "'s") == 0)
+      word.resize(word.size() - 2);
     if (!word.empty()) words.push_back(word);
     word.clear();
   };
@@ -183,10 +184,14 @@ constexpr std::size_t kLongestEntry = 5;  // words; longer WordNet collocations 
 
 std::string_view to_string(Verdict::Status status) {
   switch (status) {
-    case Verdict::Status::match: return "match";
-    case Verdict::Status::mismatch: return "mismatch";
-    case Verdict::Status::uncertain: return "uncertain";
-    case Verdict::Status::no_description: return "no_description";
+    case Verdict::Status::match:
+      return "match";
+    case Verdict::Status::mismatch:
+      return "mismatch";
+    case Verdict::Status::uncertain:
+      return "uncertain";
+    case Verdict::Status::no_description:
+      return "no_description";
   }
   return "uncertain";
 }
@@ -216,7 +221,8 @@ DescriptionMatcher::DescriptionMatcher(WordNet wordnet, const std::vector<std::s
   }
 }
 
-const std::vector<DescriptionMatcher::Below>* DescriptionMatcher::classes_below(SynsetId synset) const {
+const std::vector<DescriptionMatcher::Below>* DescriptionMatcher::classes_below(
+    SynsetId synset) const {
   const auto it = below_.find(synset);
   return it == below_.end() ? nullptr : &it->second;
 }
@@ -234,7 +240,8 @@ DescriptionMatcher::Relation DescriptionMatcher::relation(SynsetId sense, int cl
   for (const auto& [ancestor, distance] : up)
     if (ancestor == cls) return Relation::descendant;
   for (const auto& [ancestor, distance] : up) {
-    if (distance < 1 || distance > policy_.sibling_up_description || general_.count(ancestor)) continue;
+    if (distance < 1 || distance > policy_.sibling_up_description || general_.count(ancestor))
+      continue;
     if (const auto* below = classes_below(ancestor))
       for (const auto& b : *below)
         if (b.class_index == class_index && b.distance <= policy_.sibling_up_class)
@@ -250,7 +257,8 @@ void DescriptionMatcher::mark_consistent(SynsetId sense, std::vector<char>& cons
   for (const auto& [ancestor, distance] : wordnet_.ancestors(sense)) {
     if (const auto it = class_of_.find(ancestor); it != class_of_.end())
       consistent[static_cast<std::size_t>(it->second)] = 1;
-    if (distance < 1 || distance > policy_.sibling_up_description || general_.count(ancestor)) continue;
+    if (distance < 1 || distance > policy_.sibling_up_description || general_.count(ancestor))
+      continue;
     if (const auto* below = classes_below(ancestor))
       for (const auto& b : *below)
         if (b.distance <= policy_.sibling_up_class)
@@ -313,7 +321,8 @@ DescriptionReading DescriptionMatcher::read(std::string_view description) const 
         std::size_t start = 0;
         while (start <= word.size()) {
           const auto dash = word.find('-', start);
-          const auto part = word.substr(start, dash == std::string::npos ? std::string::npos : dash - start);
+          const auto part =
+              word.substr(start, dash == std::string::npos ? std::string::npos : dash - start);
           if (!part.empty()) parts.push_back(part);
           if (dash == std::string::npos) break;
           start = dash + 1;
@@ -386,7 +395,7 @@ bool DescriptionMatcher::related(const DescriptionReading& reading, SynsetId gro
         const auto in_group = std::find_if(group_up.begin(), group_up.end(),
                                            [&](const auto& a) { return a.first == common; });
         if (in_group == group_up.end()) continue;
-        if (common == group) return true;                          // the group is above the sense
+        if (common == group) return true;                            // the group is above the sense
         if (common == sense && !vacuous_.count(sense)) return true;  // the sense is above the group
         if (!general_.count(common) && sense_distance <= policy_.related_up_description &&
             in_group->second <= policy_.related_up_group)
@@ -437,7 +446,8 @@ Verdict DescriptionMatcher::judge(const DescriptionReading& reading,
     return v;
   }
   if (!reading.recognisable) {
-    v.reason = reading.too_general ? Verdict::Reason::too_general : Verdict::Reason::not_recognisable;
+    v.reason =
+        reading.too_general ? Verdict::Reason::too_general : Verdict::Reason::not_recognisable;
     return v;
   }
   const auto group = confident_group(weighed);

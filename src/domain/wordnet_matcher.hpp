@@ -39,11 +39,11 @@ struct ClassProbability {
 
 // The thresholds of the decision, in one place (tuned on bench/images' evaluation set).
 struct MatchPolicy {
-  int top_k = 10;                // how many of the most probable classes are weighed
-  double match_mass = 0.25;      // consistent mass that confirms the description
-  double top1_match = 0.10;      // ... or the most probable class is consistent and this sure
-  double confident = 0.50;       // mass of the top class (or its group) that makes the model sure
-  double mismatch_mass = 0.10;   // a sure model contradicts when consistent mass is below this
+  int top_k = 10;               // how many of the most probable classes are weighed
+  double match_mass = 0.25;     // consistent mass that confirms the description
+  double top1_match = 0.10;     // ... or the most probable class is consistent and this sure
+  double confident = 0.50;      // mass of the top class (or its group) that makes the model sure
+  double mismatch_mass = 0.10;  // a sure model contradicts when consistent mass is below this
   int sibling_up_description = 1;
   int sibling_up_class = 3;
   int related_up_description = 4;  // "loosely related": a specific common ancestor this close
@@ -56,12 +56,12 @@ struct DescriptionReading {
     std::string text;  // as matched: "coffee mug"
     std::vector<SynsetId> senses;
   };
-  std::vector<Term> terms;            // the nouns and collocations found
-  std::vector<std::string> unknown;   // words that are in no noun entry
-  std::vector<char> consistent;       // per class index: consistent with some sense of a term
-  bool recognisable = false;          // some sense is close to a class the model knows
-  bool too_general = false;           // only vacuous senses or filler words ("thing", "new item")
-  bool empty = true;                  // no words at all
+  std::vector<Term> terms;           // the nouns and collocations found
+  std::vector<std::string> unknown;  // words that are in no noun entry
+  std::vector<char> consistent;      // per class index: consistent with some sense of a term
+  bool recognisable = false;         // some sense is close to a class the model knows
+  bool too_general = false;          // only vacuous senses or filler words ("thing", "new item")
+  bool empty = true;                 // no words at all
 };
 
 struct Verdict {

@@ -13,8 +13,7 @@ constexpr int kDefaultLimit = 100;
 bool same_secret(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
 }
 
@@ -31,9 +30,12 @@ std::optional<Response> authorize(const AdminContext& ctx, const Request& req) {
 
 const char* state_name(ports::DeliveryState s) {
   switch (s) {
-    case ports::DeliveryState::pending: return "pending";
-    case ports::DeliveryState::done: return "done";
-    case ports::DeliveryState::dead: return "dead";
+    case ports::DeliveryState::pending:
+      return "pending";
+    case ports::DeliveryState::done:
+      return "done";
+    case ports::DeliveryState::dead:
+      return "dead";
   }
   return "unknown";
 }
@@ -68,10 +70,14 @@ Response list_deliveries(AdminContext& ctx, const Request& req) {
   if (auto denied = authorize(ctx, req)) return std::move(*denied);
   ports::DeliveryState state = ports::DeliveryState::dead;
   if (const std::string* s = req.query_param("state")) {
-    if (*s == "pending") state = ports::DeliveryState::pending;
-    else if (*s == "dead") state = ports::DeliveryState::dead;
-    else if (*s == "done") state = ports::DeliveryState::done;
-    else return error_response(400, "validation", "state must be pending, dead or done");
+    if (*s == "pending")
+      state = ports::DeliveryState::pending;
+    else if (*s == "dead")
+      state = ports::DeliveryState::dead;
+    else if (*s == "done")
+      state = ports::DeliveryState::done;
+    else
+      return error_response(400, "validation", "state must be pending, dead or done");
   }
   int limit = kDefaultLimit;
   if (const std::string* l = req.query_param("limit")) {
@@ -110,7 +116,11 @@ Response redrive_delivery(AdminContext& ctx, const Request& req) {
   if (!ctx.deliveries.redrive(*id, ctx.clock.now()))
     return error_response(409, "conflict", "Only a dead delivery can be redriven");
   domain::JsonWriter w;
-  w.begin_object().field("status", "success").field("message", "Delivery redriven").field("id", *id).end_object();
+  w.begin_object()
+      .field("status", "success")
+      .field("message", "Delivery redriven")
+      .field("id", *id)
+      .end_object();
   return json_response(200, w.take());
 }
 
@@ -118,7 +128,8 @@ Response redrive_deliveries(AdminContext& ctx, const Request& req) {
   if (auto denied = authorize(ctx, req)) return std::move(*denied);
   const std::string* state = req.query_param("state");
   if (state == nullptr || *state != "dead")
-    return error_response(400, "validation", "state=dead is required (only dead deliveries can be redriven)");
+    return error_response(400, "validation",
+                          "state=dead is required (only dead deliveries can be redriven)");
   const auto n = ctx.deliveries.redrive_all_dead(ctx.clock.now());
   domain::JsonWriter w;
   w.begin_object()

@@ -18,9 +18,11 @@ struct AdminContext {
   std::string token;
 };
 
-Response list_deliveries(AdminContext& ctx, const Request& req);     // GET /admin/deliveries
-Response redrive_delivery(AdminContext& ctx, const Request& req);    // POST /admin/deliveries/{deliveryId}/redrive
-Response redrive_deliveries(AdminContext& ctx, const Request& req);  // POST /admin/deliveries/redrive?state=dead
+Response list_deliveries(AdminContext& ctx, const Request& req);  // GET /admin/deliveries
+Response redrive_delivery(AdminContext& ctx,
+                          const Request& req);  // POST /admin/deliveries/{deliveryId}/redrive
+Response redrive_deliveries(AdminContext& ctx,
+                            const Request& req);  // POST /admin/deliveries/redrive?state=dead
 
 // A delivery as the admin API and the CLI show it.
 std::string delivery_json(const ports::Delivery& d);

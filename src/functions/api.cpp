@@ -42,7 +42,11 @@ std::string_view Request::path_param(std::string_view name) const {
 
 Response error_response(int status, std::string_view code, std::string_view message) {
   domain::JsonWriter w;
-  w.begin_object().field("status", "error").field("message", message).field("code", code).end_object();
+  w.begin_object()
+      .field("status", "error")
+      .field("message", message)
+      .field("code", code)
+      .end_object();
   return Response{status, w.take(), "application/json", {}};
 }
 

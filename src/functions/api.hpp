@@ -10,11 +10,11 @@
 namespace orderflow::functions {
 
 struct Request {
-  std::string_view method;  // "GET", "POST", ...
-  std::string_view path;    // decoded path, without the query
+  std::string_view method;      // "GET", "POST", ...
+  std::string_view path;        // decoded path, without the query
   std::string_view raw_target;  // the request target exactly as sent (still percent-encoded)
-  std::vector<std::pair<std::string, std::string>> path_params;  // from the route pattern
-  std::vector<std::pair<std::string, std::string>> query;        // decoded query parameters
+  std::vector<std::pair<std::string, std::string>> path_params;        // from the route pattern
+  std::vector<std::pair<std::string, std::string>> query;              // decoded query parameters
   std::vector<std::pair<std::string_view, std::string_view>> headers;  // as received
   std::string_view body;
   std::string_view request_id;

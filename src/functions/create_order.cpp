@@ -52,8 +52,8 @@ std::variant<NewOrder, Response> read_request(OrderContext& ctx, const Request& 
   if (auto bad = read_order_input(req.body, /*require_both=*/true, input)) return std::move(*bad);
 
   const auto now = ctx.clock.now();
-  domain::Order order{ctx.ids.new_id(), std::move(*input.description), *input.price, now, now, 1,
-                      {}, {}, {}};
+  domain::Order order{
+      ctx.ids.new_id(), std::move(*input.description), *input.price, now, now, 1, {}, {}, {}};
   if (claim) {
     // The content, not the bytes: the same fields sent with other spacing are the same request.
     claim->fingerprint = order.description + '\x1f' + order.price.to_string();
@@ -92,12 +92,12 @@ void create_order_async(OrderContext& ctx, const Request& req, Respond respond) 
   auto request = read_request(ctx, req);
   if (auto* refused = std::get_if<Response>(&request)) return respond(std::move(*refused), nullptr);
   const auto& create = std::get<NewOrder>(request);
-  ctx.store.create_async(create.order, create.event, create.claim,
-                         [respond = std::move(respond)](ports::CreateResult result,
-                                                        std::exception_ptr error) {
-                           if (error) return respond(Response{}, std::move(error));
-                           respond(response_for(result), nullptr);
-                         });
+  ctx.store.create_async(
+      create.order, create.event, create.claim,
+      [respond = std::move(respond)](ports::CreateResult result, std::exception_ptr error) {
+        if (error) return respond(Response{}, std::move(error));
+        respond(response_for(result), nullptr);
+      });
 }
 
 }  // namespace orderflow::functions

@@ -57,7 +57,8 @@ std::optional<DeletedOrder> read_deleted_event(const domain::Event& event) {
   boost::system::error_code ec;
   const auto value = boost::json::parse(event.data, ec);
   if (ec || !value.is_object() || !value.as_object().contains("order")) return std::nullopt;
-  const auto nested = parse_json_object(boost::json::serialize(value.as_object().at("order")), &why);
+  const auto nested =
+      parse_json_object(boost::json::serialize(value.as_object().at("order")), &why);
   if (!nested) return std::nullopt;
   return read_fields(*top, *nested, event.id);
 }
@@ -66,7 +67,9 @@ std::string archive_json(const DeletedOrder& d) {
   domain::JsonWriter w;
   w.begin_object();
   domain::write_order_fields(w, d.order);
-  w.field("deletedAt", domain::format_rfc3339(d.deleted_at)).field("eventId", d.event_id).end_object();
+  w.field("deletedAt", domain::format_rfc3339(d.deleted_at))
+      .field("eventId", d.event_id)
+      .end_object();
   return w.take();
 }
 

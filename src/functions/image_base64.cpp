@@ -16,7 +16,8 @@ constexpr std::array<std::int8_t, 256> make_table() {
     t[static_cast<std::size_t>('A' + i)] = static_cast<std::int8_t>(i);
     t[static_cast<std::size_t>('a' + i)] = static_cast<std::int8_t>(26 + i);
   }
-  for (int i = 0; i < 10; ++i) t[static_cast<std::size_t>('0' + i)] = static_cast<std::int8_t>(52 + i);
+  for (int i = 0; i < 10; ++i)
+    t[static_cast<std::size_t>('0' + i)] = static_cast<std::int8_t>(52 + i);
   t['+'] = t['-'] = 62;
   t['/'] = t['_'] = 63;
   t[' '] = t['\t'] = t['\r'] = t['\n'] = kSkip;
@@ -41,7 +42,8 @@ std::optional<std::string> decode_base64_image(std::string_view text) {
     const auto comma = text.find(',');
     if (comma == std::string_view::npos) return std::nullopt;
     const auto meta = text.substr(0, comma);
-    if (meta.size() < 7 || !iequals_prefix(meta.substr(meta.size() - 7), ";base64")) return std::nullopt;
+    if (meta.size() < 7 || !iequals_prefix(meta.substr(meta.size() - 7), ";base64"))
+      return std::nullopt;
     text.remove_prefix(comma + 1);
   }
   std::string out;

@@ -122,27 +122,36 @@ std::size_t end_of_entropy_data(std::string_view b, std::size_t pos) {
 
 std::string_view file_extension(ImageFormat format) {
   switch (format) {
-    case ImageFormat::jpeg: return "jpg";
-    case ImageFormat::png: return "png";
-    case ImageFormat::webp: return "webp";
+    case ImageFormat::jpeg:
+      return "jpg";
+    case ImageFormat::png:
+      return "png";
+    case ImageFormat::webp:
+      return "webp";
   }
   return "bin";
 }
 
 std::string_view image_content_type(ImageFormat format) {
   switch (format) {
-    case ImageFormat::jpeg: return "image/jpeg";
-    case ImageFormat::png: return "image/png";
-    case ImageFormat::webp: return "image/webp";
+    case ImageFormat::jpeg:
+      return "image/jpeg";
+    case ImageFormat::png:
+      return "image/png";
+    case ImageFormat::webp:
+      return "image/webp";
   }
   return "application/octet-stream";
 }
 
 std::string_view format_name(ImageFormat format) {
   switch (format) {
-    case ImageFormat::jpeg: return "JPEG";
-    case ImageFormat::png: return "PNG";
-    case ImageFormat::webp: return "WebP";
+    case ImageFormat::jpeg:
+      return "JPEG";
+    case ImageFormat::png:
+      return "PNG";
+    case ImageFormat::webp:
+      return "WebP";
   }
   return "unknown";
 }
@@ -151,7 +160,8 @@ std::optional<ImageFormat> sniff_format(std::string_view b) {
   if (b.size() >= 3 && byte_at(b, 0) == 0xFF && byte_at(b, 1) == 0xD8 && byte_at(b, 2) == 0xFF)
     return ImageFormat::jpeg;
   if (starts_with(b, kPngSignature)) return ImageFormat::png;
-  if (b.size() >= 12 && starts_with(b, "RIFF") && b.substr(8, 4) == "WEBP") return ImageFormat::webp;
+  if (b.size() >= 12 && starts_with(b, "RIFF") && b.substr(8, 4) == "WEBP")
+    return ImageFormat::webp;
   return std::nullopt;
 }
 
@@ -239,7 +249,8 @@ ImageHeader read_jpeg_header(std::string_view b) {
       const std::uint32_t width = be16(b, pos + 5);
       const std::size_t count = byte_at(b, pos + 7);
       if (height == 0)  // the height would come later, in a DNL segment; no decoder we use reads it
-        return fail(Status::unsupported, "JPEG files that define their height after the scan are not supported");
+        return fail(Status::unsupported,
+                    "JPEG files that define their height after the scan are not supported");
       if (count == 0 || length != 8 + 3 * count)
         return fail(Status::corrupt, "the JPEG frame header is malformed");
       if (precision != 8)
@@ -338,16 +349,18 @@ ImageCheck check_image(std::string_view bytes, const ImageLimits& limits) {
   using Problem = ImageCheck::Problem;
   if (bytes.size() > limits.max_bytes) {
     check.problem = Problem::too_many_bytes;
-    check.message = "the image is larger than " + std::to_string(limits.max_bytes / (1024 * 1024)) + " MB";
+    check.message =
+        "the image is larger than " + std::to_string(limits.max_bytes / (1024 * 1024)) + " MB";
     return check;
   }
   const auto format = sniff_format(bytes);
   if (!format) {
     check.problem = Problem::unsupported;
     const auto other = other_format_name(bytes);
-    check.message = other.empty()
-                        ? "unsupported image format: the data is not a JPEG, PNG or WebP image"
-                        : "unsupported image format (" + std::string(other) + "); send JPEG, PNG or WebP";
+    check.message =
+        other.empty()
+            ? "unsupported image format: the data is not a JPEG, PNG or WebP image"
+            : "unsupported image format (" + std::string(other) + "); send JPEG, PNG or WebP";
     return check;
   }
   check.format = *format;
@@ -355,7 +368,8 @@ ImageCheck check_image(std::string_view bytes, const ImageLimits& limits) {
                              : *format == ImageFormat::jpeg ? read_jpeg_header(bytes)
                                                             : read_webp_header(bytes);
   switch (header.status) {
-    case Status::ok: break;
+    case Status::ok:
+      break;
     case Status::unsupported:
       check.problem = Problem::unsupported;
       check.message = "unsupported image format: " + header.detail;

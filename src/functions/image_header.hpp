@@ -15,9 +15,9 @@ namespace orderflow::functions {
 
 enum class ImageFormat { jpeg, png, webp };
 
-std::string_view file_extension(ImageFormat format);  // "jpg", "png", "webp"
+std::string_view file_extension(ImageFormat format);      // "jpg", "png", "webp"
 std::string_view image_content_type(ImageFormat format);  // "image/jpeg", ...
-std::string_view format_name(ImageFormat format);     // "JPEG", "PNG", "WebP"
+std::string_view format_name(ImageFormat format);         // "JPEG", "PNG", "WebP"
 
 // What an upload may cost to decode. A file within max_bytes can still declare work and memory
 // far beyond its size (a flat 40-megapixel 16-bit PNG compresses to 311 KB and decodes to
@@ -72,14 +72,14 @@ std::string_view other_format_name(std::string_view bytes);
 struct ImageCheck {
   enum class Problem {
     none,
-    too_many_bytes,     // 413
-    unsupported,        // 415
-    undecodable,        // 400: truncated or corrupt
-    too_small,          // 400
-    too_large,          // 413: a side over max_side
-    too_many_pixels,    // 413: decompression bomb
-    too_much_memory,    // 413: over max_decoded_bytes (16 bits per sample)
-    too_costly,         // 422: a JPEG over max_jpeg_scans or max_jpeg_scan_samples
+    too_many_bytes,   // 413
+    unsupported,      // 415
+    undecodable,      // 400: truncated or corrupt
+    too_small,        // 400
+    too_large,        // 413: a side over max_side
+    too_many_pixels,  // 413: decompression bomb
+    too_much_memory,  // 413: over max_decoded_bytes (16 bits per sample)
+    too_costly,       // 422: a JPEG over max_jpeg_scans or max_jpeg_scan_samples
   };
   Problem problem = Problem::none;
   ImageFormat format = ImageFormat::jpeg;  // when the format is supported

@@ -10,8 +10,8 @@ constexpr std::size_t kMaxHeaderBlock = 8 * 1024;
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string_view trim(std::string_view s) {
@@ -64,7 +64,8 @@ std::optional<HeaderValue> parse_header_value(std::string_view text) {
       if (!closed) return std::nullopt;
     } else {
       const auto end = text.find(';', pos);
-      value = std::string(trim(text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos)));
+      value = std::string(trim(
+          text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos)));
       pos = end == std::string_view::npos ? text.size() : end;
     }
     if (name.empty()) return std::nullopt;
@@ -93,8 +94,9 @@ std::optional<std::string> multipart_boundary(std::string_view content_type) {
   return *boundary;
 }
 
-std::optional<std::vector<FormPart>> parse_multipart(std::string_view body, std::string_view boundary,
-                                                     std::string* why, std::size_t max_parts) {
+std::optional<std::vector<FormPart>> parse_multipart(std::string_view body,
+                                                     std::string_view boundary, std::string* why,
+                                                     std::size_t max_parts) {
   const auto failed = [&](const char* reason) -> std::optional<std::vector<FormPart>> {
     if (why != nullptr) *why = reason;
     return std::nullopt;
@@ -117,15 +119,18 @@ std::optional<std::vector<FormPart>> parse_multipart(std::string_view body, std:
     // After a delimiter: "--" closes the body; otherwise optional padding and CRLF.
     if (body.substr(pos, 2) == "--") return parts;
     while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t')) ++pos;
-    if (body.substr(pos, 2) != "\r\n") return failed("multipart delimiter is not followed by a line break");
+    if (body.substr(pos, 2) != "\r\n")
+      return failed("multipart delimiter is not followed by a line break");
     pos += 2;
     if (parts.size() == max_parts) return failed("multipart body has too many parts");
 
     const auto headers_end = body.find("\r\n\r\n", pos);
     const bool no_headers = body.substr(pos, 2) == "\r\n";
-    if (!no_headers && (headers_end == std::string_view::npos || headers_end - pos > kMaxHeaderBlock))
+    if (!no_headers &&
+        (headers_end == std::string_view::npos || headers_end - pos > kMaxHeaderBlock))
       return failed("multipart part headers do not end");
-    const std::string_view headers = no_headers ? std::string_view() : body.substr(pos, headers_end - pos);
+    const std::string_view headers =
+        no_headers ? std::string_view() : body.substr(pos, headers_end - pos);
     pos = no_headers ? pos + 2 : headers_end + 4;
 
     FormPart part;
@@ -158,7 +163,8 @@ std::optional<std::vector<FormPart>> parse_multipart(std::string_view body, std:
       return failed("multipart part has no form-data name");
 
     const auto end = body.find(next_delimiter, pos);
-    if (end == std::string_view::npos) return failed("multipart body ends without its closing delimiter");
+    if (end == std::string_view::npos)
+      return failed("multipart body ends without its closing delimiter");
     part.body = body.substr(pos, end - pos);
     parts.push_back(std::move(part));
     pos = end + next_delimiter.size();

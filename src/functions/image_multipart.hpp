@@ -12,8 +12,8 @@
 namespace orderflow::functions {
 
 struct FormPart {
-  std::string name;          // from Content-Disposition: form-data; name="..."
-  std::string filename;      // empty when the part is not a file
+  std::string name;      // from Content-Disposition: form-data; name="..."
+  std::string filename;  // empty when the part is not a file
   bool has_filename = false;
   std::string content_type;  // the part's Content-Type, empty when absent
   std::string_view body;     // points into the request body

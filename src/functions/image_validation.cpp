@@ -10,7 +10,8 @@ std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 // "\"malamute\" (75.1% confidence)"
 std::string seen(const domain::Verdict& v, const std::vector<ports::ImageClass>& classes) {
-  if (v.class_index < 0 || static_cast<std::size_t>(v.class_index) >= classes.size()) return "nothing";
+  if (v.class_index < 0 || static_cast<std::size_t>(v.class_index) >= classes.size())
+    return "nothing";
   return quoted(classes[static_cast<std::size_t>(v.class_index)].name) + " (" +
          percent_text(v.probability) + "% confidence)";
 }
@@ -23,7 +24,8 @@ std::string percent_text(double probability) {
   return buf;
 }
 
-ImageValidation describe_verdict(const domain::Verdict& v, const domain::DescriptionReading& reading,
+ImageValidation describe_verdict(const domain::Verdict& v,
+                                 const domain::DescriptionReading& reading,
                                  std::string_view description,
                                  const std::vector<ports::ImageClass>& classes) {
   using Reason = domain::Verdict::Reason;
@@ -62,7 +64,8 @@ ImageValidation describe_verdict(const domain::Verdict& v, const domain::Descrip
       break;
     case Reason::too_general:
       out.message = "Could not check the description " + what +
-                    ": it is too general to compare with the photo. It sees " + seen(v, classes) + ".";
+                    ": it is too general to compare with the photo. It sees " + seen(v, classes) +
+                    ".";
       break;
     case Reason::empty:
       out.message = "No description provided. The photo shows " + seen(v, classes) + ".";

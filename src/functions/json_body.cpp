@@ -1,10 +1,10 @@
 #include "functions/json_body.hpp"
 
-#include <algorithm>
-#include <unordered_set>
-
-#include <boost/json/basic_parser_impl.hpp>
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
+#include <unordered_set>
 
 namespace orderflow::functions {
 namespace {
@@ -79,7 +79,9 @@ class FlatObjectHandler {
     if (collecting()) text_.append(s.data(), s.size());
     return true;
   }
-  bool number(string_view s, error_code& ec) { return part(s) && scalar(JsonMember::Kind::number, ec); }
+  bool number(string_view s, error_code& ec) {
+    return part(s) && scalar(JsonMember::Kind::number, ec);
+  }
   bool scalar(JsonMember::Kind kind, error_code& ec) {
     const bool ok = value(kind, std::move(text_), ec);
     text_.clear();
@@ -90,12 +92,14 @@ class FlatObjectHandler {
     if (open_.empty()) return true;
     Open& in = open_.back();
     if (++in.values > limits_.max_members) {
-      problem_ = in.object ? fmt::format("JSON object has more than {} fields", limits_.max_members)
-                           : fmt::format("JSON array has more than {} elements", limits_.max_members);
+      problem_ = in.object
+                     ? fmt::format("JSON object has more than {} fields", limits_.max_members)
+                     : fmt::format("JSON array has more than {} elements", limits_.max_members);
       ec = in.object ? boost::json::error::object_too_large : boost::json::error::array_too_large;
       return false;
     }
-    if (collecting()) members_.push_back(JsonMember{std::move(pending_key_), kind, std::move(text)});
+    if (collecting())
+      members_.push_back(JsonMember{std::move(pending_key_), kind, std::move(text)});
     return true;
   }
   bool enter(bool object, error_code& ec) {
@@ -153,8 +157,10 @@ std::optional<JsonBody> parse_json_object(std::string_view body, std::string* wh
   return parse_json_object(body, JsonLimits{}, why);
 }
 
-std::optional<JsonBody> parse_json_object(std::string_view body, const JsonLimits& limits, std::string* why) {
-  boost::json::basic_parser<FlatObjectHandler> parser(options_for(limits), limits, /*collect=*/true);
+std::optional<JsonBody> parse_json_object(std::string_view body, const JsonLimits& limits,
+                                          std::string* why) {
+  boost::json::basic_parser<FlatObjectHandler> parser(options_for(limits), limits,
+                                                      /*collect=*/true);
   Parsed parsed = run(parser, body);
   if (!parsed.problem.empty()) {
     *why = std::move(parsed.problem);
@@ -182,7 +188,8 @@ std::optional<JsonBody> parse_json_object(std::string_view body, const JsonLimit
 }
 
 std::optional<std::string> json_limit_problem(std::string_view body, const JsonLimits& limits) {
-  boost::json::basic_parser<FlatObjectHandler> parser(options_for(limits), limits, /*collect=*/false);
+  boost::json::basic_parser<FlatObjectHandler> parser(options_for(limits), limits,
+                                                      /*collect=*/false);
   Parsed parsed = run(parser, body);
   if (parsed.problem.empty()) return std::nullopt;
   return std::move(parsed.problem);

@@ -28,18 +28,30 @@ ports::Mail deletion_notice(const NotifyContext& ctx, const DeletedOrder& d,
   mail.from = ctx.mail.from;
   mail.to = to;
   mail.subject = "Order \"" + short_text(d.order.description, 59) + "\" deleted";  // ≤ 60 with "…"
-  mail.text = "An order was deleted.\n\n"
-              "Order ID:    " + d.order.id + "\n"
-              "Description: " + d.order.description + "\n"
-              "Price:       " + d.order.price.to_string() + "\n"
-              "Created:     " + domain::format_rfc3339(d.order.created) + "\n"
-              "Deleted at:  " + domain::format_rfc3339(d.deleted_at) + "\n\n"
-              "You receive this because you subscribed to deletion notices.\n"
-              "Unsubscribe: " + unsubscribe + "\n";
+  mail.text =
+      "An order was deleted.\n\n"
+      "Order ID:    " +
+      d.order.id +
+      "\n"
+      "Description: " +
+      d.order.description +
+      "\n"
+      "Price:       " +
+      d.order.price.to_string() +
+      "\n"
+      "Created:     " +
+      domain::format_rfc3339(d.order.created) +
+      "\n"
+      "Deleted at:  " +
+      domain::format_rfc3339(d.deleted_at) +
+      "\n\n"
+      "You receive this because you subscribed to deletion notices.\n"
+      "Unsubscribe: " +
+      unsubscribe + "\n";
   // Stable per (event, address): a resend after a crash is recognisably the same message.
-  mail.message_id =
-      d.event_id + "." + ctx.signer.sign("message-id\n" + domain::email_key(to)).substr(0, 16) +
-      "@orderflow";
+  mail.message_id = d.event_id + "." +
+                    ctx.signer.sign("message-id\n" + domain::email_key(to)).substr(0, 16) +
+                    "@orderflow";
   mail.headers.emplace_back("List-Unsubscribe", "<" + unsubscribe + ">");
   mail.headers.emplace_back("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
   mail.headers.emplace_back("X-Orderflow-Event", d.event_id);

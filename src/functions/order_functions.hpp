@@ -21,7 +21,7 @@ struct OrderContext {
   ports::ObjectStore* objects = nullptr;
 };
 
-Response create_order(OrderContext& ctx, const Request& req);     // POST /orders
+Response create_order(OrderContext& ctx, const Request& req);  // POST /orders
 
 // How a function that completes later answers: once, with the response, or with the exception
 // the synchronous function would have thrown (the response is then empty).

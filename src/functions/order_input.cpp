@@ -95,8 +95,7 @@ Response precondition_failed_response() {
 std::optional<std::int64_t> read_if_match(const Request& req, std::optional<Response>& bad) {
   if (!req.has_header("If-Match")) return std::nullopt;
   auto version = domain::parse_if_match(req.header("If-Match"));
-  if (!version)
-    bad = invalid("If-Match must be an ETag of this order (for example \"3\") or *");
+  if (!version) bad = invalid("If-Match must be an ETag of this order (for example \"3\") or *");
   return version;
 }
 

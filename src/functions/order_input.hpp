@@ -19,8 +19,7 @@ struct OrderInput {
 
 // Parses and validates {description, price}. With `require_both`, both must be present
 // (create); otherwise either may be absent (update). Returns a 400 response on bad input.
-std::optional<Response> read_order_input(std::string_view body, bool require_both,
-                                         OrderInput& out);
+std::optional<Response> read_order_input(std::string_view body, bool require_both, OrderInput& out);
 
 // Order ids are compared in lower case; "ABC..." and "abc..." name the same order.
 std::string lower_case_id(std::string_view id);

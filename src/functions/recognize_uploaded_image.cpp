@@ -79,7 +79,8 @@ std::optional<Response> read_multipart(std::string_view content_type, std::strin
       // A file part carries the raw bytes; a plain text field may carry base64 (a data URL),
       // or raw bytes too when the client left out the filename.
       if (is_text_part(part)) out.image = decode_base64_image(part.body);
-      if (!out.image && (!is_text_part(part) || sniff_format(part.body))) out.image = std::string(part.body);
+      if (!out.image && (!is_text_part(part) || sniff_format(part.body)))
+        out.image = std::string(part.body);
       if (!out.image) return invalid("image is not valid base64");
     } else if (part.name == "description") {
       out.description = std::string(part.body);

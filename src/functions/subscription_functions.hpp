@@ -19,8 +19,9 @@ struct SubscriptionContext {
   std::chrono::seconds confirm_ttl = std::chrono::hours(48);
 };
 
-Response subscribe_email(SubscriptionContext& ctx, const Request& req);       // POST /subscriptions
-Response confirm_subscription(SubscriptionContext& ctx, const Request& req);  // GET /subscriptions/confirm
+Response subscribe_email(SubscriptionContext& ctx, const Request& req);  // POST /subscriptions
+Response confirm_subscription(SubscriptionContext& ctx,
+                              const Request& req);  // GET /subscriptions/confirm
 // POST /subscriptions/unsubscribe: JSON {email}, or ?token= from a mail (one-click, RFC 8058).
 Response unsubscribe_email(SubscriptionContext& ctx, const Request& req);
 // GET /subscriptions/unsubscribe?token=: a page with a button (a GET never unsubscribes, since

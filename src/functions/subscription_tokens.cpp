@@ -78,8 +78,8 @@ std::optional<std::string> read_unsubscribe_token(const ports::Signer& signer,
 
 std::string unsubscribe_link(const ports::Signer& signer, std::string_view public_url,
                              std::string_view email) {
-  return std::string(public_url) + "/subscriptions/unsubscribe?token=" +
-         make_unsubscribe_token(signer, email);
+  return std::string(public_url) +
+         "/subscriptions/unsubscribe?token=" + make_unsubscribe_token(signer, email);
 }
 
 }  // namespace orderflow::functions

@@ -20,12 +20,23 @@ std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -35,10 +46,14 @@ Response page(int status, std::string_view title, std::string_view body_html) {
   std::string html =
       "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>" + html_escape(title) + " · orderflow</title>"
-      "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
+      "<title>" +
+      html_escape(title) +
+      " · orderflow</title>"
+      "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 "
+      "1rem;"
       "line-height:1.5}h1{font-size:1.4rem}button{font-size:1rem;padding:.5rem 1rem}</style>"
-      "</head><body><h1>" + html_escape(title) + "</h1>" + std::string(body_html) +
+      "</head><body><h1>" +
+      html_escape(title) + "</h1>" + std::string(body_html) +
       "<p><a href=\"/\">Back to orderflow</a></p></body></html>";
   return Response{status, std::move(html), "text/html; charset=utf-8", {}};
 }
@@ -78,16 +93,21 @@ ports::Mail confirmation_mail(const SubscriptionContext& ctx, const std::string&
   mail.from = ctx.mail.from;
   mail.to = email;
   mail.subject = "Confirm your subscription to orderflow deletion notices";
-  mail.text = "Someone (hopefully you) asked to receive an e-mail whenever an order is deleted.\n\n"
-              "To confirm, open this link:\n" + link + "\n\n"
-              "If you did not ask for this, ignore this mail: nothing will be sent.\n"
-              "Unsubscribe: " + unsubscribe + "\n";
+  mail.text =
+      "Someone (hopefully you) asked to receive an e-mail whenever an order is deleted.\n\n"
+      "To confirm, open this link:\n" +
+      link +
+      "\n\n"
+      "If you did not ask for this, ignore this mail: nothing will be sent.\n"
+      "Unsubscribe: " +
+      unsubscribe + "\n";
   mail.headers.emplace_back("List-Unsubscribe", "<" + unsubscribe + ">");
   mail.headers.emplace_back("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
   // Each confirmation request is its own message (a re-subscribe sends a new one).
   mail.message_id =
       "confirm." +
-      ctx.signer.sign(domain::email_key(email) + "\n" + domain::format_rfc3339(ctx.clock.now())).substr(0, 24) +
+      ctx.signer.sign(domain::email_key(email) + "\n" + domain::format_rfc3339(ctx.clock.now()))
+          .substr(0, 24) +
       "@orderflow";
   return mail;
 }
@@ -149,8 +169,7 @@ Response unsubscribe_page(SubscriptionContext& ctx, const Request& req) {
                 "page.</p>");
   return page(200, "Unsubscribe from deletion notices?",
               "<form method=\"post\" action=\"/subscriptions/unsubscribe?token=" +
-                  html_escape(*token) +
-                  "\"><button type=\"submit\">Unsubscribe</button></form>");
+                  html_escape(*token) + "\"><button type=\"submit\">Unsubscribe</button></form>");
 }
 
 }  // namespace orderflow::functions

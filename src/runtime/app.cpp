@@ -1,13 +1,13 @@
 #include "runtime/app.hpp"
 
-#include <csignal>
-#include <filesystem>
-#include <random>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <csignal>
+#include <filesystem>
+#include <random>
 
 #include "adapters/opencv/caching_recognizer.hpp"
 #include "adapters/opencv/opencv_recognizer.hpp"
@@ -37,8 +37,9 @@ std::string data_dir_secret(const Config& config, const char* file, const char* 
 std::string signing_secret(const Config& config) {
   if (config.signing_secret) return *config.signing_secret;
   if (store_is_shared(config))
-    spdlog::warn("signing_secret is not set: links this process signs verify only on processes with "
-                 "the same data_dir; give every replica the same ORDERFLOW_SIGNING_SECRET");
+    spdlog::warn(
+        "signing_secret is not set: links this process signs verify only on processes with "
+        "the same data_dir; give every replica the same ORDERFLOW_SIGNING_SECRET");
   return data_dir_secret(config, "signing-secret", "signing secret");
 }
 
@@ -55,26 +56,32 @@ BusOptions bus_options_with_seed(const Config& config) {
 void check_image_files(const Config& config) {
   if (config.recognizer == "none") return;
   if (!config.recognizer.starts_with("opencv:"))
-    throw ConfigError(fmt::format("recognizer: this build supports opencv:<dir> or none, got \"{}\"", config.recognizer));
+    throw ConfigError(fmt::format(
+        "recognizer: this build supports opencv:<dir> or none, got \"{}\"", config.recognizer));
   const std::filesystem::path dir(config.recognizer.substr(7));
   for (const auto& file : {dir / "mobilenetv2-12-int8.onnx", dir / "imagenet1k_labels.tsv",
                            std::filesystem::path(adapters::kDefaultWordNetDir) / "data.noun"}) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec))
-      throw ConfigError(fmt::format("recognizer: missing {} (install wordnet-base, or set recognizer = \"none\")",
-                                    file.string()));
+      throw ConfigError(
+          fmt::format("recognizer: missing {} (install wordnet-base, or set recognizer = \"none\")",
+                      file.string()));
   }
 }
 
 ImageCheck make_image_check(const Config& config) {
-  if (config.recognizer == "none") return {std::make_unique<ports::UnavailableRecognizer>(), nullptr};
+  if (config.recognizer == "none")
+    return {std::make_unique<ports::UnavailableRecognizer>(), nullptr};
   if (!config.recognizer.starts_with("opencv:"))
-    throw ConfigError(fmt::format("recognizer: this build supports opencv:<dir> or none, got \"{}\"", config.recognizer));
+    throw ConfigError(fmt::format(
+        "recognizer: this build supports opencv:<dir> or none, got \"{}\"", config.recognizer));
   try {
     auto opencv = std::make_unique<adapters::OpenCvRecognizer>(
         adapters::OpenCvRecognizerOptions{config.recognizer.substr(7)});
-    auto matcher = adapters::load_description_matcher(adapters::kDefaultWordNetDir, opencv->classes());
-    return {std::make_unique<adapters::CachingRecognizer>(std::move(opencv), 256), std::move(matcher)};
+    auto matcher =
+        adapters::load_description_matcher(adapters::kDefaultWordNetDir, opencv->classes());
+    return {std::make_unique<adapters::CachingRecognizer>(std::move(opencv), 256),
+            std::move(matcher)};
   } catch (const std::exception& e) {
     throw ConfigError(fmt::format("recognizer: {}", e.what()));
   }
@@ -105,26 +112,46 @@ App::App(Config config, Role role)
 
       orders_{*stores_.orders, clock_, ids_, objects_.store.get()},
       archive_{*objects_.store},
-      notify_{*stores_.subscriptions, *mailer_, signer_, {config_.public_url, config_.mail_from}, clock_,
+      notify_{*stores_.subscriptions,
+              *mailer_,
+              signer_,
+              {config_.public_url, config_.mail_from},
+              clock_,
               std::chrono::milliseconds(config_.delivery.lease_ms)},
-      subscriptions_{*stores_.subscriptions, *mailer_, signer_, clock_, {config_.public_url, config_.mail_from}},
-      reports_{*objects_.store, renderer_, clock_, ids_, std::chrono::hours(config_.report_max_age_h)},
+      subscriptions_{*stores_.subscriptions,
+                     *mailer_,
+                     signer_,
+                     clock_,
+                     {config_.public_url, config_.mail_from}},
+      reports_{*objects_.store, renderer_, clock_, ids_,
+               std::chrono::hours(config_.report_max_age_h)},
       events_{archive_, notify_},
-      dispatcher_(*stores_.queue, clock_, subscription_table(events_, retry_policy(config_.delivery)),
-                  {unique_owner_id(), std::chrono::milliseconds(config_.delivery.lease_ms), std::random_device{}()}),
+      dispatcher_(*stores_.queue, clock_,
+                  subscription_table(events_, retry_policy(config_.delivery)),
+                  {unique_owner_id(), std::chrono::milliseconds(config_.delivery.lease_ms),
+                   std::random_device{}()}),
       bus_(open_bus(config_, unique_owner_id())),
       pipeline_(bus_ ? std::make_unique<BusPipeline>(
                            *bus_, *stores_.bus, *stores_.queue, *stores_.deliveries, clock_,
                            subscription_table(events_, retry_policy(config_.delivery)),
                            bus_options_with_seed(config_))
                      : nullptr),
-      bus_admin_(pipeline_ ? std::make_unique<BusDeliveryAdmin>(*stores_.deliveries, *pipeline_) : nullptr),
+      bus_admin_(pipeline_ ? std::make_unique<BusDeliveryAdmin>(*stores_.deliveries, *pipeline_)
+                           : nullptr),
       admin_{deliveries(), clock_, admin_token(config_)},
       event_stream_(*stores_.orders),
       router_(role == Role::worker ? worker_route_table() : route_table()),
       metrics_(metric_route_labels(router_), static_cast<std::size_t>(config_.io_threads)),
-      services_{orders_, *stores_.orders, metrics_, &subscriptions_, &admin_, &reports_,
-                &deliveries(), pipeline_ ? &pipeline_->counters() : &dispatcher_.counters(), objects_.files, nullptr,
+      services_{orders_,
+                *stores_.orders,
+                metrics_,
+                &subscriptions_,
+                &admin_,
+                &reports_,
+                &deliveries(),
+                pipeline_ ? &pipeline_->counters() : &dispatcher_.counters(),
+                objects_.files,
+                nullptr,
                 role == Role::worker ? "none" : "loading"},
       server_(config_, router_, services_) {
   services_.event_stream = &event_stream_;
@@ -151,10 +178,12 @@ void App::load_image_check() {
     spdlog::error("image check disabled: {}", e.what());
     image_check_ = ImageCheck{std::make_unique<ports::UnavailableRecognizer>(), nullptr};
   }
-  images_ = std::make_unique<functions::ImageContext>(functions::ImageContext{
-      *image_check_.recognizer, image_check_.matcher.get(), *stores_.orders, *objects_.store, clock_, ids_});
+  images_ = std::make_unique<functions::ImageContext>(
+      functions::ImageContext{*image_check_.recognizer, image_check_.matcher.get(), *stores_.orders,
+                              *objects_.store, clock_, ids_});
   const bool loaded = image_check_.matcher != nullptr;
-  services_.recognizer_state.store(loaded ? "loaded" : (config_.recognizer == "none" ? "none" : "failed"));
+  services_.recognizer_state.store(loaded ? "loaded"
+                                          : (config_.recognizer == "none" ? "none" : "failed"));
   services_.images.store(images_.get());
   if (loaded) spdlog::info("image check loaded ({})", config_.recognizer);
 }
@@ -189,15 +218,18 @@ int App::run() {
   else if (role_ != Role::api)
     dispatcher_.start();
   static constexpr const char* kRoleNames[] = {"api and workers", "api", "worker"};
-  spdlog::info("role {}; store {}, bus {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers",
-               kRoleNames[static_cast<int>(role_)], redacted_url(config_.store), redacted_url(config_.bus),
-               config_.objects.starts_with("s3://") ? "s3" : config_.objects,
-               config_.mailer.starts_with("smtp") ? "smtp" : config_.mailer,
-               role_ == Role::worker ? "none" : config_.recognizer, config_.io_threads, config_.worker_threads);
+  spdlog::info(
+      "role {}; store {}, bus {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers",
+      kRoleNames[static_cast<int>(role_)], redacted_url(config_.store), redacted_url(config_.bus),
+      config_.objects.starts_with("s3://") ? "s3" : config_.objects,
+      config_.mailer.starts_with("smtp") ? "smtp" : config_.mailer,
+      role_ == Role::worker ? "none" : config_.recognizer, config_.io_threads,
+      config_.worker_threads);
   if (role_ != Role::all && !store_is_shared(config_))
-    spdlog::warn("store {} is not shared between processes: other processes learn of this one's commits "
-                 "only at their next poll (about a second); use store = postgresql://... to scale out",
-                 config_.store);
+    spdlog::warn(
+        "store {} is not shared between processes: other processes learn of this one's commits "
+        "only at their next poll (about a second); use store = postgresql://... to scale out",
+        config_.store);
   spdlog::info("listening on {}", server_.url());
   spdlog::default_logger()->flush();
 

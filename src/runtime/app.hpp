@@ -10,11 +10,14 @@
 #include "adapters/pdf/cairo_report_renderer.hpp"
 #include "adapters/system/system_clock.hpp"
 #include "adapters/system/uuid_v7_generator.hpp"
+#include "domain/wordnet_matcher.hpp"
 #include "functions/admin_functions.hpp"
 #include "functions/event_functions.hpp"
+#include "functions/image_functions.hpp"
 #include "functions/order_functions.hpp"
 #include "functions/report_functions.hpp"
 #include "functions/subscription_functions.hpp"
+#include "ports/image_recognizer.hpp"
 #include "runtime/backends.hpp"
 #include "runtime/bus_pipeline.hpp"
 #include "runtime/config.hpp"
@@ -24,9 +27,6 @@
 #include "runtime/metrics.hpp"
 #include "runtime/router.hpp"
 #include "runtime/subscription_table.hpp"
-#include "domain/wordnet_matcher.hpp"
-#include "functions/image_functions.hpp"
-#include "ports/image_recognizer.hpp"
 
 namespace orderflow::runtime {
 

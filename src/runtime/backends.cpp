@@ -1,9 +1,9 @@
 #include "runtime/backends.hpp"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "adapters/files/file_object_store.hpp"
 #include "adapters/mail/maildir_mailer.hpp"
@@ -28,7 +28,9 @@ adapters::PostgresStoreOptions postgres_options(const Config& config) {
 void ensure_directory(std::string_view setting, const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw ConfigError(fmt::format("{}: cannot create directory \"{}\": {}", setting, dir.string(), ec.message()));
+  if (ec)
+    throw ConfigError(
+        fmt::format("{}: cannot create directory \"{}\": {}", setting, dir.string(), ec.message()));
 }
 
 std::string redacted_url(std::string_view url) {
@@ -37,7 +39,8 @@ std::string redacted_url(std::string_view url) {
   const auto authority_start = scheme_end + 3;
   const auto at = url.find('@', authority_start);
   const auto slash = url.find('/', authority_start);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) return std::string(url);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at))
+    return std::string(url);
   const auto colon = url.find(':', authority_start);
   if (colon == std::string_view::npos || colon > at) return std::string(url);
   return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
@@ -51,14 +54,16 @@ Stores open_stores(const Config& config) {
     const std::filesystem::path path(std::string(url.substr(7)));
     if (path.has_parent_path()) ensure_directory("store", path.parent_path());
     auto s = adapters::open_sqlite_stores(adapters::SqliteStoreOptions{path.string()});
-    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries), std::move(s.subscriptions), nullptr};
+    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries),
+                  std::move(s.subscriptions), nullptr};
   }
   if (is_postgres(url)) {
     auto s = adapters::open_postgres_stores(postgres_options(config));
-    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries), std::move(s.subscriptions),
-                  std::move(s.bus)};
+    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries),
+                  std::move(s.subscriptions), std::move(s.bus)};
   }
-  throw ConfigError(fmt::format("store: expected sqlite:<path> or postgresql://..., got \"{}\"", config.store));
+  throw ConfigError(
+      fmt::format("store: expected sqlite:<path> or postgresql://..., got \"{}\"", config.store));
 }
 
 void migrate_store(const Config& config) {
@@ -69,8 +74,9 @@ void migrate_store(const Config& config) {
 std::unique_ptr<adapters::nats::JetStream> open_bus(const Config& config, std::string_view name) {
   if (config.bus == "local") return nullptr;
   if (!is_postgres(config.store))
-    throw ConfigError(fmt::format("bus: nats:// needs a store every process shares (store = postgresql://...), got \"{}\"",
-                                  redacted_url(config.store)));
+    throw ConfigError(fmt::format(
+        "bus: nats:// needs a store every process shares (store = postgresql://...), got \"{}\"",
+        redacted_url(config.store)));
   adapters::nats::ConnectOptions options;
   options.servers = config.bus;
   options.credentials_file = config.nats.credentials;

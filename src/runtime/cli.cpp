@@ -1,13 +1,13 @@
 #include "runtime/cli.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "ports/errors.hpp"
 #include "runtime/app.hpp"
@@ -33,7 +33,8 @@ void add_config_flags(CLI::App& command, ServeFlags& flags) {
   command.add_option("--config", flags.config_path, "TOML configuration file");
   command.add_option("--listen", flags.listen, "host:port to listen on (port 0: any free port)");
   command.add_option("--data-dir", flags.data_dir, "Directory for the database, objects and mail");
-  command.add_option("--public-url", flags.public_url, "Base URL of links in mails and presigned URLs");
+  command.add_option("--public-url", flags.public_url,
+                     "Base URL of links in mails and presigned URLs");
 }
 
 ConfigSources sources_for(const ServeFlags& f, const CLI::App& serve) {
@@ -127,16 +128,21 @@ int deliveries(const ServeFlags& flags, const CLI::App& command, const CLI::App&
     std::unique_ptr<BusPipeline> pipeline;
     std::unique_ptr<BusDeliveryAdmin> bus_admin;
     if (bus) {
-      for (int i = 0; i < 50 && !bus->connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      pipeline = std::make_unique<BusPipeline>(*bus, *stores.bus, *stores.queue, *stores.deliveries, clock,
-                                               std::vector<Subscription>{}, bus_options(config));
+      for (int i = 0; i < 50 && !bus->connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      pipeline =
+          std::make_unique<BusPipeline>(*bus, *stores.bus, *stores.queue, *stores.deliveries, clock,
+                                        std::vector<Subscription>{}, bus_options(config));
       bus_admin = std::make_unique<BusDeliveryAdmin>(*stores.deliveries, *pipeline);
     }
-    ports::DeliveryAdmin& admin = bus_admin ? static_cast<ports::DeliveryAdmin&>(*bus_admin) : *stores.deliveries;
+    ports::DeliveryAdmin& admin =
+        bus_admin ? static_cast<ports::DeliveryAdmin&>(*bus_admin) : *stores.deliveries;
     if (list.parsed()) {
       ports::DeliveryState state = ports::DeliveryState::dead;
-      if (d.state == "pending") state = ports::DeliveryState::pending;
-      else if (d.state == "done") state = ports::DeliveryState::done;
+      if (d.state == "pending")
+        state = ports::DeliveryState::pending;
+      else if (d.state == "done")
+        state = ports::DeliveryState::done;
       else if (d.state != "dead") {
         fmt::print(stderr, "--state must be pending, dead or done\n");
         return kConfigErrorExit;
@@ -145,7 +151,8 @@ int deliveries(const ServeFlags& flags, const CLI::App& command, const CLI::App&
       int shown = 0;
       while (shown < d.limit) {
         const auto page = stores.deliveries->list(state, after, std::min(200, d.limit - shown));
-        for (const auto& delivery : page.deliveries) fmt::print("{}\n", functions::delivery_json(delivery));
+        for (const auto& delivery : page.deliveries)
+          fmt::print("{}\n", functions::delivery_json(delivery));
         shown += static_cast<int>(page.deliveries.size());
         if (!page.has_more || page.deliveries.empty()) break;
         after = page.deliveries.back().id;
@@ -193,9 +200,12 @@ int run_cli(int argc, char** argv) {
   app.require_subcommand(1);
 
   ServeFlags flags;
-  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the HTTP service (and, by default, the event workers)");
+  CLI::App* serve_cmd =
+      app.add_subcommand("serve", "Run the HTTP service (and, by default, the event workers)");
   add_config_flags(*serve_cmd, flags);
-  serve_cmd->add_option("--role", flags.role, "all (default): API and event workers; api: the HTTP API only")
+  serve_cmd
+      ->add_option("--role", flags.role,
+                   "all (default): API and event workers; api: the HTTP API only")
       ->check(CLI::IsMember({"all", "api"}));
 
   ServeFlags worker_flags;
@@ -209,7 +219,8 @@ int run_cli(int argc, char** argv) {
 
   ServeFlags delivery_config;
   DeliveryFlags delivery_flags;
-  CLI::App* deliveries_cmd = app.add_subcommand("deliveries", "Inspect and redrive event deliveries");
+  CLI::App* deliveries_cmd =
+      app.add_subcommand("deliveries", "Inspect and redrive event deliveries");
   deliveries_cmd->require_subcommand(1);
   deliveries_cmd->add_option("--config", delivery_config.config_path, "TOML configuration file");
   deliveries_cmd->add_option("--data-dir", delivery_config.data_dir, "The server's data directory");
@@ -219,7 +230,8 @@ int run_cli(int argc, char** argv) {
   CLI::App* list_cmd = deliveries_cmd->add_subcommand("list", "Print deliveries as JSON lines");
   list_cmd->add_option("--state", delivery_flags.state, "pending, dead (default) or done");
   list_cmd->add_option("--limit", delivery_flags.limit, "At most this many (default 1000)");
-  CLI::App* redrive_cmd = deliveries_cmd->add_subcommand("redrive", "Make dead deliveries pending again");
+  CLI::App* redrive_cmd =
+      deliveries_cmd->add_subcommand("redrive", "Make dead deliveries pending again");
   redrive_cmd->add_option("--id", delivery_flags.id, "One delivery by id");
   redrive_cmd->add_flag("--all-dead", delivery_flags.all_dead, "Every dead delivery");
   // `deliveries list --data-dir X` as well as `deliveries --data-dir X list`.
@@ -227,7 +239,8 @@ int run_cli(int argc, char** argv) {
   redrive_cmd->fallthrough();
 
   app.footer(
-      "Settings come from defaults < the --config file < ORDERFLOW_<KEY> environment variables < flags.");
+      "Settings come from defaults < the --config file < ORDERFLOW_<KEY> environment variables < "
+      "flags.");
 
   try {
     app.parse(argc, argv);
@@ -235,7 +248,8 @@ int run_cli(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kConfigErrorExit;
   }
-  if (serve_cmd->parsed()) return serve(flags, *serve_cmd, flags.role == "api" ? Role::api : Role::all);
+  if (serve_cmd->parsed())
+    return serve(flags, *serve_cmd, flags.role == "api" ? Role::api : Role::all);
   if (worker_cmd->parsed()) return serve(worker_flags, *worker_cmd, Role::worker);
   if (migrate_cmd->parsed()) return migrate(migrate_flags, *migrate_cmd);
   if (deliveries_cmd->parsed())

@@ -3,17 +3,17 @@
 // variable and a flag for the same setting are checked the same way and name it the same way.
 #include "runtime/config.hpp"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <limits>
 #include <thread>
 #include <variant>
-
-#include <boost/asio/ip/address.hpp>
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 extern char** environ;
 
@@ -41,70 +41,117 @@ T take(Value&& v) {
 }
 
 const Setting kSettings[] = {
-    {"listen", Kind::text, 0, 0, [](Config& c, Value&& v) { c.listen = take<std::string>(std::move(v)); }},
-    {"data_dir", Kind::text, 0, 0, [](Config& c, Value&& v) { c.data_dir = take<std::string>(std::move(v)); }},
-    {"public_url", Kind::text, 0, 0, [](Config& c, Value&& v) { c.public_url = take<std::string>(std::move(v)); }},
-    {"store", Kind::text, 0, 0, [](Config& c, Value&& v) { c.store = take<std::string>(std::move(v)); }},
-    {"bus", Kind::text, 0, 0, [](Config& c, Value&& v) { c.bus = take<std::string>(std::move(v)); }},
-    {"objects", Kind::text, 0, 0, [](Config& c, Value&& v) { c.objects = take<std::string>(std::move(v)); }},
-    {"mailer", Kind::text, 0, 0, [](Config& c, Value&& v) { c.mailer = take<std::string>(std::move(v)); }},
-    {"recognizer", Kind::text, 0, 0, [](Config& c, Value&& v) { c.recognizer = take<std::string>(std::move(v)); }},
+    {"listen", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.listen = take<std::string>(std::move(v)); }},
+    {"data_dir", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.data_dir = take<std::string>(std::move(v)); }},
+    {"public_url", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.public_url = take<std::string>(std::move(v)); }},
+    {"store", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.store = take<std::string>(std::move(v)); }},
+    {"bus", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.bus = take<std::string>(std::move(v)); }},
+    {"objects", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.objects = take<std::string>(std::move(v)); }},
+    {"mailer", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.mailer = take<std::string>(std::move(v)); }},
+    {"recognizer", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.recognizer = take<std::string>(std::move(v)); }},
     {"admin_token", Kind::text, 0, 0,
      [](Config& c, Value&& v) {
        auto token = take<std::string>(std::move(v));
-       if (token.empty()) c.admin_token.reset(); else c.admin_token = std::move(token);
+       if (token.empty())
+         c.admin_token.reset();
+       else
+         c.admin_token = std::move(token);
      }},
-    {"mail_from", Kind::text, 0, 0, [](Config& c, Value&& v) { c.mail_from = take<std::string>(std::move(v)); }},
+    {"mail_from", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.mail_from = take<std::string>(std::move(v)); }},
     {"signing_secret", Kind::text, 0, 0,
      [](Config& c, Value&& v) {
        auto secret = take<std::string>(std::move(v));
-       if (secret.empty()) c.signing_secret.reset(); else c.signing_secret = std::move(secret);
+       if (secret.empty())
+         c.signing_secret.reset();
+       else
+         c.signing_secret = std::move(secret);
      }},
     {"report_max_age_h", Kind::integer, 2, 24 * 365,
-     [](Config& c, Value&& v) { c.report_max_age_h = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.report_max_age_h = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"delivery.max_attempts", Kind::integer, 1, 1000,
-     [](Config& c, Value&& v) { c.delivery.max_attempts = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.delivery.max_attempts = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"delivery.backoff_initial_ms", Kind::integer, 1, kMaxInt64,
-     [](Config& c, Value&& v) { c.delivery.backoff_initial_ms = take<std::int64_t>(std::move(v)); }},
+     [](Config& c, Value&& v) {
+       c.delivery.backoff_initial_ms = take<std::int64_t>(std::move(v));
+     }},
     {"delivery.backoff_max_ms", Kind::integer, 1, kMaxInt64,
      [](Config& c, Value&& v) { c.delivery.backoff_max_ms = take<std::int64_t>(std::move(v)); }},
-    {"nats.credentials", Kind::text, 0, 0, [](Config& c, Value&& v) { c.nats.credentials = take<std::string>(std::move(v)); }},
-    {"nats.tls_ca", Kind::text, 0, 0, [](Config& c, Value&& v) { c.nats.tls_ca = take<std::string>(std::move(v)); }},
-    {"nats.tls_cert", Kind::text, 0, 0, [](Config& c, Value&& v) { c.nats.tls_cert = take<std::string>(std::move(v)); }},
-    {"nats.tls_key", Kind::text, 0, 0, [](Config& c, Value&& v) { c.nats.tls_key = take<std::string>(std::move(v)); }},
+    {"nats.credentials", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.nats.credentials = take<std::string>(std::move(v)); }},
+    {"nats.tls_ca", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.nats.tls_ca = take<std::string>(std::move(v)); }},
+    {"nats.tls_cert", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.nats.tls_cert = take<std::string>(std::move(v)); }},
+    {"nats.tls_key", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.nats.tls_key = take<std::string>(std::move(v)); }},
     {"nats.replicas", Kind::integer, 0, 5,
-     [](Config& c, Value&& v) { c.nats.replicas = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.nats.replicas = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"nats.duplicate_window_s", Kind::integer, 1, 7 * 86400,
-     [](Config& c, Value&& v) { c.nats.duplicate_window_s = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.nats.duplicate_window_s = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"nats.max_age_h", Kind::integer, 0, 24 * 3650,
-     [](Config& c, Value&& v) { c.nats.max_age_h = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.nats.max_age_h = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"io_threads", Kind::integer, 1, 1024,
-     [](Config& c, Value&& v) { c.io_threads = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.io_threads = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"delivery.lease_ms", Kind::integer, 100, kMaxInt64,
      [](Config& c, Value&& v) { c.delivery.lease_ms = take<std::int64_t>(std::move(v)); }},
     {"store_pool_size", Kind::integer, 1, 256,
-     [](Config& c, Value&& v) { c.store_pool_size = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.store_pool_size = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"worker_threads", Kind::integer, 1, 4096,
-     [](Config& c, Value&& v) { c.worker_threads = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.worker_threads = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"max_body_bytes", Kind::integer, 1, kMaxInt64,
      [](Config& c, Value&& v) { c.max_body_bytes = take<std::int64_t>(std::move(v)); }},
     // Below 1 KiB ordinary browser requests would not fit.
     {"max_header_bytes", Kind::integer, 1024, kMaxInt,
      [](Config& c, Value&& v) { c.max_header_bytes = take<std::int64_t>(std::move(v)); }},
     {"idle_timeout_s", Kind::integer, 1, 86400,
-     [](Config& c, Value&& v) { c.idle_timeout_s = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.idle_timeout_s = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"request_timeout_s", Kind::integer, 1, 86400,
-     [](Config& c, Value&& v) { c.request_timeout_s = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.request_timeout_s = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"max_connections", Kind::integer, 1, 1000000,
-     [](Config& c, Value&& v) { c.max_connections = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.max_connections = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"max_connections_per_client", Kind::integer, 0, 1000000,
-     [](Config& c, Value&& v) { c.max_connections_per_client = static_cast<int>(take<std::int64_t>(std::move(v))); }},
+     [](Config& c, Value&& v) {
+       c.max_connections_per_client = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"body_budget_bytes", Kind::integer, 1, kMaxInt64,
      [](Config& c, Value&& v) { c.body_budget_bytes = take<std::int64_t>(std::move(v)); }},
     {"cors_origins", Kind::list, 0, 0,
      [](Config& c, Value&& v) { c.cors_origins = take<std::vector<std::string>>(std::move(v)); }},
-    {"access_log", Kind::boolean, 0, 0, [](Config& c, Value&& v) { c.access_log = take<bool>(std::move(v)); }},
-    {"log_level", Kind::text, 0, 0, [](Config& c, Value&& v) { c.log_level = take<std::string>(std::move(v)); }},
+    {"access_log", Kind::boolean, 0, 0,
+     [](Config& c, Value&& v) { c.access_log = take<bool>(std::move(v)); }},
+    {"log_level", Kind::text, 0, 0,
+     [](Config& c, Value&& v) { c.log_level = take<std::string>(std::move(v)); }},
 };
 
 [[noreturn]] void fail(std::string_view setting, std::string_view expected, std::string_view got) {
@@ -121,7 +168,8 @@ const Setting* find_setting(std::string_view name) {
 
 std::string env_name(std::string_view setting) {
   std::string out = "ORDERFLOW_";
-  for (char ch : setting) out += ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  for (char ch : setting)
+    out += ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   return out;
 }
 
@@ -139,10 +187,14 @@ std::string lower(std::string_view s) {
 
 std::string_view expected_for(Kind kind) {
   switch (kind) {
-    case Kind::text: return "a string";
-    case Kind::integer: return "an integer";
-    case Kind::boolean: return "true or false";
-    case Kind::list: return "a list of strings";
+    case Kind::text:
+      return "a string";
+    case Kind::integer:
+      return "an integer";
+    case Kind::boolean:
+      return "true or false";
+    case Kind::list:
+      return "a list of strings";
   }
   return "";
 }
@@ -195,16 +247,26 @@ Value from_text(const Setting& s, std::string_view text) {
 std::string describe(const toml::node& node) {
   if (auto str = node.as_string()) return quote_value(str->get());
   switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return fmt::format("{}", node.as_integer()->get());
-    case toml::node_type::floating_point: return fmt::format("{}", node.as_floating_point()->get());
-    case toml::node_type::boolean: return node.as_boolean()->get() ? "true" : "false";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "a value";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return fmt::format("{}", node.as_integer()->get());
+    case toml::node_type::floating_point:
+      return fmt::format("{}", node.as_floating_point()->get());
+    case toml::node_type::boolean:
+      return node.as_boolean()->get() ? "true" : "false";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "a value";
   }
 }
 
@@ -224,7 +286,9 @@ Value from_toml(const Setting& s, const toml::node& node) {
         std::vector<std::string> items;
         for (const auto& item : *arr) {
           auto str = item.as_string();
-          if (!str) fail(s.name, expected_for(s.kind), fmt::format("an array containing {}", describe(item)));
+          if (!str)
+            fail(s.name, expected_for(s.kind),
+                 fmt::format("an array containing {}", describe(item)));
           items.push_back(str->get());
         }
         return items;
@@ -240,7 +304,8 @@ void apply_toml(Config& c, const ConfigSources& sources) {
     root = toml::parse(*sources.toml_text, sources.toml_name);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    throw ConfigError(fmt::format("{}:{}:{}: {}", sources.toml_name.empty() ? "config" : sources.toml_name,
+    throw ConfigError(fmt::format("{}:{}:{}: {}",
+                                  sources.toml_name.empty() ? "config" : sources.toml_name,
                                   where.line, where.column, e.description()));
   }
   for (const auto& [key, node] : root) {
@@ -263,7 +328,9 @@ void apply_toml(Config& c, const ConfigSources& sources) {
   }
 }
 
-bool has_prefix(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool has_prefix(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 // `scheme:rest` with a non-empty rest for each accepted prefix.
 bool matches_any(std::string_view value, std::initializer_list<std::string_view> prefixes) {
@@ -305,7 +372,8 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
     fail("bus", "local or nats://host:port[,nats://host:port...]", quote_value(c.bus));
 
   if (c.objects.empty()) c.objects = "file:" + c.data_dir + "/objects";
-  if (!matches_any(c.objects, {"file:", "s3://"})) fail("objects", "file:<dir> or s3://bucket...", quote_value(c.objects));
+  if (!matches_any(c.objects, {"file:", "s3://"}))
+    fail("objects", "file:<dir> or s3://bucket...", quote_value(c.objects));
 
   if (c.mailer.empty()) c.mailer = "maildir:" + c.data_dir + "/mail";
   if (!matches_any(c.mailer, {"maildir:", "smtp://", "smtps://"}))
@@ -322,15 +390,19 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
     }
   }
   if (c.recognizer != "none" && !matches_any(c.recognizer, {"opencv:", "rekognition:"}))
-    fail("recognizer", "opencv:<models dir>, rekognition:<region> or none", quote_value(c.recognizer));
+    fail("recognizer", "opencv:<models dir>, rekognition:<region> or none",
+         quote_value(c.recognizer));
 
   if (c.signing_secret && c.signing_secret->size() < 16)
-    fail("signing_secret", "at least 16 characters", fmt::format("{} characters", c.signing_secret->size()));
-  if (c.mail_from.find('@') == std::string::npos || c.mail_from.find_first_of(" <>\r\n") != std::string::npos)
+    fail("signing_secret", "at least 16 characters",
+         fmt::format("{} characters", c.signing_secret->size()));
+  if (c.mail_from.find('@') == std::string::npos ||
+      c.mail_from.find_first_of(" <>\r\n") != std::string::npos)
     fail("mail_from", "an address like orderflow@example.com", quote_value(c.mail_from));
 
   if (c.delivery.backoff_max_ms < c.delivery.backoff_initial_ms)
-    fail("delivery.backoff_max_ms", fmt::format("at least delivery.backoff_initial_ms ({})", c.delivery.backoff_initial_ms),
+    fail("delivery.backoff_max_ms",
+         fmt::format("at least delivery.backoff_initial_ms ({})", c.delivery.backoff_initial_ms),
          fmt::format("{}", c.delivery.backoff_max_ms));
 
   // On the bus a delivery waiting for its next attempt is a message in the stream, and the
@@ -345,7 +417,8 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
     }
     const double hours = horizon_ms / 3.6e6;
     if (hours >= c.nats.max_age_h)
-      fail("nats.max_age_h", fmt::format("more than the longest retry horizon of [delivery] ({:.1f} h)", hours),
+      fail("nats.max_age_h",
+           fmt::format("more than the longest retry horizon of [delivery] ({:.1f} h)", hours),
            fmt::format("{}", c.nats.max_age_h));
   }
 
@@ -354,15 +427,19 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
     fail("body_budget_bytes", fmt::format("at least max_body_bytes ({})", c.max_body_bytes),
          fmt::format("{}", c.body_budget_bytes));
 
-  if (c.io_threads == 0) c.io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (c.io_threads == 0)
+    c.io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   for (const auto& origin : c.cors_origins)
-    if (origin != "*" && !is_origin(origin)) fail("cors_origins", "\"*\" or origins like https://host:port", quote_value(origin));
+    if (origin != "*" && !is_origin(origin))
+      fail("cors_origins", "\"*\" or origins like https://host:port", quote_value(origin));
 
-  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
+                                                 "error", "critical", "off"};
   c.log_level = lower(c.log_level);
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels))
-    fail("log_level", "one of trace, debug, info, warn, error, critical, off", quote_value(c.log_level));
+    fail("log_level", "one of trace, debug, info, warn, error, critical, off",
+         quote_value(c.log_level));
 }
 
 }  // namespace
@@ -371,7 +448,8 @@ Config load_config(const ConfigSources& sources) {
   Config c;
   if (sources.toml_text) apply_toml(c, sources);
   for (const auto& s : kSettings) {
-    if (auto it = sources.env.find(env_name(s.name)); it != sources.env.end()) s.assign(c, from_text(s, it->second));
+    if (auto it = sources.env.find(env_name(s.name)); it != sources.env.end())
+      s.assign(c, from_text(s, it->second));
   }
   for (const auto& [name, text] : sources.flags) {
     const Setting* s = find_setting(name);
@@ -396,7 +474,9 @@ std::map<std::string, std::string> orderflow_environment() {
 std::vector<std::string> default_model_dir_candidates() {
   std::vector<std::string> dirs;
 #ifdef ORDERFLOW_SOURCE_TREE
-  dirs.push_back((std::filesystem::path(ORDERFLOW_SOURCE_TREE) / ".." / "shared" / "models").lexically_normal().string());
+  dirs.push_back((std::filesystem::path(ORDERFLOW_SOURCE_TREE) / ".." / "shared" / "models")
+                     .lexically_normal()
+                     .string());
 #endif
   dirs.push_back("../shared/models");
   return dirs;
@@ -419,7 +499,8 @@ std::optional<ListenAddress> parse_listen(std::string_view text) {
   }
   unsigned n = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || n > 65535) return std::nullopt;
+  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || n > 65535)
+    return std::nullopt;
 
   ListenAddress out;
   out.port = static_cast<std::uint16_t>(n);

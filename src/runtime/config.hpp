@@ -27,20 +27,20 @@ struct DeliveryConfig {
 
 // The NATS JetStream bus (bus = nats://...): credentials and the stream's settings.
 struct NatsConfig {
-  std::string credentials;  // a NATS .creds file (user JWT and NKey seed)
+  std::string credentials;                // a NATS .creds file (user JWT and NKey seed)
   std::string tls_ca, tls_cert, tls_key;  // files; any of them turns TLS on
-  int replicas = 0;  // of the stream; 0: min(3, servers in the cluster)
-  int duplicate_window_s = 120;  // the stream drops a repeated event id within this window
-  int max_age_h = 168;  // events older than this leave the stream (0: never)
+  int replicas = 0;                       // of the stream; 0: min(3, servers in the cluster)
+  int duplicate_window_s = 120;           // the stream drops a repeated event id within this window
+  int max_age_h = 168;                    // events older than this leave the stream (0: never)
 };
 
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
-  std::string public_url;  // default: "http://" + listen
+  std::string public_url;               // default: "http://" + listen
   bool public_url_from_listen = false;  // true when defaulted: the server fills in the bound port
-  std::string store;       // default: "sqlite:<data_dir>/orderflow.db"
-  int store_pool_size = 8;  // PostgreSQL: connections per process
+  std::string store;                    // default: "sqlite:<data_dir>/orderflow.db"
+  int store_pool_size = 8;              // PostgreSQL: connections per process
   std::string bus = "local";  // or nats://host:4222[,nats://host2:4222...] (tls:// for TLS)
   NatsConfig nats;
   std::string objects;     // default: "file:<data_dir>/objects"
@@ -76,8 +76,8 @@ class ConfigError : public std::runtime_error {
 };
 
 struct ConfigSources {
-  std::optional<std::string> toml_text;  // the --config file's content, when given
-  std::string toml_name;                 // the file's name, for parse error messages
+  std::optional<std::string> toml_text;      // the --config file's content, when given
+  std::string toml_name;                     // the file's name, for parse error messages
   std::map<std::string, std::string> env;    // environment, e.g. {"ORDERFLOW_LISTEN", "..."}
   std::map<std::string, std::string> flags;  // setting name -> value, e.g. {"data_dir", "/x"}
   // Where to look for the recognizer's models when `recognizer` is not set; the first

@@ -130,8 +130,8 @@ int Dispatcher::run_lane(const Subscription& sub) {
       if (o.permanent || failures >= sub.retry.max_attempts) {
         queue_.mark_failed(d.id, o.error, std::nullopt, now);
         counters_.dead.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("delivery {} of event {} to {} is dead after {} attempts: {}", d.id, d.event.id,
-                     sub.name, failures, o.error);
+        spdlog::warn("delivery {} of event {} to {} is dead after {} attempts: {}", d.id,
+                     d.event.id, sub.name, failures, o.error);
       } else {
         queue_.mark_failed(d.id, o.error, now + backoff(sub.retry, failures), now);
         counters_.retried.fetch_add(1, std::memory_order_relaxed);
@@ -252,7 +252,8 @@ std::string render_delivery_metrics(const DispatcherCounters& counters,
                           const std::string& value) {
     append_metric(out, name, type, help, value);
   };
-  metric("orderflow_deliveries_delivered_total", "counter", "Deliveries completed by a subscribed function.",
+  metric("orderflow_deliveries_delivered_total", "counter",
+         "Deliveries completed by a subscribed function.",
          std::to_string(counters.delivered.load(std::memory_order_relaxed)));
   metric("orderflow_deliveries_retried_total", "counter", "Failed attempts that will be retried.",
          std::to_string(counters.retried.load(std::memory_order_relaxed)));

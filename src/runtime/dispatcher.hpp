@@ -8,8 +8,9 @@
 // marks them, so dispatchers in several processes over one database share the work. A failed
 // attempt is retried with exponential backoff and jitter; after max_attempts the delivery is
 // dead until an operator redrives it. A handler that throws functions::RetryLater leaves its
-// delivery claimed: it is attempted again when the lease ends, and no failure is counted. All state lives in the DeliveryQueue, so a crash at any
-// point re-delivers (once the lease has ended) and never drops.
+// delivery claimed: it is attempted again when the lease ends, and no failure is counted. All state
+// lives in the DeliveryQueue, so a crash at any point re-delivers (once the lease has ended) and
+// never drops.
 #pragma once
 
 #include <atomic>
@@ -99,7 +100,7 @@ class Dispatcher {
   std::uint64_t generation_ = 0;  // bumped by wake(); guarded by mu_
   // Written under mu_ (the waits' predicates read it), read without it between attempts.
   std::atomic<bool> stopping_{false};
-  std::mt19937_64 rng_;           // guarded by rng_mu_
+  std::mt19937_64 rng_;  // guarded by rng_mu_
   std::mutex rng_mu_;
   std::vector<std::thread> threads_;
 };

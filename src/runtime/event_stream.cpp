@@ -1,10 +1,10 @@
 #include "runtime/event_stream.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace orderflow::runtime {
 namespace {
@@ -69,11 +69,14 @@ functions::Response EventStreamHub::serve(const functions::Request& req) {
     return event_stream(fmt::format("{}id: {}\nevent: ready\ndata: {{}}\n\n", kRetry, end));
   }
   const auto after = parse_seq(position);
-  if (!after) return functions::error_response(400, "validation", "Last-Event-ID (or after) must be an event sequence number");
+  if (!after)
+    return functions::error_response(400, "validation",
+                                     "Last-Event-ID (or after) must be an event sequence number");
 
   std::unique_lock lock(mutex_);
   if (waiters_ >= options_.max_waiters) {
-    auto r = functions::error_response(503, "unavailable", "Too many live listeners; try again shortly");
+    auto r =
+        functions::error_response(503, "unavailable", "Too many live listeners; try again shortly");
     r.headers.emplace_back("Retry-After", "5");
     return r;
   }
@@ -94,7 +97,8 @@ functions::Response EventStreamHub::serve(const functions::Request& req) {
     }
     lock.lock();
     if (!records.empty() || stopped_) break;
-    if (!changed_.wait_until(lock, deadline, [&] { return generation_ != seen || stopped_; })) break;
+    if (!changed_.wait_until(lock, deadline, [&] { return generation_ != seen || stopped_; }))
+      break;
   }
   --waiters_;
   lock.unlock();

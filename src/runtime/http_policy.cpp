@@ -1,18 +1,19 @@
 #include "runtime/http_policy.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <random>
-
-#include <fmt/format.h>
 
 namespace orderflow::runtime {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -27,15 +28,18 @@ bool is_acceptable_request_id(std::string_view id) {
 
 CorsPolicy::CorsPolicy(std::vector<std::string> origins) {
   for (auto& o : origins) {
-    if (o == "*") any_ = true;
-    else origins_.push_back(std::move(o));
+    if (o == "*")
+      any_ = true;
+    else
+      origins_.push_back(std::move(o));
   }
 }
 
 bool CorsPolicy::allows(std::string_view origin) const {
   if (origin.empty()) return false;
   if (any_) return true;
-  return std::any_of(origins_.begin(), origins_.end(), [&](const std::string& o) { return iequals(o, origin); });
+  return std::any_of(origins_.begin(), origins_.end(),
+                     [&](const std::string& o) { return iequals(o, origin); });
 }
 
 RequestIdGenerator::RequestIdGenerator() {
@@ -66,8 +70,10 @@ std::optional<std::string> framing_problem(std::span<const std::string_view> tra
     while (!value.empty()) {
       const auto comma = value.find(',');
       std::string_view coding = value.substr(0, comma);
-      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
-      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
+        coding.remove_prefix(1);
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+        coding.remove_suffix(1);
       if (!coding.empty()) {
         ++codings;
         chunked = iequals(coding, "chunked");
@@ -129,8 +135,8 @@ std::string http_date(std::int64_t unix_seconds) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[tm.tm_wday], tm.tm_mday, kMonths[tm.tm_mon],
-                     tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[tm.tm_wday], tm.tm_mday,
+                     kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 }  // namespace orderflow::runtime

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -12,8 +13,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/ip/address.hpp>
 
 namespace orderflow::runtime {
 
@@ -58,7 +57,8 @@ class RequestIdGenerator {
 // HTTP/1.0 request could be read differently by a proxy in front, so each is a 400 and the
 // connection closes. `transfer_encodings` holds each Transfer-Encoding field's value;
 // `version` is 10 or 11.
-inline constexpr std::string_view kBothFramingsMessage = "Request has both Transfer-Encoding and Content-Length";
+inline constexpr std::string_view kBothFramingsMessage =
+    "Request has both Transfer-Encoding and Content-Length";
 inline constexpr std::string_view kUnsupportedCodingMessage =
     "Unsupported Transfer-Encoding: only \"chunked\" is accepted";
 std::optional<std::string> framing_problem(std::span<const std::string_view> transfer_encodings,

@@ -11,15 +11,11 @@
 // - HttpServer::Impl: binds the acceptors, runs the threads, and stops them gracefully.
 #include "runtime/http_server.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <optional>
-#include <thread>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -31,8 +27,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/intrusive/list.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "functions/json_body.hpp"
 #include "ports/errors.hpp"
@@ -65,12 +64,16 @@ constexpr BodyLimits kUnroutedBody{};
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 class Connection;
-using ConnectionHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
-using ConnectionList = boost::intrusive::list<Connection, boost::intrusive::base_hook<ConnectionHook>,
-                                             boost::intrusive::constant_time_size<false>>;
+using ConnectionHook =
+    boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+using ConnectionList =
+    boost::intrusive::list<Connection, boost::intrusive::base_hook<ConnectionHook>,
+                           boost::intrusive::constant_time_size<false>>;
 
 std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // How many connections turned away may be answering their 503 at once; past that a new one is
@@ -83,20 +86,24 @@ int rejecting_limit(int max_connections) { return std::clamp(max_connections / 8
 // ones past the cap are still answered 503 instead of waiting unaccepted in the backlog.
 int fit_to_descriptor_limit(int max_connections) {
   const rlim_t wanted = static_cast<rlim_t>(max_connections) +
-                        static_cast<rlim_t>(rejecting_limit(max_connections)) + kReservedDescriptors;
+                        static_cast<rlim_t>(rejecting_limit(max_connections)) +
+                        kReservedDescriptors;
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= wanted)
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY ||
+      limit.rlim_cur >= wanted)
     return max_connections;
   rlimit raised = limit;
   raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
   if (raised.rlim_cur > limit.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   if (limit.rlim_cur >= wanted) return max_connections;
-  const rlim_t available = limit.rlim_cur > kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors : 0;
+  const rlim_t available =
+      limit.rlim_cur > kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors : 0;
   int fitted = static_cast<int>(std::min<rlim_t>(available, static_cast<rlim_t>(max_connections)));
   while (fitted > 1 && static_cast<rlim_t>(fitted + rejecting_limit(fitted)) > available) --fitted;
   fitted = std::max(fitted, 1);
-  spdlog::warn("max_connections is {} but the file descriptor limit is {}: admitting at most {} connections", max_connections,
-               limit.rlim_cur, fitted);
+  spdlog::warn(
+      "max_connections is {} but the file descriptor limit is {}: admitting at most {} connections",
+      max_connections, limit.rlim_cur, fitted);
   return fitted;
 }
 
@@ -163,7 +170,9 @@ struct Shared {
   // A route's body limit in bytes: its own, never more than max_body_bytes.
   std::uint64_t body_limit(const BodyLimits& limits) const {
     const auto most = static_cast<std::uint64_t>(config.max_body_bytes);
-    return limits.max_bytes == kUploadBody ? most : std::min(static_cast<std::uint64_t>(limits.max_bytes), most);
+    return limits.max_bytes == kUploadBody
+               ? most
+               : std::min(static_cast<std::uint64_t>(limits.max_bytes), most);
   }
 
   const int max_connections;  // config.max_connections, or less when descriptors are short
@@ -205,9 +214,15 @@ struct Loop {
 class Connection : public std::enable_shared_from_this<Connection>, public ConnectionHook {
  public:
   Connection(Loop& loop, tcp::socket socket, Admission admission, asio::ip::address client)
-      : loop_(loop), shared_(loop.shared), socket_(std::move(socket)), admission_(admission), client_(client) {
+      : loop_(loop),
+        shared_(loop.shared),
+        socket_(std::move(socket)),
+        admission_(admission),
+        client_(client) {
     loop_.connections.push_back(*this);
-    on_chunk_ = [this](std::uint64_t size, beast::string_view, beast::error_code& ec) { reserve_chunk(size, ec); };
+    on_chunk_ = [this](std::uint64_t size, beast::string_view, beast::error_code& ec) {
+      reserve_chunk(size, ec);
+    };
   }
   ~Connection() {
     release_body();
@@ -227,13 +242,15 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     enter(Phase::reading, request_timeout());
     functions::Response r =
         admission_ == Admission::server_full
-            ? functions::error_response(503, "unavailable",
-                                        fmt::format("The server is at its limit of {} connections; try again shortly",
-                                                    shared_.max_connections))
-            : functions::error_response(429, "too_many_connections",
-                                        fmt::format("Too many connections from your address (at most {}); reuse "
-                                                    "one or try again shortly",
-                                                    shared_.clients.limit()));
+            ? functions::error_response(
+                  503, "unavailable",
+                  fmt::format("The server is at its limit of {} connections; try again shortly",
+                              shared_.max_connections))
+            : functions::error_response(
+                  429, "too_many_connections",
+                  fmt::format("Too many connections from your address (at most {}); reuse "
+                              "one or try again shortly",
+                              shared_.clients.limit()));
     r.headers.emplace_back("Retry-After", "1");
     reject(std::move(r));
   }
@@ -259,8 +276,12 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     phase_ = phase;
     deadline_ = SteadyClock::now() + timeout;
   }
-  std::chrono::seconds idle_timeout() const { return std::chrono::seconds(shared_.config.idle_timeout_s); }
-  std::chrono::seconds request_timeout() const { return std::chrono::seconds(shared_.config.request_timeout_s); }
+  std::chrono::seconds idle_timeout() const {
+    return std::chrono::seconds(shared_.config.idle_timeout_s);
+  }
+  std::chrono::seconds request_timeout() const {
+    return std::chrono::seconds(shared_.config.request_timeout_s);
+  }
 
   void read_request() {
     release_body();
@@ -286,17 +307,20 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   }
 
   void do_read() {
-    http::async_read_some(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read_some(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
     if (phase_ == Phase::closed) return;
     if (ec) return on_read_error(ec);
-    if (phase_ == Phase::idle) enter(Phase::reading, request_timeout());  // the slow-client clock starts now
+    if (phase_ == Phase::idle)
+      enter(Phase::reading, request_timeout());  // the slow-client clock starts now
     if (!admitted_ && parser_->is_header_done() && (!admit() || !parse_buffered())) return;
     if (!parser_->is_done()) {
-      if (parser_->is_header_done() && !continue_sent_ && expects_continue()) return send_continue();
+      if (parser_->is_header_done() && !continue_sent_ && expects_continue())
+        return send_continue();
       return do_read();
     }
     handle_request();
@@ -318,21 +342,25 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   void on_read_error(beast::error_code ec) {
     if (over_budget_) return reply_busy();
     if (ec == http::error::body_limit) return reply_too_large();
-    if (ec == http::error::header_limit) return reply_error(431, "headers_too_large", "Request headers are too large");
+    if (ec == http::error::header_limit)
+      return reply_error(431, "headers_too_large", "Request headers are too large");
     // Beast refuses these framings itself while reading the header (Content-Length beside
     // chunked, a repeated chunked, conflicting lengths); the rest are refused by admit().
     // The field that failed is not in the message; the ones before it are.
     const auto has = [&](http::field f) { return parser_->get().count(f) > 0; };
     if (ec == http::error::bad_transfer_encoding)
-      return reply_error(400, "bad_request",
-                         has(http::field::content_length) ? kBothFramingsMessage : kUnsupportedCodingMessage);
+      return reply_error(
+          400, "bad_request",
+          has(http::field::content_length) ? kBothFramingsMessage : kUnsupportedCodingMessage);
     if (ec == http::error::bad_content_length)
-      return reply_error(400, "bad_request",
-                         has(http::field::transfer_encoding) ? kBothFramingsMessage : "Invalid Content-Length");
+      return reply_error(
+          400, "bad_request",
+          has(http::field::transfer_encoding) ? kBothFramingsMessage : "Invalid Content-Length");
     if (ec == http::error::multiple_content_length)
       return reply_error(400, "bad_request", "Request has conflicting Content-Length values");
     static const auto& http_errors = beast::error_code(http::error::bad_method).category();
-    if (ec.category() == http_errors && ec != http::error::end_of_stream && ec != http::error::partial_message)
+    if (ec.category() == http_errors && ec != http::error::end_of_stream &&
+        ec != http::error::partial_message)
       return reply_error(400, "bad_request", "Malformed HTTP request");
     close();  // the peer went away, or the sweep closed us
   }
@@ -347,7 +375,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     transfer_encodings_.clear();
     for (auto [it, end] = msg.equal_range(http::field::transfer_encoding); it != end; ++it)
       transfer_encodings_.push_back(it->value());
-    if (auto problem = framing_problem(transfer_encodings_, msg.count(http::field::content_length) > 0, msg.version())) {
+    if (auto problem = framing_problem(transfer_encodings_,
+                                       msg.count(http::field::content_length) > 0, msg.version())) {
       reply_error(400, "bad_request", *problem, /*header_complete=*/true);
       return false;
     }
@@ -405,19 +434,22 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   }
 
   void reply_too_large() {
-    reply_error(413, "payload_too_large", fmt::format("Request body is larger than {} bytes", body_limit_),
+    reply_error(413, "payload_too_large",
+                fmt::format("Request body is larger than {} bytes", body_limit_),
                 /*header_complete=*/true);
   }
 
   void reply_busy() {
-    auto r = functions::error_response(503, "unavailable",
-                                       "The server is receiving too many request bodies at once; try again shortly");
+    auto r = functions::error_response(
+        503, "unavailable",
+        "The server is receiving too many request bodies at once; try again shortly");
     r.headers.emplace_back("Retry-After", "1");
     reject(std::move(r), /*header_complete=*/true);
   }
 
   // An error found while reading: the request cannot be trusted, so the connection ends.
-  void reply_error(int status, std::string_view code, std::string_view message, bool header_complete = false) {
+  void reply_error(int status, std::string_view code, std::string_view message,
+                   bool header_complete = false) {
     reject(functions::error_response(status, code, message), header_complete);
   }
 
@@ -428,7 +460,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     // The start line (and for a too-large body the whole header) may have been read.
     const auto& msg = parser_->get();
     log_method_ = msg.method_string().empty() ? "-" : msg.method_string();
-    log_path_ = msg.target().empty() ? "-" : msg.target().substr(0, std::min(msg.target().find('?'), std::size_t{200}));
+    log_path_ = msg.target().empty()
+                    ? "-"
+                    : msg.target().substr(0, std::min(msg.target().find('?'), std::size_t{200}));
     origin_ = header_complete ? std::string_view(msg[http::field::origin]) : std::string_view{};
     route_ = shared_.unmatched_route;
     close_after_ = true;
@@ -446,8 +480,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     req_.headers.clear();
     for (const auto& field : msg) req_.headers.emplace_back(field.name_string(), field.value());
     req_.query.clear();
-    if (auto id = msg["X-Request-Id"]; is_acceptable_request_id(id)) request_id_.assign(id.data(), id.size());
-    else loop_.ids.next(request_id_);
+    if (auto id = msg["X-Request-Id"]; is_acceptable_request_id(id))
+      request_id_.assign(id.data(), id.size());
+    else
+      loop_.ids.next(request_id_);
     req_.request_id = request_id_;
     origin_ = msg[http::field::origin];
     log_method_ = req_.method;
@@ -461,7 +497,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     }
     log_path_ = url_->encoded_path();
     if (url_->has_query()) {
-      for (auto param : url_->params(urls::encoding_opts(true))) req_.query.emplace_back(param.key, param.value);
+      for (auto param : url_->params(urls::encoding_opts(true)))
+        req_.query.emplace_back(param.key, param.value);
     }
 
     // HEAD is GET without the body (RFC 9110 §9.3.2): same route, same headers.
@@ -485,13 +522,15 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
         (route.execution == Execution::store_read && !shared_.store_is_remote))
       return finish(invoke(route));
     // The work guard keeps a draining loop running until the result is back.
-    asio::post(shared_.workers, [self = shared_from_this(), &route, work = asio::make_work_guard(loop_.ioc)]() mutable {
+    asio::post(shared_.workers, [self = shared_from_this(), &route,
+                                 work = asio::make_work_guard(loop_.ioc)]() mutable {
       auto response = self->invoke(route);
       // The connection's last reference goes back with the result: a connection is only ever
       // destroyed on its own I/O thread.
-      asio::post(work.get_executor(), [self = std::move(self), response = std::move(response)]() mutable {
-        self->finish(std::move(response));
-      });
+      asio::post(work.get_executor(),
+                 [self = std::move(self), response = std::move(response)]() mutable {
+                   self->finish(std::move(response));
+                 });
       work.reset();
     });
   }
@@ -562,8 +601,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   std::optional<functions::Response> body_shape_problem(const Route& route) const {
     if (route.body.json_members == 0) return std::nullopt;
     const auto start = req_.body.find_first_not_of(" \t\r\n");
-    if (start == std::string_view::npos || (req_.body[start] != '{' && req_.body[start] != '[')) return std::nullopt;
-    auto problem = functions::json_limit_problem(req_.body, {route.body.json_members, route.body.json_depth});
+    if (start == std::string_view::npos || (req_.body[start] != '{' && req_.body[start] != '['))
+      return std::nullopt;
+    auto problem =
+        functions::json_limit_problem(req_.body, {route.body.json_members, route.body.json_depth});
     if (!problem) return std::nullopt;
     return functions::error_response(400, "validation", *problem);
   }
@@ -585,17 +626,16 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     auto loop = asio::prefer(loop_.ioc.get_executor(), asio::execution::outstanding_work.tracked);
     try {
       if (auto refused = body_shape_problem(route)) return finish(std::move(*refused));
-      route.async_handler(shared_.services, req_,
-                          [self = shared_from_this(), &route, loop](functions::Response&& response,
-                                                                   std::exception_ptr error) {
-                            // The connection's last reference goes back with the answer: a
-                            // connection is only ever destroyed on its own I/O thread.
-                            asio::post(loop, [self, &route, response = std::move(response),
-                                              error]() mutable {
-                              self->finish(error ? self->failure_response(route, error)
-                                                 : std::move(response));
-                            });
-                          });
+      route.async_handler(
+          shared_.services, req_,
+          [self = shared_from_this(), &route, loop](functions::Response&& response,
+                                                    std::exception_ptr error) {
+            // The connection's last reference goes back with the answer: a
+            // connection is only ever destroyed on its own I/O thread.
+            asio::post(loop, [self, &route, response = std::move(response), error]() mutable {
+              self->finish(error ? self->failure_response(route, error) : std::move(response));
+            });
+          });
     } catch (...) {
       finish(failure_response(route, std::current_exception()));
     }
@@ -609,16 +649,21 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
         std::rethrow_exception(error);
       } catch (const ports::InfraError& e) {
         if (e.kind() == ports::InfraError::Kind::transient) {
-          spdlog::warn("request {} ({} {}): temporarily unavailable: {}", request_id_, route.method, route.pattern, e.what());
-          auto r = functions::error_response(503, "unavailable", "Service temporarily unavailable, please retry");
+          spdlog::warn("request {} ({} {}): temporarily unavailable: {}", request_id_, route.method,
+                       route.pattern, e.what());
+          auto r = functions::error_response(503, "unavailable",
+                                             "Service temporarily unavailable, please retry");
           r.headers.emplace_back("Retry-After", "1");
           return r;
         }
-        spdlog::error("request {} ({} {}) failed: {}", request_id_, route.method, route.pattern, e.what());
+        spdlog::error("request {} ({} {}) failed: {}", request_id_, route.method, route.pattern,
+                      e.what());
       } catch (const std::exception& e) {
-        spdlog::error("request {} ({} {}) failed: {}", request_id_, route.method, route.pattern, e.what());
+        spdlog::error("request {} ({} {}) failed: {}", request_id_, route.method, route.pattern,
+                      e.what());
       } catch (...) {
-        spdlog::error("request {} ({} {}) failed with an unknown exception", request_id_, route.method, route.pattern);
+        spdlog::error("request {} ({} {}) failed with an unknown exception", request_id_,
+                      route.method, route.pattern);
       }
       return functions::error_response(500, "internal", "Internal server error");
     } catch (...) {
@@ -630,7 +675,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     if (phase_ == Phase::closed) return;  // closed while the handler ran (forced stop)
     status_ = r.status;
     const bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
-    const bool keep_alive = !close_after_ && !loop_.draining && (!parser_->is_header_done() || parser_->get().keep_alive());
+    const bool keep_alive = !close_after_ && !loop_.draining &&
+                            (!parser_->is_header_done() || parser_->get().keep_alive());
 
     res_.clear();
     res_.result(static_cast<unsigned>(r.status));
@@ -655,16 +701,18 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     res_.keep_alive(keep_alive);
 
     enter(Phase::writing, request_timeout());
-    http::async_write(socket_, res_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+    http::async_write(
+        socket_, res_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
     const auto elapsed = SteadyClock::now() - started_;
     shared_.services.metrics.record(loop_.index, route_, log_method_, status_, elapsed);
     if (shared_.access_log)
-      shared_.access_log->info("{} {} {} {}us {}", log_method_, log_path_, status_,
-                               std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count(), request_id_);
+      shared_.access_log->info(
+          "{} {} {} {}us {}", log_method_, log_path_, status_,
+          std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count(), request_id_);
     if (phase_ == Phase::closed) return;
     if (ec) return close();
     if (!res_.keep_alive()) return linger();
@@ -686,10 +734,11 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   }
 
   void discard() {
-    socket_.async_read_some(buffer_.prepare(kLingerChunk), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec || self->phase_ == Phase::closed) return self->close();
-      self->discard();
-    });
+    socket_.async_read_some(buffer_.prepare(kLingerChunk),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec || self->phase_ == Phase::closed) return self->close();
+                              self->discard();
+                            });
   }
 
   void close() {
@@ -755,8 +804,10 @@ void Loop::accept() {
     const auto peer = socket.remote_endpoint(peer_ec);
     std::optional<Admission> admission;
     if (!peer_ec) admission = shared.admit(peer.address());
-    if (admission) std::make_shared<Connection>(*this, std::move(socket), *admission, peer.address())->start();
-    else socket.close(peer_ec);  // gone already, or too many are being turned away
+    if (admission)
+      std::make_shared<Connection>(*this, std::move(socket), *admission, peer.address())->start();
+    else
+      socket.close(peer_ec);  // gone already, or too many are being turned away
     accept();
   });
 }
@@ -792,18 +843,22 @@ std::vector<std::string> metric_route_labels(const Router& router) {
 }
 
 struct HttpServer::Impl {
-  Impl(const Config& config, const Router& router, Services& services) : shared(config, router, services) {
+  Impl(const Config& config, const Router& router, Services& services)
+      : shared(config, router, services) {
     for (int i = 0; i < std::max(1, config.io_threads); ++i)
       loops.push_back(std::make_unique<Loop>(shared, static_cast<std::size_t>(i)));
   }
 
   void bind() {
     const auto listen = parse_listen(shared.config.listen);
-    if (!listen) throw std::runtime_error(fmt::format("listen: expected host:port, got \"{}\"", shared.config.listen));
+    if (!listen)
+      throw std::runtime_error(
+          fmt::format("listen: expected host:port, got \"{}\"", shared.config.listen));
     endpoint = tcp::endpoint(asio::ip::make_address(listen->host), listen->port);
 
     auto fail = [&](const beast::error_code& ec) {
-      return std::runtime_error(fmt::format("listen: cannot listen on {}: {}", shared.config.listen, ec.message()));
+      return std::runtime_error(
+          fmt::format("listen: cannot listen on {}: {}", shared.config.listen, ec.message()));
     };
     beast::error_code ec;
     if (endpoint.port() != 0) {
@@ -891,7 +946,8 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
   {
     std::unique_lock lock(impl_->mutex);
     if (!impl_->stopped_cv.wait_for(lock, grace, [&] { return impl_->running == 0; })) {
-      if (grace.count() > 0) spdlog::warn("requests still running after {} ms; stopping anyway", grace.count());
+      if (grace.count() > 0)
+        spdlog::warn("requests still running after {} ms; stopping anyway", grace.count());
       for (auto& loop : impl_->loops) loop->ioc.stop();
     }
   }

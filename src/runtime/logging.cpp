@@ -1,10 +1,10 @@
 #include "runtime/logging.hpp"
 
-#include <chrono>
-
 #include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace orderflow::runtime {
 
@@ -23,8 +23,8 @@ void setup_logging(const Config& config) {
   main->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(main);
 
-  auto access = std::make_shared<spdlog::async_logger>("access", access_sink, spdlog::thread_pool(),
-                                                       spdlog::async_overflow_policy::overrun_oldest);
+  auto access = std::make_shared<spdlog::async_logger>(
+      "access", access_sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
   access->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ access %v", spdlog::pattern_time_type::utc);
   access->set_level(config.access_log ? spdlog::level::info : spdlog::level::off);
   spdlog::register_logger(access);

@@ -24,8 +24,8 @@ void append_metric(std::string& out, std::string_view name, std::string_view typ
 class Metrics {
  public:
   // Upper bounds of the latency histogram buckets, in seconds (+Inf is implied).
-  static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                      0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
   // `routes`: the route labels (patterns and e.g. "unmatched"); record() takes an index into
   // them. `shards`: one per thread that records; shard i must only be used by one thread.

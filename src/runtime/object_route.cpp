@@ -81,11 +81,13 @@ functions::Response serve_object(adapters::FileObjectStore* store, const functio
   const std::string* expires = req.query_param("expires");
   const std::string* signature = req.query_param("signature");
   if (expires == nullptr || signature == nullptr)
-    return error_response(403, "forbidden", "This link is not signed: expires and signature are required");
+    return error_response(403, "forbidden",
+                          "This link is not signed: expires and signature are required");
   switch (store->check_link(key, *expires, *signature)) {
     case adapters::FileObjectStore::LinkCheck::bad_signature:
-      return error_response(403, "forbidden",
-                            "This link's signature does not match: it was altered or is for another object");
+      return error_response(
+          403, "forbidden",
+          "This link's signature does not match: it was altered or is for another object");
     case adapters::FileObjectStore::LinkCheck::expired:
       return error_response(403, "forbidden", "This link has expired; ask for a new one");
     case adapters::FileObjectStore::LinkCheck::ok:
@@ -98,8 +100,8 @@ functions::Response serve_object(adapters::FileObjectStore* store, const functio
   const auto size = std::filesystem::file_size(file, ec);
   const auto mtime = std::filesystem::last_write_time(file, ec);
   if (ec) return error_response(404, "not_found", "Object not found");
-  const std::string etag = "\"" + std::to_string(size) + "-" +
-                           std::to_string(mtime.time_since_epoch().count()) + "\"";
+  const std::string etag =
+      "\"" + std::to_string(size) + "-" + std::to_string(mtime.time_since_epoch().count()) + "\"";
 
   Response r{200, {}, adapters::FileObjectStore::content_type_for(key), {}};
   r.headers.emplace_back("ETag", etag);
@@ -111,10 +113,11 @@ functions::Response serve_object(adapters::FileObjectStore* store, const functio
   }
 
   ByteRange range{0, size == 0 ? 0 : size - 1};
-  const auto kind = req.has_header("Range") ? parse_range(req.header("Range"), size, range)
-                                            : RangeKind::none;
+  const auto kind =
+      req.has_header("Range") ? parse_range(req.header("Range"), size, range) : RangeKind::none;
   if (kind == RangeKind::unsatisfiable) {
-    Response bad = error_response(416, "range_not_satisfiable", "The requested range is outside the object");
+    Response bad =
+        error_response(416, "range_not_satisfiable", "The requested range is outside the object");
     bad.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
     return bad;
   }
@@ -128,7 +131,8 @@ functions::Response serve_object(adapters::FileObjectStore* store, const functio
   if (kind == RangeKind::ok) {
     r.status = 206;
     r.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" +
-                                                std::to_string(range.last) + "/" + std::to_string(size));
+                                                std::to_string(range.last) + "/" +
+                                                std::to_string(size));
   }
   return r;
 }

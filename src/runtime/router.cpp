@@ -31,7 +31,8 @@ Router::Router(std::span<const Route> routes) {
       p.text = route.pattern;
       for (auto seg : split_path(route.pattern)) {
         bool param = seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
-        p.segments.push_back(param ? Segment{seg.substr(1, seg.size() - 2), true} : Segment{seg, false});
+        p.segments.push_back(param ? Segment{seg.substr(1, seg.size() - 2), true}
+                                   : Segment{seg, false});
       }
       patterns_.push_back(std::move(p));
       it = patterns_.end() - 1;
@@ -51,9 +52,10 @@ Router::Match Router::match(std::string_view method, std::span<const std::string
   for (std::size_t i = 0; i < patterns_.size(); ++i) {
     const Pattern& p = patterns_[i];
     // A last parameter written {name+} takes the rest of the path, '/' included.
-    const bool greedy = !p.segments.empty() && p.segments.back().is_param &&
-                        p.segments.back().text.ends_with('+');
-    if (greedy ? segments.size() < p.segments.size() : p.segments.size() != segments.size()) continue;
+    const bool greedy =
+        !p.segments.empty() && p.segments.back().is_param && p.segments.back().text.ends_with('+');
+    if (greedy ? segments.size() < p.segments.size() : p.segments.size() != segments.size())
+      continue;
     bool ok = true;
     for (std::size_t s = 0; s < segments.size() && ok; ++s) {
       const Segment& seg = p.segments[std::min(s, p.segments.size() - 1)];
@@ -81,7 +83,8 @@ Router::Match Router::match(std::string_view method, std::span<const std::string
   return Match{};
 }
 
-Router::Match Router::match_path(std::string_view method, std::string_view path, PathParams& params) const {
+Router::Match Router::match_path(std::string_view method, std::string_view path,
+                                 PathParams& params) const {
   auto segments = split_path(path);
   return match(method, segments, params);
 }

@@ -30,7 +30,8 @@ class Router {
 
   // `segments` are the decoded path segments ("/orders/a%20b" -> {"orders", "a b"}).
   // When a pattern matches, its parameters replace the contents of `params`.
-  Match match(std::string_view method, std::span<const std::string_view> segments, PathParams& params) const;
+  Match match(std::string_view method, std::span<const std::string_view> segments,
+              PathParams& params) const;
   // The same for a decoded path, split at '/'.
   Match match_path(std::string_view method, std::string_view path, PathParams& params) const;
 

@@ -19,7 +19,9 @@ namespace {
 using functions::Request;
 using functions::Response;
 
-Response healthz(Services&, const Request&) { return functions::json_response(200, R"({"status":"ok"})"); }
+Response healthz(Services&, const Request&) {
+  return functions::json_response(200, R"({"status":"ok"})");
+}
 
 Response readyz(Services& s, const Request&) {
   bool store_ok = false;
@@ -50,7 +52,8 @@ Response metrics(Services& s, const Request&) {
 }
 
 Response unavailable(std::string_view what) {
-  return functions::error_response(503, "unavailable", std::string(what) + " is not configured in this process");
+  return functions::error_response(503, "unavailable",
+                                   std::string(what) + " is not configured in this process");
 }
 
 template <Response (*Function)(functions::SubscriptionContext&, const Request&)>
@@ -75,9 +78,10 @@ Response recognize_image(Services& s, const Request& req) {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (s.images.load() == nullptr && std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (functions::ImageContext* images = s.images.load()) return functions::recognize_uploaded_image(*images, req);
-  Response r = functions::error_response(503, "unavailable",
-                                         "The image check is still loading its model; try again in a moment");
+  if (functions::ImageContext* images = s.images.load())
+    return functions::recognize_uploaded_image(*images, req);
+  Response r = functions::error_response(
+      503, "unavailable", "The image check is still loading its model; try again in a moment");
   r.headers.emplace_back("Retry-After", "1");
   return r;
 }
@@ -121,41 +125,50 @@ constexpr BodyLimits kUploadJsonOrMultipart{kUploadBody, 16, 4};
 
 constexpr Route kRoutes[] = {
     // method   pattern              function           runs on  handler
-    {"POST",   "/orders",           "create_order",    worker,  order_function<functions::create_order>,
+    {"POST", "/orders", "create_order", worker, order_function<functions::create_order>,
      order_function_async<functions::create_order_async>, kJsonBody},
-    {"GET",    "/orders",           "get_orders",      read,    order_function<functions::get_orders>},
-    {"GET",    "/orders/{orderId}", "get_order_by_id", read,    order_function<functions::get_order_by_id>},
-    {"PUT",    "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>, nullptr, kJsonBody},
-    {"PATCH",  "/orders/{orderId}", "update_order",    worker,  order_function<functions::update_order>, nullptr, kJsonBody},
-    {"DELETE", "/orders/{orderId}", "delete_order",    worker,  order_function<functions::delete_order>},
-    {"POST",   "/subscriptions",             "subscribe_email",      worker, subscription_function<functions::subscribe_email>,
+    {"GET", "/orders", "get_orders", read, order_function<functions::get_orders>},
+    {"GET", "/orders/{orderId}", "get_order_by_id", read,
+     order_function<functions::get_order_by_id>},
+    {"PUT", "/orders/{orderId}", "update_order", worker, order_function<functions::update_order>,
      nullptr, kJsonBody},
-    {"GET",    "/subscriptions/confirm",     "confirm_subscription", worker, subscription_function<functions::confirm_subscription>},
-    {"POST",   "/subscriptions/unsubscribe", "unsubscribe_email",    worker, subscription_function<functions::unsubscribe_email>,
+    {"PATCH", "/orders/{orderId}", "update_order", worker, order_function<functions::update_order>,
      nullptr, kJsonBody},
-    {"GET",    "/subscriptions/unsubscribe", "unsubscribe_page",     io,     subscription_function<functions::unsubscribe_page>},
+    {"DELETE", "/orders/{orderId}", "delete_order", worker,
+     order_function<functions::delete_order>},
+    {"POST", "/subscriptions", "subscribe_email", worker,
+     subscription_function<functions::subscribe_email>, nullptr, kJsonBody},
+    {"GET", "/subscriptions/confirm", "confirm_subscription", worker,
+     subscription_function<functions::confirm_subscription>},
+    {"POST", "/subscriptions/unsubscribe", "unsubscribe_email", worker,
+     subscription_function<functions::unsubscribe_email>, nullptr, kJsonBody},
+    {"GET", "/subscriptions/unsubscribe", "unsubscribe_page", io,
+     subscription_function<functions::unsubscribe_page>},
     // Blocks until its image is classified on the recognizer's own worker threads.
-    {"POST",   "/images/recognize",          "recognize_uploaded_image", worker, recognize_image, nullptr,
+    {"POST", "/images/recognize", "recognize_uploaded_image", worker, recognize_image, nullptr,
      kUploadJsonOrMultipart},
-    {"GET",    "/reports/deleted-orders",    "generate_pdf_report",  worker, report},
-    {"GET",    "/objects/{key+}",            "serve_object",         worker, object},
-    {"GET",    "/admin/deliveries",                      "list_deliveries",    worker, admin_function<functions::list_deliveries>},
-    {"POST",   "/admin/deliveries/redrive",              "redrive_deliveries", worker, admin_function<functions::redrive_deliveries>},
-    {"POST",   "/admin/deliveries/{deliveryId}/redrive", "redrive_delivery",   worker, admin_function<functions::redrive_delivery>},
-    {"GET",    "/healthz",          "healthz",         io,      healthz},
-    {"GET",    "/readyz",           "readyz",          read,    readyz},
+    {"GET", "/reports/deleted-orders", "generate_pdf_report", worker, report},
+    {"GET", "/objects/{key+}", "serve_object", worker, object},
+    {"GET", "/admin/deliveries", "list_deliveries", worker,
+     admin_function<functions::list_deliveries>},
+    {"POST", "/admin/deliveries/redrive", "redrive_deliveries", worker,
+     admin_function<functions::redrive_deliveries>},
+    {"POST", "/admin/deliveries/{deliveryId}/redrive", "redrive_delivery", worker,
+     admin_function<functions::redrive_delivery>},
+    {"GET", "/healthz", "healthz", io, healthz},
+    {"GET", "/readyz", "readyz", read, readyz},
     // store.stats() may count rows, so it stays off the I/O threads.
-    {"GET",    "/metrics",          "metrics",         worker,  metrics},
-    {"GET",    "/openapi.json",     "openapi",         io,      openapi},
-    {"GET",    "/events",           "event_stream",    worker,  events},
-    {"GET",    "/",                 "web_app",         io,      web_app},
-    {"GET",    "/assets/{file}",    "web_app",         io,      web_app},
+    {"GET", "/metrics", "metrics", worker, metrics},
+    {"GET", "/openapi.json", "openapi", io, openapi},
+    {"GET", "/events", "event_stream", worker, events},
+    {"GET", "/", "web_app", io, web_app},
+    {"GET", "/assets/{file}", "web_app", io, web_app},
 };
 
 constexpr Route kWorkerRoutes[] = {
-    {"GET",    "/healthz",          "healthz",         io,      healthz},
-    {"GET",    "/readyz",           "readyz",          read,    readyz},
-    {"GET",    "/metrics",          "metrics",         worker,  metrics},
+    {"GET", "/healthz", "healthz", io, healthz},
+    {"GET", "/readyz", "readyz", read, readyz},
+    {"GET", "/metrics", "metrics", worker, metrics},
 };
 
 }  // namespace

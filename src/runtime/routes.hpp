@@ -30,9 +30,9 @@ class BusPipeline;
 
 // Where a handler runs.
 enum class Execution {
-  io_thread,  // "inline": on the I/O thread that parsed the request (reads, health checks)
-  worker,     // on the blocking worker pool; writes wait there for their group commit's fsync,
-              // so many requests share one commit without stalling the I/O threads
+  io_thread,   // "inline": on the I/O thread that parsed the request (reads, health checks)
+  worker,      // on the blocking worker pool; writes wait there for their group commit's fsync,
+               // so many requests share one commit without stalling the I/O threads
   store_read,  // reads the store: inline on an embedded store (SQLite answers in microseconds),
                // on the worker pool when the store is across the network (PostgreSQL)
 };
@@ -53,8 +53,8 @@ struct Services {
   // once); until then the image route answers 503 with Retry-After.
   std::atomic<functions::ImageContext*> images = nullptr;
   std::atomic<const char*> recognizer_state = "none";  // for /readyz: none|loading|loaded|failed
-  EventStreamHub* event_stream = nullptr;  // GET /events; null in tests without it
-  BusPipeline* bus = nullptr;              // with bus = nats://, for its metrics
+  EventStreamHub* event_stream = nullptr;              // GET /events; null in tests without it
+  BusPipeline* bus = nullptr;                          // with bus = nats://, for its metrics
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);
@@ -81,7 +81,7 @@ struct Route {
   Execution execution;
   Handler handler;
   AsyncHandler async_handler = nullptr;  // the same function completing later, where it has one
-  BodyLimits body = {};  // what the gateway lets through to the function
+  BodyLimits body = {};                  // what the gateway lets through to the function
 };
 
 // Every route of the service, in one place.

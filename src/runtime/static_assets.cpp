@@ -2,7 +2,6 @@
 
 #include <string>
 
-
 namespace orderflow::runtime {
 namespace {
 
@@ -15,7 +14,9 @@ std::string_view trim(std::string_view s) {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    const auto lower = [](char c) {
+      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
@@ -54,7 +55,8 @@ bool accepts_gzip(std::string_view accept_encoding) {
   while (!accept_encoding.empty()) {
     const auto comma = accept_encoding.find(',');
     const std::string_view item = accept_encoding.substr(0, comma);
-    accept_encoding = comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
     const auto semi = item.find(';');
     const std::string_view coding = trim(item.substr(0, semi));
     if (iequals(coding, "gzip") || iequals(coding, "x-gzip") || coding == "*")
@@ -81,7 +83,8 @@ functions::Response serve_embedded_file(const EmbeddedFile& file, const function
   r.headers.emplace_back("ETag", etag);
   // Hashed names change with their content, so browsers may keep them forever; the page that
   // names them must be revalidated every time.
-  r.headers.emplace_back("Cache-Control", file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  r.headers.emplace_back("Cache-Control",
+                         file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
   r.headers.emplace_back("Vary", "Accept-Encoding");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   if (file.path == "/index.html") {

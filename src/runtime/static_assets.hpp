@@ -10,12 +10,12 @@
 namespace orderflow::runtime {
 
 struct EmbeddedFile {
-  std::string_view path;          // "/index.html", "/assets/index-BIqO11d2.js"
+  std::string_view path;  // "/index.html", "/assets/index-BIqO11d2.js"
   std::string_view content_type;
   std::string_view body;
-  std::string_view gzip_body;     // gzip -9 of body
-  std::string_view etag;          // strong ETag of body, quoted; the gzip form adds "-gz"
-  bool immutable;                 // a content-hashed file under /assets/
+  std::string_view gzip_body;  // gzip -9 of body
+  std::string_view etag;       // strong ETag of body, quoted; the gzip form adds "-gz"
+  bool immutable;              // a content-hashed file under /assets/
 };
 
 // Every embedded file (defined in the generated web_assets_data.cpp).

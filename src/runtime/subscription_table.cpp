@@ -8,12 +8,14 @@
 
 namespace orderflow::runtime {
 
-std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int attempts, std::uint64_t random) {
+std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int attempts,
+                                      std::uint64_t random) {
   auto delay = policy.backoff_initial;
   for (int i = 1; i < attempts && delay < policy.backoff_max; ++i) delay *= 2;
   delay = std::min(delay, policy.backoff_max);
   const auto half = delay.count() / 2;
-  const auto jitter = half > 0 ? static_cast<long long>(random % static_cast<std::uint64_t>(half + 1)) : 0;
+  const auto jitter =
+      half > 0 ? static_cast<long long>(random % static_cast<std::uint64_t>(half + 1)) : 0;
   return std::chrono::milliseconds(delay.count() - half + jitter);
 }
 
@@ -23,13 +25,17 @@ std::vector<Subscription> subscription_table(EventFunctionContexts& ctx, const R
   // fsyncs share the disk's journal commits. All three handlers are thread-safe.
   constexpr int kConcurrency = 8;
   return {
-      // function name        event type  retry  handler                                    concurrency
+      // function name        event type  retry  handler concurrency
       {"archive_deleted_order", deleted, retry,
-       [&ctx](const domain::Event& e) { functions::archive_deleted_order(ctx.archive, e); }, kConcurrency},
+       [&ctx](const domain::Event& e) { functions::archive_deleted_order(ctx.archive, e); },
+       kConcurrency},
       {"delete_order_image", deleted, retry,
-       [&ctx](const domain::Event& e) { functions::delete_order_image(ctx.archive, e); }, kConcurrency},
+       [&ctx](const domain::Event& e) { functions::delete_order_image(ctx.archive, e); },
+       kConcurrency},
       {"notify_subscribers", deleted, retry,
-       [&ctx](const domain::Event& e) { functions::notify_subscribers(ctx.notify, e); }, kConcurrency},
-  };}
+       [&ctx](const domain::Event& e) { functions::notify_subscribers(ctx.notify, e); },
+       kConcurrency},
+  };
+}
 
 }  // namespace orderflow::runtime

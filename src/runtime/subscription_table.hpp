@@ -21,7 +21,8 @@ struct RetryPolicy {
 // The delay before attempt `attempts + 1`, given `attempts` failures so far: exponential from
 // backoff_initial, capped at backoff_max, with "equal jitter" (half fixed, half taken from
 // `random`, any uniformly random value).
-std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int attempts, std::uint64_t random);
+std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int attempts,
+                                      std::uint64_t random);
 
 // One row of the subscription table: a function subscribed to an event type.
 struct Subscription {

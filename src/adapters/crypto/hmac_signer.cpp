@@ -1,7 +1,5 @@
 #include "adapters/crypto/hmac_signer.hpp"
 
-#include "domain/encoding.hpp"
-
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -16,6 +14,8 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+
+#include "domain/encoding.hpp"
 
 namespace orderflow::adapters {
 namespace {

@@ -14,8 +14,8 @@
 #include <stdexcept>
 
 #include "adapters/files/stale_files.hpp"
-#include "ports/errors.hpp"
 #include "domain/encoding.hpp"
+#include "ports/errors.hpp"
 
 namespace orderflow::adapters {
 namespace fs = std::filesystem;
@@ -49,7 +49,9 @@ void fsync_dir(const fs::path& dir) {
   if (rc != 0) io_failure("cannot fsync directory", dir);
 }
 
-std::string percent_encode_key(std::string_view key) { return domain::uri_encode(key, /*keep_slash=*/true); }
+std::string percent_encode_key(std::string_view key) {
+  return domain::uri_encode(key, /*keep_slash=*/true);
+}
 
 std::string link_message(std::string_view key, std::string_view expires) {
   std::string m = "GET\n";
@@ -61,8 +63,8 @@ std::string link_message(std::string_view key, std::string_view expires) {
 
 }  // namespace
 
-FileObjectStore::FileObjectStore(fs::path root, std::string public_url,
-                                 const ports::Signer& signer, const ports::Clock& clock)
+FileObjectStore::FileObjectStore(fs::path root, std::string public_url, const ports::Signer& signer,
+                                 const ports::Clock& clock)
     : root_(std::move(root)),
       tmp_(root_ / kTmpDir),
       public_url_(std::move(public_url)),
@@ -93,8 +95,8 @@ void FileObjectStore::put(std::string_view key, std::string_view bytes, std::str
 
   static std::atomic<std::uint64_t> counter{0};
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  const fs::path tmp =
-      tmp_ / (std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(rng()));
+  const fs::path tmp = tmp_ / (std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+                               std::to_string(rng()));
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) io_failure("cannot create", tmp);
   try {
@@ -156,13 +158,12 @@ ports::ObjectPage FileObjectStore::list(std::string_view prefix, std::string_vie
     const auto size = it->file_size(size_ec);
     const auto mtime = it->last_write_time(size_ec);
     const auto sys = std::chrono::file_clock::to_sys(mtime);
-    found.push_back(ports::ObjectInfo{
-        std::move(key), size_ec ? 0 : size,
-        std::chrono::time_point_cast<std::chrono::microseconds>(sys)});
+    found.push_back(
+        ports::ObjectInfo{std::move(key), size_ec ? 0 : size,
+                          std::chrono::time_point_cast<std::chrono::microseconds>(sys)});
   }
   if (ec) io_failure("cannot list", start);
-  std::sort(found.begin(), found.end(),
-            [](const auto& a, const auto& b) { return a.key < b.key; });
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   ports::ObjectPage page;
   const auto n = std::min<std::size_t>(found.size(), static_cast<std::size_t>(std::max(limit, 0)));
   page.objects.assign(std::make_move_iterator(found.begin()),
@@ -180,9 +181,9 @@ bool FileObjectStore::remove(std::string_view key) {
 
 std::string FileObjectStore::presign_get(std::string_view key, std::chrono::seconds ttl) {
   path_of(key);  // validates
-  const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
-                           clock_.now().time_since_epoch() + ttl)
-                           .count();
+  const auto expires =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch() + ttl)
+          .count();
   const std::string exp = std::to_string(expires);
   return public_url_ + "/objects/" + percent_encode_key(key) + "?expires=" + exp +
          "&signature=" + signer_.sign(link_message(key, exp));
@@ -194,8 +195,7 @@ FileObjectStore::LinkCheck FileObjectStore::check_link(std::string_view key,
   if (!signer_.verify(link_message(key, expires), signature)) return LinkCheck::bad_signature;
   std::int64_t exp = 0;
   auto [ptr, ec] = std::from_chars(expires.data(), expires.data() + expires.size(), exp);
-  if (ec != std::errc{} || ptr != expires.data() + expires.size())
-    return LinkCheck::bad_signature;
+  if (ec != std::errc{} || ptr != expires.data() + expires.size()) return LinkCheck::bad_signature;
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
   return now > exp ? LinkCheck::expired : LinkCheck::ok;

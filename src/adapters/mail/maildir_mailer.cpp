@@ -49,11 +49,10 @@ MaildirMailer::MaildirMailer(fs::path dir, const ports::Clock& clock)
 void MaildirMailer::send(const ports::Mail& mail) {
   static std::atomic<std::uint64_t> counter{0};
   const std::string message = render_mime_message(mail, clock_.now());
-  const std::string unique =
-      mail.message_id.empty()
-          ? std::to_string(clock_.now().time_since_epoch().count()) + "." +
-                std::to_string(::getpid()) + "." + std::to_string(counter++)
-          : file_name_for(mail);
+  const std::string unique = mail.message_id.empty()
+                                 ? std::to_string(clock_.now().time_since_epoch().count()) + "." +
+                                       std::to_string(::getpid()) + "." + std::to_string(counter++)
+                                 : file_name_for(mail);
   const fs::path tmp = dir_ / "tmp" / (unique + "." + std::to_string(counter++));
   const fs::path target = dir_ / "new" / (unique + ".eml");
 

@@ -53,8 +53,8 @@ std::string one_line(std::string_view s) {
 }
 
 std::string rfc5322_date(domain::Timestamp t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  const std::time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
@@ -88,7 +88,8 @@ std::string render_mime_message(const ports::Mail& mail, domain::Timestamp date)
   m += "To: <" + one_line(mail.to) + ">\r\n";
   m += "Subject: " + encode_header_words(mail.subject) + "\r\n";
   if (!mail.message_id.empty()) m += "Message-ID: <" + one_line(mail.message_id) + ">\r\n";
-  for (const auto& [name, value] : mail.headers) m += one_line(name) + ": " + one_line(value) + "\r\n";
+  for (const auto& [name, value] : mail.headers)
+    m += one_line(name) + ": " + one_line(value) + "\r\n";
   m += "MIME-Version: 1.0\r\n";
   const auto text_part = [&](std::string_view subtype, std::string_view body) {
     return "Content-Type: text/" + std::string(subtype) +

@@ -33,7 +33,8 @@ SmtpMailer::SmtpMailer(const std::string& url, const ports::Clock& clock) : cloc
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed || (parsed->scheme() != "smtp" && parsed->scheme() != "smtps") ||
       parsed->host().empty())
-    throw std::invalid_argument("mailer: expected smtp://[user:pass@]host:port, got \"" + url + "\"");
+    throw std::invalid_argument("mailer: expected smtp://[user:pass@]host:port, got \"" + url +
+                                "\"");
   server_ = std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_host()) +
             (parsed->has_port() ? ":" + std::string(parsed->port()) : "");
   if (parsed->has_userinfo()) {
@@ -47,7 +48,8 @@ void SmtpMailer::send(const ports::Mail& mail) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   if (!curl) throw ports::InfraError(ports::InfraError::Kind::transient, "smtp: no curl handle");
   curl_slist* rcpt = curl_slist_append(nullptr, ("<" + mail.to + ">").c_str());
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt_guard(rcpt, &curl_slist_free_all);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt_guard(rcpt,
+                                                                         &curl_slist_free_all);
   Reader reader{message};
   char error[CURL_ERROR_SIZE] = {0};
   CURL* h = curl.get();

@@ -30,8 +30,11 @@ cv::Mat center_crop(const cv::Mat& bgr) {
     // The crop keeps 224/256 of the shorter side's length along the longer axis as well.
     const long keep = std::min(longer, shorter * 2);
     const long start = (longer - keep) / 2;
-    source = wide ? bgr(cv::Rect(static_cast<int>(start), 0, static_cast<int>(keep), static_cast<int>(h)))
-                  : bgr(cv::Rect(0, static_cast<int>(start), static_cast<int>(w), static_cast<int>(keep)));
+    source =
+        wide
+            ? bgr(cv::Rect(static_cast<int>(start), 0, static_cast<int>(keep), static_cast<int>(h)))
+            : bgr(cv::Rect(0, static_cast<int>(start), static_cast<int>(w),
+                           static_cast<int>(keep)));
     w = source.cols;
     h = source.rows;
     longer = keep;

@@ -66,7 +66,8 @@ cv::Mat decode(const cv::Mat& raw, bool alpha) {
     image.forEach<cv::Vec4b>([&](const cv::Vec4b& p, const int* at) {
       const int a = p[3];
       auto& out = bgr.at<cv::Vec3b>(at[0], at[1]);
-      for (int c = 0; c < 3; ++c) out[c] = static_cast<uchar>((p[c] * a + 255 * (255 - a) + 127) / 255);
+      for (int c = 0; c < 3; ++c)
+        out[c] = static_cast<uchar>((p[c] * a + 255 * (255 - a) + 127) / 255);
     });
     image = bgr;
   } else if (image.channels() != 3) {
@@ -77,10 +78,10 @@ cv::Mat decode(const cv::Mat& raw, bool alpha) {
 
 // Decodes, builds the views and runs the model; returns the averaged class probabilities,
 // or an empty vector when the bytes do not decode.
-std::vector<double> classify(cv::dnn::Net& net, std::string_view encoded, double padded_min_aspect) {
+std::vector<double> classify(cv::dnn::Net& net, std::string_view encoded,
+                             double padded_min_aspect) {
   // imdecode only reads the buffer; the Mat header needs a non-const pointer.
-  const cv::Mat raw(1, static_cast<int>(encoded.size()), CV_8U,
-                    const_cast<char*>(encoded.data()));
+  const cv::Mat raw(1, static_cast<int>(encoded.size()), CV_8U, const_cast<char*>(encoded.data()));
   cv::Mat image;
   try {
     image = decode(raw, may_have_alpha(encoded));
@@ -155,11 +156,11 @@ OpenCvRecognizer::OpenCvRecognizer(OpenCvRecognizerOptions options) : options_(s
   const int workers = options_.workers > 0
                           ? options_.workers
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  capacity_ = static_cast<std::size_t>(options_.queue_capacity > 0 ? options_.queue_capacity
-                                                                   : 4 * workers);
+  capacity_ =
+      static_cast<std::size_t>(options_.queue_capacity > 0 ? options_.queue_capacity : 4 * workers);
   const fs::path model_file = options_.model_dir / kModelFile;
-  const cv::Mat warm_up = imagenet::to_blob({cv::Mat(imagenet::kInputSize, imagenet::kInputSize,
-                                                     CV_8UC3, cv::Scalar(128, 128, 128))});
+  const cv::Mat warm_up = imagenet::to_blob(
+      {cv::Mat(imagenet::kInputSize, imagenet::kInputSize, CV_8UC3, cv::Scalar(128, 128, 128))});
   for (int i = 0; i < workers; ++i) {
     auto model = std::make_unique<Model>(Model{load_net(model_file)});
     // The first pass allocates the layers' buffers; doing it here keeps it off a request.

@@ -10,10 +10,7 @@ using ports::NoticeClaim;
 using ports::SubscribeResult;
 using ports::SubscriberState;
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 PostgresSubscriptionStore::PostgresSubscriptionStore(std::shared_ptr<Database> database)
     : db_(std::move(database)) {}

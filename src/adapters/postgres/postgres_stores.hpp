@@ -13,9 +13,9 @@
 namespace orderflow::adapters {
 
 struct PostgresStoreOptions {
-  std::string url;     // a libpq connection URI: postgresql://user:pass@host:5432/db?sslmode=...
-  int pool_size = 8;   // connections for reads and writes (plus one for LISTEN)
-  int max_batch = 256; // most writes committed together (group commit)
+  std::string url;      // a libpq connection URI: postgresql://user:pass@host:5432/db?sslmode=...
+  int pool_size = 8;    // connections for reads and writes (plus one for LISTEN)
+  int max_batch = 256;  // most writes committed together (group commit)
 };
 
 // They all share one connection pool and one LISTEN connection; the pool closes when the last

@@ -22,7 +22,7 @@ using ports::InfraError;
 namespace {
 
 constexpr std::chrono::seconds kMaxPresignTtl{604800};  // S3's limit: 7 days
-constexpr int kMaxKeysPerPage = 1000;                     // S3's limit
+constexpr int kMaxKeysPerPage = 1000;                   // S3's limit
 constexpr std::size_t kMaxIdleHandles = 8;
 
 [[noreturn]] void bad_setting(const std::string& why) {
@@ -136,8 +136,8 @@ S3Config parse_s3_url(std::string_view url) {
       bad_setting("endpoint must be http(s)://host[:port], got \"" + endpoint + "\"");
     config.endpoint = std::string(ep->scheme()) + "://" + std::string(ep->encoded_host()) +
                       (ep->has_port() ? ":" + std::string(ep->port()) : "");
-    endpoint_is_ip = ep->host_type() == urls::host_type::ipv4 ||
-                     ep->host_type() == urls::host_type::ipv6;
+    endpoint_is_ip =
+        ep->host_type() == urls::host_type::ipv4 || ep->host_type() == urls::host_type::ipv6;
   }
   if (style.empty()) {
     config.virtual_host = endpoint.empty();
@@ -155,8 +155,9 @@ S3Config parse_s3_url(std::string_view url) {
     const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
     const char* token = std::getenv("AWS_SESSION_TOKEN");
     if (id == nullptr || secret == nullptr || *id == '\0' || *secret == '\0')
-      bad_setting("no S3 credentials: give access_key and secret_key, or set "
-                  "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+      bad_setting(
+          "no S3 credentials: give access_key and secret_key, or set "
+          "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
     config.credentials.access_key = id;
     config.credentials.secret_key = secret;
     if (token != nullptr) config.credentials.session_token = token;
@@ -296,8 +297,7 @@ S3ObjectStore::Response S3ObjectStore::send_once(const Request& request) {
   } else if (method == "PUT") {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else if (method == "DELETE") {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
   } else {
@@ -335,9 +335,8 @@ S3ObjectStore::Response S3ObjectStore::send(const Request& request) {
     } catch (const InfraError& e) {
       if (e.kind() == InfraError::Kind::permanent) throw;
       if (last)
-        throw InfraError(InfraError::Kind::transient,
-                         std::string(e.what()) + " (after " + std::to_string(attempt) +
-                             " attempts)");
+        throw InfraError(InfraError::Kind::transient, std::string(e.what()) + " (after " +
+                                                          std::to_string(attempt) + " attempts)");
     }
     std::this_thread::sleep_for(pause);
     pause *= 2;
@@ -349,9 +348,9 @@ void S3ObjectStore::fail(const std::string& operation, const Response& response)
   std::string what = "s3: " + operation + ": HTTP " + std::to_string(response.status);
   if (!error.code.empty()) what += " " + error.code;
   if (!error.message.empty()) what += ": " + error.message;
-  throw InfraError(is_retryable(response.status) ? InfraError::Kind::transient
-                                                 : InfraError::Kind::permanent,
-                   what);
+  throw InfraError(
+      is_retryable(response.status) ? InfraError::Kind::transient : InfraError::Kind::permanent,
+      what);
 }
 
 void S3ObjectStore::put(std::string_view key, std::string_view bytes,
@@ -365,9 +364,9 @@ void S3ObjectStore::put(std::string_view key, std::string_view bytes,
 std::optional<ports::StoredObject> S3ObjectStore::get(std::string_view key) {
   const Response response = send(Request{"GET", object_url(key), {}, {}});
   if (response.status == 200)
-    return ports::StoredObject{
-        response.body,
-        response.content_type.empty() ? "application/octet-stream" : response.content_type};
+    return ports::StoredObject{response.body, response.content_type.empty()
+                                                  ? "application/octet-stream"
+                                                  : response.content_type};
   if (response.status == 404 && s3xml::parse_error(response.body).code != "NoSuchBucket")
     return std::nullopt;
   fail("GET " + std::string(key), response);
@@ -391,8 +390,8 @@ ports::ObjectPage S3ObjectStore::list(std::string_view prefix, std::string_view 
   try {
     result = s3xml::parse_list_objects_v2(response.body);
   } catch (const std::runtime_error& e) {
-    throw InfraError(InfraError::Kind::permanent, "s3: list " + std::string(prefix) + ": " +
-                                                      e.what());
+    throw InfraError(InfraError::Kind::permanent,
+                     "s3: list " + std::string(prefix) + ": " + e.what());
   }
   ports::ObjectPage page;
   page.objects = std::move(result.objects);

@@ -63,14 +63,14 @@ class S3ObjectStore final : public ports::ObjectStore {
   // network failures and exhausted retries.
   Response send(const Request& request);
   Response send_once(const Request& request);
-  std::string object_url(std::string_view key) const;  // validates the key
+  std::string object_url(std::string_view key) const;   // validates the key
   std::string object_path(std::string_view key) const;  // encoded, for URL and signing
   [[noreturn]] void fail(const std::string& operation, const Response& response) const;
 
   S3Config config_;
   const ports::Clock& clock_;
-  std::string base_url_;  // scheme://host[:port], the bucket's host for virtual style
-  std::string host_;      // host[:port] as the Host header carries it
+  std::string base_url_;     // scheme://host[:port], the bucket's host for virtual style
+  std::string host_;         // host[:port] as the Host header carries it
   std::string bucket_path_;  // "/bucket" for path style, "" for virtual
   std::string curl_sigv4_;   // "aws:amz:<region>:s3"
   std::string curl_userpwd_;

@@ -205,8 +205,10 @@ ListResult parse_list_objects_v2(std::string_view xml) {
     if (path.front() != "ListBucketResult") malformed("expected <ListBucketResult>");
     saw_root = true;
     if (path.size() == 2) {
-      if (path[1] == "IsTruncated") result.truncated = text == "true";
-      else if (path[1] == "NextContinuationToken") result.next_token = text;
+      if (path[1] == "IsTruncated")
+        result.truncated = text == "true";
+      else if (path[1] == "NextContinuationToken")
+        result.next_token = text;
       else if (path[1] == "Contents") {
         if (current.key.empty()) malformed("<Contents> without <Key>");
         result.objects.push_back(std::move(current));
@@ -235,8 +237,10 @@ ErrorInfo parse_error(std::string_view xml) {
   try {
     walk(xml, [&](const std::vector<std::string_view>& path, const std::string& text) {
       if (path.size() != 2 || path[0] != "Error") return;
-      if (path[1] == "Code") info.code = text;
-      else if (path[1] == "Message") info.message = text;
+      if (path[1] == "Code")
+        info.code = text;
+      else if (path[1] == "Message")
+        info.message = text;
     });
   } catch (const std::runtime_error&) {
     return {};  // an error body we cannot read still leaves the HTTP status to report

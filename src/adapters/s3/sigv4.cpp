@@ -55,7 +55,9 @@ std::string sha256_hex(std::string_view bytes) {
   return to_hex(digest, len);
 }
 
-std::string uri_encode(std::string_view bytes, bool keep_slash) { return domain::uri_encode(bytes, keep_slash); }
+std::string uri_encode(std::string_view bytes, bool keep_slash) {
+  return domain::uri_encode(bytes, keep_slash);
+}
 
 std::string presign_get_query(const Credentials& credentials, const PresignInput& input) {
   const auto [amz_date, day] = amz_date_and_day(input.now);
@@ -80,8 +82,8 @@ std::string presign_get_query(const Credentials& credentials, const PresignInput
     query += uri_encode(value, false);
   }
 
-  const std::string canonical_request = "GET\n" + std::string(input.canonical_uri) + "\n" +
-                                        query + "\nhost:" + std::string(input.host) +
+  const std::string canonical_request = "GET\n" + std::string(input.canonical_uri) + "\n" + query +
+                                        "\nhost:" + std::string(input.host) +
                                         "\n\nhost\nUNSIGNED-PAYLOAD";
   const std::string string_to_sign =
       "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + sha256_hex(canonical_request);

@@ -54,7 +54,8 @@ class SqliteDatabase {
   // Runs `reader` on a pooled read-only connection; each statement sees the last commit.
   void read(const std::function<void(sqlite::Connection&)>& reader);
   // Runs on the writer thread after each commit with a write whose `apply` returned true,
-  // before the writers of that commit are released. Must be quick and must not call back into the database.
+  // before the writers of that commit are released. Must be quick and must not call back into the
+  // database.
   void set_on_commit(std::function<void()> callback);
 
  private:

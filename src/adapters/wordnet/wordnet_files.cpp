@@ -132,7 +132,8 @@ void load_exceptions(const fs::path& file, domain::WordNet& wordnet) {
 }  // namespace
 
 std::unique_ptr<domain::DescriptionMatcher> load_description_matcher(
-    const fs::path& dir, const std::vector<ports::ImageClass>& classes, domain::MatchPolicy policy) {
+    const fs::path& dir, const std::vector<ports::ImageClass>& classes,
+    domain::MatchPolicy policy) {
   std::vector<std::string> wnids;
   wnids.reserve(classes.size());
   for (const auto& c : classes) wnids.push_back(c.wnid);
