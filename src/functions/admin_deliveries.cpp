@@ -28,18 +28,6 @@ std::optional<Response> authorize(const AdminContext& ctx, const Request& req) {
   return r;
 }
 
-const char* state_name(ports::DeliveryState s) {
-  switch (s) {
-    case ports::DeliveryState::pending:
-      return "pending";
-    case ports::DeliveryState::done:
-      return "done";
-    case ports::DeliveryState::dead:
-      return "dead";
-  }
-  return "unknown";
-}
-
 std::optional<std::int64_t> parse_positive(std::string_view text) {
   std::int64_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -57,7 +45,7 @@ std::string delivery_json(const ports::Delivery& d) {
       .field("eventType", d.event.type)
       .field("subject", d.event.subject)
       .field("subscription", d.subscription)
-      .field("state", state_name(d.state))
+      .field("state", ports::delivery_state_name(d.state))
       .field("attempts", d.attempts)
       .field("nextAttemptAt", domain::format_rfc3339(d.next_attempt))
       .field("lastError", d.last_error)

@@ -17,6 +17,19 @@ namespace orderflow::ports {
 
 enum class DeliveryState { pending, done, dead };
 
+// The state's name, as the stores keep it and the admin API shows it.
+constexpr std::string_view delivery_state_name(DeliveryState s) {
+  switch (s) {
+    case DeliveryState::pending:
+      return "pending";
+    case DeliveryState::done:
+      return "done";
+    case DeliveryState::dead:
+      return "dead";
+  }
+  return "pending";
+}
+
 struct Delivery {
   std::int64_t id = 0;
   std::int64_t event_seq = 0;

@@ -10,18 +10,6 @@ namespace {
 using ports::Delivery;
 using ports::DeliveryState;
 
-std::string_view state_name(DeliveryState s) {
-  switch (s) {
-    case DeliveryState::pending:
-      return "pending";
-    case DeliveryState::done:
-      return "done";
-    case DeliveryState::dead:
-      return "dead";
-  }
-  return "pending";
-}
-
 DeliveryState state_from(std::string_view name) {
   if (name == "done") return DeliveryState::done;
   if (name == "dead") return DeliveryState::dead;
@@ -247,7 +235,8 @@ ports::DeliveryPage PostgresDeliveryStore::list(DeliveryState state, std::int64_
   db_->read([&](Connection& db) {
     const Result r =
         db.query(select_deliveries("WHERE d.state = $1 AND d.id > $2 ORDER BY d.id LIMIT $3"),
-                 state_name(state), after_id, std::int64_t{wanted} + 1);  // one more: has_more
+                 ports::delivery_state_name(state), after_id,
+                 std::int64_t{wanted} + 1);  // one more: has_more
     page = {};
     for (int row = 0; row < r.rows(); ++row) {
       if (row == wanted) {

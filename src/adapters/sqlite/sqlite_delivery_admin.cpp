@@ -36,7 +36,7 @@ ports::DeliveryPage SqliteDeliveryAdmin::list(DeliveryState state, std::int64_t 
   db_->read([&](Connection& db) {
     auto q = db.query(
         sqlite::select_deliveries("WHERE d.state = ?1 AND d.id > ?2 ORDER BY d.id LIMIT ?3"));
-    q.bind(1, sqlite::delivery_state_name(state))
+    q.bind(1, ports::delivery_state_name(state))
         .bind(2, after_id)
         .bind(3, static_cast<std::int64_t>(wanted) + 1);  // one more: has_more
     while (q.step()) {

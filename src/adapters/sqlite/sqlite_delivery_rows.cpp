@@ -11,18 +11,6 @@ ports::DeliveryState state_from(std::string_view name) {
 
 }  // namespace
 
-std::string_view delivery_state_name(ports::DeliveryState s) {
-  switch (s) {
-    case ports::DeliveryState::pending:
-      return "pending";
-    case ports::DeliveryState::done:
-      return "done";
-    case ports::DeliveryState::dead:
-      return "dead";
-  }
-  return "pending";
-}
-
 std::string select_deliveries(std::string_view where) {
   std::string sql =
       "SELECT d.id, d.event_seq, d.subscription, d.state, d.attempts, d.next_attempt_us, "

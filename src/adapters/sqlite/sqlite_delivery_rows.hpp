@@ -10,8 +10,6 @@
 
 namespace orderflow::adapters::sqlite {
 
-std::string_view delivery_state_name(ports::DeliveryState s);
-
 // "SELECT <the columns delivery_from_row reads> FROM deliveries d JOIN outbox o ... " + where.
 std::string select_deliveries(std::string_view where);
 ports::Delivery delivery_from_row(const Query& q);
