@@ -23,4 +23,8 @@ ORDERFLOW_TEST_POSTGRES=$(scripts/postgres-server.sh start "$pg_dir" fast)
 export ORDERFLOW_TEST_POSTGRES
 echo "test.sh: PostgreSQL for the tests at $ORDERFLOW_TEST_POSTGRES" >&2
 
+# Under the sanitizers a finding fails the test: UBSan stops at the first report (ASan always
+# does), and both print where. Without them these settings do nothing.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j2 "${label_args[@]}"

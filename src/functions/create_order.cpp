@@ -8,8 +8,6 @@
 namespace orderflow::functions {
 namespace {
 
-constexpr auto kIdempotencyWindow = std::chrono::hours(24);
-
 bool valid_idempotency_key(std::string_view key) {
   if (key.empty() || key.size() > 255) return false;
   for (char c : key)
@@ -57,7 +55,7 @@ std::variant<NewOrder, Response> read_request(OrderContext& ctx, const Request& 
   if (claim) {
     // The content, not the bytes: the same fields sent with other spacing are the same request.
     claim->fingerprint = order.description + '\x1f' + order.price.to_string();
-    claim->not_before = now - kIdempotencyWindow;
+    claim->not_before = now - ctx.idempotency_window;
   }
   auto event = domain::order_created_event(order, ctx.ids.new_id(), now);
   return NewOrder{std::move(order), std::move(event), std::move(claim)};

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -72,5 +73,24 @@ class RetryLater : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The one rule for a failed delivery attempt, applied alike by the local dispatcher and the bus
+// consumers:
+//   dead_now:  PermanentFailure. The event itself can never be handled; it is dead at once.
+//   later:     RetryLater. Nothing failed; attempted again when the claim's lease ends, and not
+//              counted as an attempt.
+//   retry:     anything else, ports::InfraError of either kind included: a failed attempt,
+//              retried with the policy's backoff until max_attempts. A *permanent* InfraError
+//              is permanent for the infrastructure as it is configured (credentials refused, a
+//              bucket missing): an operator can fix that, and the deliveries must then go
+//              through by themselves, so it does not cut the retries short. It is logged as an
+//              error (it needs someone) where a transient one is a warning.
+struct FailedAttempt {
+  enum class Kind { dead_now, later, retry };
+  Kind kind = Kind::retry;
+  bool needs_operator = false;  // a permanent InfraError
+  std::string error;            // what() of the exception
+};
+FailedAttempt classify_failure(std::exception_ptr failure) noexcept;
 
 }  // namespace orderflow::functions

@@ -274,20 +274,27 @@ Response success(ReportContext& ctx, domain::Timestamp now, const LatestReport& 
 
 Response nothing_archived() { return error_response(404, "not_found", "No deleted orders found"); }
 
+// The previous report when the archive has not changed since it was made (or 404 when the
+// archive is empty now); nullopt when a new one must be rendered. Listing the archive only to
+// compare fingerprints is worth it when there is a report to reuse; otherwise pass 1 lists it.
+std::optional<Response> reusable(ReportContext& ctx, domain::Timestamp now) {
+  const auto latest = read_latest(ctx.objects);
+  if (!latest || !object_exists(ctx.objects, latest->key)) return std::nullopt;
+  Fingerprint listed;
+  for_each_object(ctx.objects, kArchivePrefix, [&](const ports::ObjectInfo& o) { listed.add(o); });
+  if (listed.count() == 0) return nothing_archived();
+  if (latest->fingerprint == listed.text()) return success(ctx, now, *latest);
+  return std::nullopt;
+}
+
 }  // namespace
 
 Response generate_pdf_report(ReportContext& ctx, const Request& /*req*/) {
+  if (auto reused = reusable(ctx, ctx.clock.now())) return std::move(*reused);
+  // Whoever waited here while another request rendered finds that report reusable.
+  const std::lock_guard one_render(*ctx.rendering);
   const domain::Timestamp now = ctx.clock.now();
-
-  // Listing the archive only to compare fingerprints is worth it when there is a report to
-  // reuse; otherwise pass 1 lists it anyway.
-  if (auto latest = read_latest(ctx.objects); latest && object_exists(ctx.objects, latest->key)) {
-    Fingerprint listed;
-    for_each_object(ctx.objects, kArchivePrefix,
-                    [&](const ports::ObjectInfo& o) { listed.add(o); });
-    if (listed.count() == 0) return nothing_archived();
-    if (latest->fingerprint == listed.text()) return success(ctx, now, *latest);
-  }
+  if (auto reused = reusable(ctx, now)) return std::move(*reused);
 
   auto rendered = render(ctx, now);
   if (!rendered) return nothing_archived();

@@ -2,6 +2,7 @@
 // over the ports it is given; none sees HTTP plumbing, SQL or a client library.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <functional>
 
@@ -19,6 +20,8 @@ struct OrderContext {
   ports::IdGenerator& ids;
   // Where product photos live; orders with one are shown with a presigned `imageUrl`.
   ports::ObjectStore* objects = nullptr;
+  // How long an Idempotency-Key replays its first answer (retention.idempotency_keys_s).
+  std::chrono::seconds idempotency_window = std::chrono::hours(24);
 };
 
 Response create_order(OrderContext& ctx, const Request& req);  // POST /orders

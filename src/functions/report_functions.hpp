@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 
 #include "functions/api.hpp"
 #include "ports/clock.hpp"
@@ -20,6 +22,9 @@ struct ReportContext {
   // Reports older than this are removed when a new one is generated. Keep it above the
   // presigned link's lifetime (1 h), or a link handed out may stop working early.
   std::chrono::seconds max_age = std::chrono::hours(24);
+  // One render at a time: requests that arrive while one runs wait for it and then hand out
+  // its report (the archive unchanged), so N identical requests cost one render, not N.
+  std::shared_ptr<std::mutex> rendering = std::make_shared<std::mutex>();
 };
 
 // GET /reports/deleted-orders
@@ -27,7 +32,8 @@ struct ReportContext {
 // object under deleted_orders/ (objects that are not readable archive JSON are left out and
 // counted in `skipped`), stored as reports/deleted_orders_{yyyymmddThhmmssZ}_{id}.pdf. The
 // archive is streamed twice (measure, then draw), never held in memory. An unchanged archive
-// reuses the previous report (reports/latest.json keeps its fingerprint).
+// reuses the previous report (reports/latest.json keeps its fingerprint); concurrent requests
+// share one render.
 // 404 not_found "No deleted orders found" when there is no readable archived order.
 Response generate_pdf_report(ReportContext& ctx, const Request& req);
 

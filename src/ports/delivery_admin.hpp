@@ -1,5 +1,6 @@
 // The DeliveryAdmin port: what an operator (the admin API, the CLI, /metrics) sees of the
-// delivery state that DeliveryQueue keeps: listing, dead letters and their redrive, counts.
+// delivery state that DeliveryQueue keeps: listing, dead letters and their redrive, counts, and
+// the pruning of finished records once their retention has passed.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,22 @@ struct DeliveryStats {
   std::int64_t fanned_out_seq = 0;  // outbox seq up to which events have deliveries
 };
 
+// What prune() may remove: records older than their cutoff whose work is finished. Dead
+// deliveries (and the events they need) stay until an operator redrives them.
+struct RetentionCutoffs {
+  domain::Timestamp idempotency_keys;  // keys created before this
+  domain::Timestamp records;  // done deliveries, sent notices, outbox rows every lane is past
+  int batch = 1000;           // most rows deleted in one transaction
+};
+
+struct PruneCounts {
+  std::int64_t idempotency_keys = 0;
+  std::int64_t outbox = 0;
+  std::int64_t deliveries = 0;
+  std::int64_t notifications = 0;
+  std::int64_t total() const { return idempotency_keys + outbox + deliveries + notifications; }
+};
+
 // Contract: as DeliveryQueue's (atomic, durable, thread-safe, InfraError on failure). A redrive
 // wakes the workers of every process that shares the database.
 class DeliveryAdmin {
@@ -37,6 +54,12 @@ class DeliveryAdmin {
   virtual std::int64_t redrive_all_dead(domain::Timestamp now) = 0;
 
   virtual DeliveryStats delivery_stats() = 0;
+
+  // Deletes what `cutoffs` allows, `batch` rows per transaction so that other writes are never
+  // held up for long. A notice record stays while its event still has a delivery that is not
+  // done (a redriven event must not mail anyone twice); an outbox row stays while any delivery
+  // refers to it or while the fan-out (or the bus relay) has not passed it.
+  virtual PruneCounts prune(const RetentionCutoffs& cutoffs) = 0;
 };
 
 }  // namespace orderflow::ports

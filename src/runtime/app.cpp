@@ -110,7 +110,8 @@ App::App(Config config, Role role)
       objects_(open_objects(config_, signer_, clock_)),
       mailer_(open_mailer(config_, clock_)),
 
-      orders_{*stores_.orders, clock_, ids_, objects_.store.get()},
+      orders_{*stores_.orders, clock_, ids_, objects_.store.get(),
+              std::chrono::seconds(config_.retention.idempotency_keys_s)},
       archive_{*objects_.store},
       notify_{*stores_.subscriptions,
               *mailer_,
@@ -139,7 +140,10 @@ App::App(Config config, Role role)
       bus_admin_(pipeline_ ? std::make_unique<BusDeliveryAdmin>(*stores_.deliveries, *pipeline_)
                            : nullptr),
       admin_{deliveries(), clock_, admin_token(config_)},
-      event_stream_(*stores_.orders),
+      pruner_(*stores_.deliveries, clock_,
+              {std::chrono::seconds(config_.retention.idempotency_keys_s),
+               std::chrono::seconds(config_.retention.records_s)}),
+      event_stream_(*stores_.orders, {.max_listeners = config_.sse_max_listeners}),
       router_(role == Role::worker ? worker_route_table() : route_table()),
       metrics_(metric_route_labels(router_), static_cast<std::size_t>(config_.io_threads)),
       services_{orders_,
@@ -217,6 +221,7 @@ int App::run() {
     pipeline_->start(role_ != Role::api, [this] { event_stream_.notify(); });
   else if (role_ != Role::api)
     dispatcher_.start();
+  if (role_ != Role::api) pruner_.start();
   static constexpr const char* kRoleNames[] = {"api and workers", "api", "worker"};
   spdlog::info(
       "role {}; store {}, bus {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers",
@@ -239,6 +244,7 @@ int App::run() {
   server_.stop(kShutdownGrace);
   if (pipeline_) pipeline_->stop();
   dispatcher_.stop();
+  pruner_.stop();
   spdlog::info("stopped");
   return 0;
 }

@@ -25,6 +25,7 @@
 #include "runtime/event_stream.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/pruner.hpp"
 #include "runtime/router.hpp"
 #include "runtime/subscription_table.hpp"
 
@@ -93,6 +94,7 @@ class App {
   std::unique_ptr<BusPipeline> pipeline_;
   std::unique_ptr<BusDeliveryAdmin> bus_admin_;
   functions::AdminContext admin_;
+  Pruner pruner_;  // runs where the workers run
 
   EventStreamHub event_stream_;
 

@@ -328,8 +328,7 @@ void BusPipeline::handle(const Subscription& sub, Message& m) {
   }
   const std::int64_t delivery_id = to_int(m.header(kDeliveryId));
   const int attempt = static_cast<int>(m.delivered());
-  std::string error;
-  bool permanent = false;
+  functions::FailedAttempt failed;
   try {
     sub.handler(*event);
     // Not waiting for the server's confirmation halves a lane's round trips per message; an
@@ -338,19 +337,17 @@ void BusPipeline::handle(const Subscription& sub, Message& m) {
     if (delivery_id > 0) queue_.mark_done({delivery_id}, clock_.now());
     counters_.delivered.fetch_add(1, std::memory_order_relaxed);
     return;
-  } catch (const functions::RetryLater& e) {
+  } catch (...) {
+    failed = functions::classify_failure(std::current_exception());
+  }
+  if (failed.kind == functions::FailedAttempt::Kind::later) {
     // Someone else holds what this needs (a notice claim): come back when that claim ends.
-    spdlog::info("bus: event {} for {} waits: {}", event->id, sub.name, e.what());
+    spdlog::info("bus: event {} for {} waits: {}", event->id, sub.name, failed.error);
     settle([&] { m.nak(options_.ack_wait); }, "return");
     return;
-  } catch (const functions::PermanentFailure& e) {
-    error = e.what();
-    permanent = true;
-  } catch (const std::exception& e) {
-    error = e.what();
-  } catch (...) {
-    error = "unknown exception";
   }
+  const std::string& error = failed.error;
+  const bool permanent = failed.kind == functions::FailedAttempt::Kind::dead_now;
   if (permanent || attempt >= sub.retry.max_attempts) {
     try {
       const auto id =
@@ -368,8 +365,9 @@ void BusPipeline::handle(const Subscription& sub, Message& m) {
     return;
   }
   counters_.retried.fetch_add(1, std::memory_order_relaxed);
-  spdlog::info("event {} to {} failed (attempt {}), will retry: {}", event->id, sub.name, attempt,
-               error);
+  spdlog::log(failed.needs_operator ? spdlog::level::err : spdlog::level::info,
+              "event {} to {} failed (attempt {}), will retry{}: {}", event->id, sub.name, attempt,
+              failed.needs_operator ? " once the configuration is fixed" : "", error);
   settle([&] { m.nak(backoff(sub.retry, attempt)); }, "return");
 }
 

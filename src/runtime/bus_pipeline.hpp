@@ -129,6 +129,9 @@ class BusDeliveryAdmin final : public ports::DeliveryAdmin {
   bool redrive(std::int64_t id, domain::Timestamp) override { return bus_.redrive(id); }
   std::int64_t redrive_all_dead(domain::Timestamp) override { return bus_.redrive_all_dead(); }
   ports::DeliveryStats delivery_stats() override { return store_.delivery_stats(); }
+  ports::PruneCounts prune(const ports::RetentionCutoffs& cutoffs) override {
+    return store_.prune(cutoffs);
+  }
 
  private:
   ports::DeliveryAdmin& store_;

@@ -89,6 +89,12 @@ const Setting kSettings[] = {
      }},
     {"delivery.backoff_max_ms", Kind::integer, 1, kMaxInt64,
      [](Config& c, Value&& v) { c.delivery.backoff_max_ms = take<std::int64_t>(std::move(v)); }},
+    {"retention.idempotency_keys_s", Kind::integer, 1, kMaxInt64 / 1000000,
+     [](Config& c, Value&& v) {
+       c.retention.idempotency_keys_s = take<std::int64_t>(std::move(v));
+     }},
+    {"retention.records_s", Kind::integer, 1, kMaxInt64 / 1000000,
+     [](Config& c, Value&& v) { c.retention.records_s = take<std::int64_t>(std::move(v)); }},
     {"nats.credentials", Kind::text, 0, 0,
      [](Config& c, Value&& v) { c.nats.credentials = take<std::string>(std::move(v)); }},
     {"nats.tls_ca", Kind::text, 0, 0,
@@ -146,6 +152,10 @@ const Setting kSettings[] = {
      }},
     {"body_budget_bytes", Kind::integer, 1, kMaxInt64,
      [](Config& c, Value&& v) { c.body_budget_bytes = take<std::int64_t>(std::move(v)); }},
+    {"sse_max_listeners", Kind::integer, 1, 1000000,
+     [](Config& c, Value&& v) {
+       c.sse_max_listeners = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"cors_origins", Kind::list, 0, 0,
      [](Config& c, Value&& v) { c.cors_origins = take<std::vector<std::string>>(std::move(v)); }},
     {"access_log", Kind::boolean, 0, 0,
@@ -310,7 +320,7 @@ void apply_toml(Config& c, const ConfigSources& sources) {
   }
   for (const auto& [key, node] : root) {
     std::string name(key.str());
-    if (name == "delivery" || name == "nats") {  // the tables of settings
+    if (name == "delivery" || name == "nats" || name == "retention") {  // the tables of settings
       const auto* table = node.as_table();
       if (!table) fail(name, "a table", describe(node));
       for (const auto& [sub_key, sub_node] : *table) {

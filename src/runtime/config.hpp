@@ -25,6 +25,13 @@ struct DeliveryConfig {
   std::int64_t lease_ms = 30000;
 };
 
+// How long finished records stay in the store before the workers prune them.
+struct RetentionConfig {
+  std::int64_t idempotency_keys_s = 24 * 3600;  // an Idempotency-Key is honoured this long
+  // Done deliveries, sent deletion notices and the outbox events every lane is past.
+  std::int64_t records_s = 7 * 24 * 3600;
+};
+
 // The NATS JetStream bus (bus = nats://...): credentials and the stream's settings.
 struct NatsConfig {
   std::string credentials;                // a NATS .creds file (user JWT and NKey seed)
@@ -51,6 +58,7 @@ struct Config {
   std::optional<std::string> signing_secret;  // default: kept in <data_dir>/signing-secret
   int report_max_age_h = 24;
   DeliveryConfig delivery;
+  RetentionConfig retention;
 
   // HTTP gateway
   int io_threads = 0;  // default: hardware concurrency
@@ -64,6 +72,7 @@ struct Config {
   int max_connections_per_client = 256;  // per client IP address (429 past it); 0: no limit
   // Request bodies every connection together may hold; past it 503 + Retry-After.
   std::int64_t body_budget_bytes = 256 * 1024 * 1024;
+  int sse_max_listeners = 1000;           // GET /events requests waiting at once; past it 503
   std::vector<std::string> cors_origins;  // empty: no CORS headers; "*" allows any origin
   bool access_log = true;
   std::string log_level = "info";

@@ -72,6 +72,7 @@ int Dispatcher::run_lane(const Subscription& sub) {
       bool done = false;
       bool permanent = false;
       bool later = false;  // RetryLater: left claimed, so it comes back when the lease ends
+      bool needs_operator = false;
       std::string error;
     };
     std::vector<Outcome> outcomes(due.size());
@@ -84,17 +85,12 @@ int Dispatcher::run_lane(const Subscription& sub) {
       try {
         sub.handler(due[i].event);
         o.done = true;
-      } catch (const functions::PermanentFailure& e) {
-        o.error = e.what();
-        o.permanent = true;
-      } catch (const functions::RetryLater& e) {
-        o.error = e.what();
-        o.later = true;
-      } catch (const std::exception& e) {
-        o.error = e.what();
       } catch (...) {
-        // Whatever a handler throws is a failed attempt; escaping the lane would terminate.
-        o.error = "unknown exception";
+        const auto failed = functions::classify_failure(std::current_exception());
+        o.error = failed.error;
+        o.permanent = failed.kind == functions::FailedAttempt::Kind::dead_now;
+        o.later = failed.kind == functions::FailedAttempt::Kind::later;
+        o.needs_operator = failed.needs_operator;
       }
     };
     const std::size_t workers =
@@ -135,8 +131,10 @@ int Dispatcher::run_lane(const Subscription& sub) {
       } else {
         queue_.mark_failed(d.id, o.error, now + backoff(sub.retry, failures), now);
         counters_.retried.fetch_add(1, std::memory_order_relaxed);
-        spdlog::info("delivery {} of event {} to {} failed (attempt {}), will retry: {}", d.id,
-                     d.event.id, sub.name, failures, o.error);
+        spdlog::log(o.needs_operator ? spdlog::level::err : spdlog::level::info,
+                    "delivery {} of event {} to {} failed (attempt {}), will retry{}: {}", d.id,
+                    d.event.id, sub.name, failures,
+                    o.needs_operator ? " once the configuration is fixed" : "", o.error);
       }
     }
     if (!done.empty()) {

@@ -1,48 +1,73 @@
 // GET /events: the outbox as Server-Sent Events, long-poll style. The HTTP server answers each
 // request with one whole body, so a request waits (bounded) for events after its position and
 // returns them; EventSource then reconnects with Last-Event-ID, which makes a live stream.
+// A waiting request holds no thread: it is a small record (its position, deadline and answer
+// callback) that the hub's one thread answers when a commit brings events or its wait ends.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <stop_token>
+#include <thread>
+#include <vector>
 
 #include "functions/api.hpp"
+#include "functions/order_functions.hpp"
 #include "ports/order_store.hpp"
 
 namespace orderflow::runtime {
 
 struct EventStreamOptions {
   std::chrono::milliseconds max_wait{25000};  // how long a request waits for a first event
-  int max_waiters = 16;                       // concurrent waiting requests (each holds a worker)
+  int max_listeners = 1000;                   // requests waiting at once (sse_max_listeners)
   int max_events = 100;                       // events per response
 };
 
 class EventStreamHub {
  public:
   explicit EventStreamHub(ports::OrderStore& store, EventStreamOptions options = {});
+  ~EventStreamHub();  // stop(), then waits for the hub's thread
+  EventStreamHub(const EventStreamHub&) = delete;
+  EventStreamHub& operator=(const EventStreamHub&) = delete;
 
-  // A commit appended events: wakes every waiting request. Quick; any thread.
+  // A commit appended events: the waiting requests look. Quick; any thread.
   void notify();
-  // Shutdown: waiting requests return at once, new ones do not wait.
+  // Shutdown: waiting requests are answered at once (no events), new ones do not wait.
   void stop();
 
-  // GET /events. The position is Last-Event-ID (header) or ?after=<seq>. Without either the
-  // answer is immediate: an `event: ready` block whose id is the current end of the outbox.
-  // 200 text/event-stream: `retry: 1000`, then per event `id: <seq>`, `event: <type>`,
-  // `data: <CloudEvent JSON>`. 400 for a malformed position; 503 + Retry-After when
-  // max_waiters requests already wait.
-  functions::Response serve(const functions::Request& req);
+  // GET /events; answers through `respond`, once, from this or the hub's thread. The position
+  // is Last-Event-ID (header) or ?after=<seq>. Without either the answer is immediate: an
+  // `event: ready` block whose id is the current end of the outbox. 200 text/event-stream:
+  // `retry: 1000`, then per event `id: <seq>`, `event: <type>`, `data: <CloudEvent JSON>`. 400
+  // for a malformed position; 503 + Retry-After when max_listeners requests already wait. The
+  // store is only ever read on the hub's thread, never on the caller's (an I/O thread).
+  void serve(const functions::Request& req, functions::Respond respond);
+
+  // Requests waiting now (the gauge orderflow_sse_listeners).
+  std::size_t listeners();
 
  private:
+  struct Listener {
+    std::int64_t after;  // kReady: answer with the end of the outbox
+    std::chrono::steady_clock::time_point deadline;
+    functions::Respond respond;
+  };
+  static constexpr std::int64_t kReady = -1;
+
+  void run(const std::stop_token& stop);
+  // Answers what can be answered; returns the listeners that keep waiting.
+  std::vector<Listener> look(std::vector<Listener> listeners);
+
   ports::OrderStore& store_;
   const EventStreamOptions options_;
   std::mutex mutex_;
-  std::condition_variable changed_;
-  std::uint64_t generation_ = 0;  // bumped by notify()
-  int waiters_ = 0;
+  std::condition_variable_any wake_;
+  std::vector<Listener> waiting_;
+  bool dirty_ = false;  // a commit or a new listener since the last look
   bool stopped_ = false;
+  std::jthread thread_;  // last: it starts once everything above exists
 };
 
 }  // namespace orderflow::runtime

@@ -516,7 +516,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     }
 
     const Route& route = *match.route;
-    if (route.async_handler != nullptr && shared_.services.store.commits_in_background())
+    if (route.async_handler != nullptr &&
+        (route.execution == Execution::waits || shared_.services.store.commits_in_background()))
       return invoke_async(route);
     if (route.execution == Execution::io_thread ||
         (route.execution == Execution::store_read && !shared_.store_is_remote))

@@ -1,7 +1,10 @@
 // The whole HTTP surface of orderflow at a glance (ARCHITECTURE §4).
 #include "runtime/routes.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "domain/json_writer.hpp"
@@ -48,6 +51,11 @@ Response metrics(Services& s, const Request&) {
   if (s.dispatcher != nullptr && s.deliveries != nullptr)
     text += render_delivery_metrics(*s.dispatcher, *s.deliveries, s.orders.clock.now());
   if (s.bus != nullptr) text += s.bus->render_metrics();
+  if (s.event_stream != nullptr)
+    text += fmt::format(
+        "# HELP orderflow_sse_listeners GET /events requests waiting for an event.\n"
+        "# TYPE orderflow_sse_listeners gauge\norderflow_sse_listeners {}\n",
+        s.event_stream->listeners());
   return Response{200, std::move(text), "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 
@@ -97,9 +105,22 @@ Response web_app(Services&, const Request& req) {
   return serve_embedded_file(*file, req);
 }
 
-// Waits (bounded) for new outbox events, so it holds a worker, never an I/O thread.
+// Waits (bounded) for new outbox events without holding a thread: the hub answers later.
+void events_async(Services& s, const Request& req, functions::Respond respond) {
+  if (s.event_stream == nullptr) return respond(unavailable("the event stream"), nullptr);
+  s.event_stream->serve(req, std::move(respond));
+}
+
+// The same, for a caller that cannot wait asynchronously: blocks until the hub answers.
 Response events(Services& s, const Request& req) {
-  return s.event_stream ? s.event_stream->serve(req) : unavailable("the event stream");
+  std::promise<Response> answer;
+  events_async(s, req, [&answer](Response&& r, std::exception_ptr error) {
+    if (error)
+      answer.set_exception(error);
+    else
+      answer.set_value(std::move(r));
+  });
+  return answer.get_future().get();
 }
 
 template <Response (*Function)(functions::OrderContext&, const Request&)>
@@ -160,7 +181,7 @@ constexpr Route kRoutes[] = {
     // store.stats() may count rows, so it stays off the I/O threads.
     {"GET", "/metrics", "metrics", worker, metrics},
     {"GET", "/openapi.json", "openapi", io, openapi},
-    {"GET", "/events", "event_stream", worker, events},
+    {"GET", "/events", "event_stream", Execution::waits, events, events_async},
     {"GET", "/", "web_app", io, web_app},
     {"GET", "/assets/{file}", "web_app", io, web_app},
 };

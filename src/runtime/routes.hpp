@@ -35,6 +35,8 @@ enum class Execution {
                // so many requests share one commit without stalling the I/O threads
   store_read,  // reads the store: inline on an embedded store (SQLite answers in microseconds),
                // on the worker pool when the store is across the network (PostgreSQL)
+  waits,       // waits for something to happen (GET /events): the async handler, on the I/O
+               // thread; it answers later and no thread waits meanwhile
 };
 
 // What handlers are given. Borrowed; all of it outlives the server.
@@ -58,9 +60,10 @@ struct Services {
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);
-// A handler that answers through `respond` once the store has committed, so the request holds
-// no thread while it waits. Used instead of the Handler, on the I/O thread, when the store
-// commits on threads of its own (OrderStore::commits_in_background); it must not block.
+// A handler that answers through `respond` once the store has committed (or, for a `waits`
+// route, once what it waits for has happened), so the request holds no thread while it waits.
+// Used instead of the Handler, on the I/O thread, on `waits` routes and when the store commits
+// on threads of its own (OrderStore::commits_in_background); it must not block.
 using AsyncHandler = void (*)(Services&, const functions::Request&, functions::Respond respond);
 
 // What a route accepts as a request body. Bytes past `max_bytes` are a 413 before they are read

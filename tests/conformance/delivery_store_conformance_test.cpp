@@ -120,6 +120,17 @@ class DeliveryPortsTest : public ::testing::TestWithParam<DeliveryStoreFactory> 
 
 class DeliveryQueueConformance : public DeliveryPortsTest {};
 class DeliveryAdminConformance : public DeliveryPortsTest {};
+class RetentionConformance : public DeliveryPortsTest {
+ protected:
+  ports::PruneCounts prune(Timestamp records_before, Timestamp keys_before = kT0, int batch = 1000) {
+    return admin().prune({keys_before, records_before, batch});
+  }
+  std::vector<std::string> outbox_ids() {
+    std::vector<std::string> ids;
+    for (const auto& r : orders().read_outbox(0, kAll)) ids.push_back(r.event.id);
+    return ids;
+  }
+};
 
 void expect_same_event(const domain::Event& actual, const domain::Event& expected) {
   EXPECT_EQ(actual.id, expected.id);
@@ -589,12 +600,132 @@ TEST_P(DeliveryAdminConformance, StateSurvivesReopening) {
   EXPECT_EQ(ids_of(claim("archive", kT0 + 1h)), (std::vector<std::int64_t>{due[1].id, due[3].id}));
 }
 
+// --- retention ---
+
+TEST_P(RetentionConformance, DoneDeliveriesAndTheEventsNothingNeedsGoPastTheCutoff) {
+  const auto due = archive_deliveries(3);  // 3 created + 3 deleted events, 3 deliveries
+  queue().mark_done({due[0].id, due[1].id}, kT0 + 1s);
+  queue().mark_failed(due[2].id, "dead", std::nullopt, kT0 + 1s);
+
+  const ports::PruneCounts n = prune(kT0 + 1h);
+
+  EXPECT_EQ(n.deliveries, 2);
+  EXPECT_EQ(n.outbox, 5);  // every event but the dead delivery's
+  EXPECT_TRUE(all(DeliveryState::done).empty());
+  ASSERT_EQ(all(DeliveryState::dead).size(), 1u);
+  expect_same_event(fetch(due[2].id).event, due[2].event);  // a dead letter keeps its event
+  EXPECT_EQ(outbox_ids(), std::vector<std::string>{due[2].event.id});
+  EXPECT_EQ(prune(kT0 + 1h).total(), 0);  // nothing left to do
+}
+
+TEST_P(RetentionConformance, NothingNewerThanTheCutoffGoes) {
+  const auto due = archive_deliveries(2);
+  queue().mark_done({due[0].id, due[1].id}, kT0 + 1s);
+
+  const ports::PruneCounts n = prune(kT0);  // the deliveries finished after the cutoff
+
+  EXPECT_EQ(n.deliveries, 0);
+  EXPECT_EQ(n.outbox, 2);  // the order.created events before it, which no lane needs
+  EXPECT_EQ(all(DeliveryState::done).size(), 2u);
+  EXPECT_EQ(outbox_ids(), (std::vector<std::string>{due[0].event.id, due[1].event.id}));
+}
+
+TEST_P(RetentionConformance, PendingDeliveriesAndTheirEventsStay) {
+  const auto due = archive_deliveries(2);
+  queue().mark_failed(due[0].id, "retry", kT0 + 1h, kT0 + 1s);
+
+  const ports::PruneCounts n = prune(kT0 + 24h);
+
+  EXPECT_EQ(n.deliveries, 0);
+  EXPECT_EQ(n.outbox, 2);  // only the two order.created events, which no lane needs
+  EXPECT_EQ(all(DeliveryState::pending).size(), 2u);
+  EXPECT_EQ(outbox_ids(), (std::vector<std::string>{due[0].event.id, due[1].event.id}));
+}
+
+TEST_P(RetentionConformance, EventsTheFanOutHasNotPassedStay) {
+  subscribers_ = {{kDeleted, {"archive"}}};
+  const auto deleted = delete_new_order(kT0 - 1h);
+  const auto events_before = outbox_ids();
+
+  EXPECT_EQ(prune(kT0 + 24h).outbox, 0);
+  EXPECT_EQ(outbox_ids(), events_before);
+
+  fan_out();  // the deletion is still delivered
+  ASSERT_EQ(all(DeliveryState::pending).size(), 1u);
+  EXPECT_EQ(all(DeliveryState::pending)[0].event.id, deleted.id);
+}
+
+TEST_P(RetentionConformance, BatchesRunUntilEverythingDueIsGone) {
+  const auto due = archive_deliveries(5);
+  queue().mark_done(ids_of(due), kT0 + 1s);
+
+  const ports::PruneCounts n = prune(kT0 + 1h, kT0, /*batch=*/2);
+
+  EXPECT_EQ(n.deliveries, 5);
+  EXPECT_EQ(n.outbox, 10);
+  EXPECT_TRUE(outbox_ids().empty());
+}
+
+TEST_P(RetentionConformance, IdempotencyKeysGoAfterTheirOwnCutoff) {
+  auto order_with_key = [&](std::string description, std::string fingerprint) {
+    domain::Order o;
+    o.id = ids_.new_id();
+    o.description = std::move(description);
+    o.price = domain::Money::from_cents(100);
+    o.created = o.last_modified = kT0;
+    o.version = 1;
+    // not_before far back: the store itself would still honour the key.
+    return orders()
+        .create(o, domain::order_created_event(o, ids_.new_id(), kT0),
+                ports::IdempotencyClaim{"key-1", std::move(fingerprint), kT0 - 24h * 365})
+        .kind;
+  };
+  ASSERT_EQ(order_with_key("first", "a"), ports::CreateResult::Kind::created);
+  ASSERT_EQ(order_with_key("other", "b"), ports::CreateResult::Kind::key_conflict);
+
+  EXPECT_EQ(prune(kT0 - 1h, /*keys_before=*/kT0).idempotency_keys, 0);
+  EXPECT_EQ(prune(kT0 - 1h, /*keys_before=*/kT0 + 1s).idempotency_keys, 1);
+
+  EXPECT_EQ(order_with_key("other", "b"), ports::CreateResult::Kind::created);
+}
+
+TEST_P(RetentionConformance, NoticesGoOnlyOnceTheirEventIsDoneEverywhere) {
+  auto& subs = *stores_.subscriptions;
+  const auto due = archive_deliveries(1);
+  const std::string event_id = due[0].event.id;
+  ASSERT_EQ(subs.claim_notice(event_id, "a@example.com", kT0, kT0 + 1min),
+            ports::NoticeClaim::claimed);
+  subs.mark_notice_sent(event_id, "a@example.com", kT0 + 1s);
+
+  // Its delivery is still pending (a retry could come): the notice record must stay.
+  EXPECT_EQ(prune(kT0 + 24h).notifications, 0);
+  EXPECT_TRUE(subs.notice_sent(event_id, "a@example.com"));
+
+  queue().mark_done({due[0].id}, kT0 + 2s);
+  EXPECT_EQ(prune(kT0 + 1s).notifications, 0);  // sent at the cutoff, not before it
+  EXPECT_EQ(prune(kT0 + 24h).notifications, 1);
+  EXPECT_FALSE(subs.notice_sent(event_id, "a@example.com"));
+}
+
+TEST_P(RetentionConformance, AbandonedNoticeClaimsGoToo) {
+  auto& subs = *stores_.subscriptions;
+  const auto due = archive_deliveries(1);
+  queue().mark_done({due[0].id}, kT0 + 1s);
+  ASSERT_EQ(subs.claim_notice(due[0].event.id, "b@example.com", kT0, kT0 + 1min),
+            ports::NoticeClaim::claimed);  // its sender died before marking it
+
+  EXPECT_EQ(prune(kT0 + 30s).notifications, 0);  // the lease had not ended by then
+  EXPECT_EQ(prune(kT0 + 24h).notifications, 1);
+}
+
 const auto kNamed = [](const ::testing::TestParamInfo<DeliveryStoreFactory>& param_info) {
   return param_info.param.name;
 };
 INSTANTIATE_TEST_SUITE_P(Stores, DeliveryQueueConformance,
                          ::testing::ValuesIn(delivery_store_factories()), kNamed);
 INSTANTIATE_TEST_SUITE_P(Stores, DeliveryAdminConformance,
+                         ::testing::ValuesIn(delivery_store_factories()), kNamed);
+INSTANTIATE_TEST_SUITE_P(Stores, RetentionConformance,
                          ::testing::ValuesIn(delivery_store_factories()), kNamed);
 
 }  // namespace

@@ -71,7 +71,7 @@ std::vector<DeliveryStoreFactory> postgres_delivery_store_factories() {
   return {{"postgres", [](const std::filesystem::path& dir) {
              auto stores = open_stores(dir);
              return EventStores{std::move(stores.orders), std::move(stores.queue),
-                                std::move(stores.deliveries)};
+                                std::move(stores.deliveries), std::move(stores.subscriptions)};
            }}};
 }
 

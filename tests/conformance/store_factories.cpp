@@ -34,7 +34,7 @@ std::vector<DeliveryStoreFactory> delivery_store_factories() {
            [](const std::filesystem::path& dir) {
              auto stores = adapters::open_sqlite_stores({(dir / "orders.db").string()});
              return EventStores{std::move(stores.orders), std::move(stores.queue),
-                                std::move(stores.deliveries)};
+                                std::move(stores.deliveries), std::move(stores.subscriptions)};
            }},
       },
       postgres_delivery_store_factories());

@@ -27,11 +27,13 @@ struct StoreFactory {
 
 std::vector<StoreFactory> order_store_factories();
 
-// The delivery ports and the OrderStore whose outbox they fan out, over one backend.
+// The delivery ports and the OrderStore whose outbox they fan out, over one backend, with the
+// subscription store whose notice records retention prunes.
 struct EventStores {
   std::unique_ptr<ports::OrderStore> orders;
   std::unique_ptr<ports::DeliveryQueue> queue;
   std::unique_ptr<ports::DeliveryAdmin> deliveries;
+  std::unique_ptr<ports::SubscriptionStore> subscriptions;
 };
 
 struct DeliveryStoreFactory {

@@ -1,7 +1,10 @@
 // generate_pdf_report end to end over a real file object store: the PDF is read back with
 // poppler-utils and checked for what a reader of the report would look for.
+#include <atomic>
 #include <functional>
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "report_fixture.hpp"
 
@@ -220,6 +223,46 @@ TEST_F(ReportTest, UnchangedArchiveReusesTheReport) {
   EXPECT_NE(report_key(third), report_key(first));
   EXPECT_EQ(body_of(third).at("orders"), 2);
   EXPECT_NE(pdf_of(report_key(third)).text.find("Second"), std::string::npos);
+}
+
+// The real renderer, counting the renders begun; the first one lingers a little so that the
+// other requests arrive while it runs (the outcome does not depend on how long).
+class CountingRenderer final : public ports::ReportRenderer {
+ public:
+  explicit CountingRenderer(ports::ReportRenderer& real) : real_(real) {}
+  ports::ReportPaginatorPtr paginate() override {
+    if (renders.fetch_add(1) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return real_.paginate();
+  }
+  ports::ReportDocumentPtr begin(const ports::ReportHeader& header,
+                                 ports::ByteSink sink) override {
+    return real_.begin(header, std::move(sink));
+  }
+  std::atomic<int> renders{0};
+
+ private:
+  ports::ReportRenderer& real_;
+};
+
+TEST_F(ReportTest, ConcurrentRequestsShareOneRender) {
+  for (int i = 1; i <= 50; ++i) archive(i, "Order " + std::to_string(i), "1.00");
+  CountingRenderer counting(renderer_);
+  functions::ReportContext ctx{objects_, counting, clock_, ids_};
+  constexpr int kRequests = 8;
+  std::vector<Response> answers(kRequests);
+  {
+    std::vector<std::jthread> requests;
+    for (int i = 0; i < kRequests; ++i)
+      requests.emplace_back([&, i] { answers[static_cast<std::size_t>(i)] = functions::generate_pdf_report(ctx, {}); });
+  }
+  std::set<std::string> keys;
+  for (const Response& r : answers) {
+    ASSERT_EQ(r.status, 200) << r.body;
+    keys.insert(report_key(r));
+  }
+  EXPECT_EQ(counting.renders.load(), 1);
+  EXPECT_EQ(keys.size(), 1u);
+  EXPECT_EQ(objects_.list("reports/deleted_orders_", "", 10).objects.size(), 1u);
 }
 
 TEST_F(ReportTest, ArchiveEmptiedAfterAReportIsNotFound) {

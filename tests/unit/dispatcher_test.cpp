@@ -18,6 +18,7 @@
 #include "domain/event.hpp"
 #include "domain/order.hpp"
 #include "functions/event_functions.hpp"
+#include "ports/errors.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -35,7 +36,15 @@ using TempDir = test_support::TempDir;
 // while told to.
 class Recorder {
  public:
-  enum class Mode { succeed, fail, fail_permanently, retry_later, throw_non_standard, block };
+  enum class Mode {
+    succeed,
+    fail,
+    fail_permanently,
+    misconfigured,
+    retry_later,
+    throw_non_standard,
+    block
+  };
 
   void handle(const domain::Event& e) {
     Mode mode;
@@ -54,6 +63,8 @@ class Recorder {
         throw std::runtime_error("disk full");
       case Mode::fail_permanently:
         throw functions::PermanentFailure("malformed event");
+      case Mode::misconfigured:
+        throw ports::InfraError(ports::InfraError::Kind::permanent, "access denied to the bucket");
       case Mode::retry_later:
         throw functions::RetryLater("another worker holds a part of it");
       case Mode::throw_non_standard:
@@ -376,6 +387,28 @@ TEST_F(DispatcherTest, PermanentFailureIsDeadAtOnce) {
   EXPECT_EQ(dispatcher->counters().dead.load(), 1);
   EXPECT_EQ(dispatcher->counters().retried.load(), 0);
   EXPECT_EQ(dispatcher->counters().delivered.load(), 1);
+}
+
+// The one rule (functions::classify_failure): a permanent InfraError is the infrastructure's
+// fault, which an operator can fix, not the event's: retried like any failure, never dead early.
+TEST_F(DispatcherTest, PermanentInfraErrorIsRetriedAndDeliversOnceFixed) {
+  auto dispatcher = make_dispatcher();
+  archive_.set(Recorder::Mode::misconfigured);
+  delete_order();
+  EXPECT_EQ(dispatcher->run_once(), 2);
+  ports::Delivery d = only_delivery(kArchive);
+  EXPECT_EQ(d.state, DeliveryState::pending);
+  EXPECT_EQ(d.attempts, 1);
+  EXPECT_EQ(d.last_error, "access denied to the bucket");
+  EXPECT_EQ(dispatcher->counters().retried.load(), 1);
+  EXPECT_EQ(dispatcher->counters().dead.load(), 0);
+
+  archive_.set(Recorder::Mode::succeed);  // the configuration was fixed
+  clock_.advance(24h);
+  EXPECT_EQ(dispatcher->run_once(), 1);
+  d = only_delivery(kArchive);
+  EXPECT_EQ(d.state, DeliveryState::done);
+  EXPECT_EQ(d.attempts, 1);
 }
 
 // RetryLater is no failure: the delivery stays claimed, comes back when the lease ends, and

@@ -298,4 +298,53 @@ ports::DeliveryStats PostgresDeliveryStore::delivery_stats() {
   return s;
 }
 
+namespace {
+
+// As in the SQLite adapter: each statement deletes at most $2 rows older than $1. An outbox
+// row is finished once the fan-out or, with bus = nats://, the relay has passed it.
+constexpr std::string_view kPruneDeliveries =
+    "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries "
+    "WHERE state = 'done' AND updated_us < $1 ORDER BY id LIMIT $2)";
+constexpr std::string_view kPruneNotifications =
+    "DELETE FROM notifications WHERE (event_id, email_key) IN ("
+    " SELECT n.event_id, n.email_key FROM notifications n"
+    " WHERE ((n.state = 'sent' AND n.sent_us < $1) OR"
+    "        (n.state = 'claimed' AND n.lease_until_us < $1))"
+    "   AND NOT EXISTS (SELECT 1 FROM outbox o JOIN deliveries d ON d.event_seq = o.seq"
+    "                   WHERE o.event_id = n.event_id AND d.state <> 'done')"
+    " LIMIT $2)";
+constexpr std::string_view kPruneOutbox =
+    "DELETE FROM outbox WHERE seq IN (SELECT o.seq FROM outbox o"
+    " WHERE o.seq <= greatest((SELECT seq FROM fanout_cursor WHERE id = 1),"
+    "                         (SELECT seq FROM relay_cursor WHERE id = 1))"
+    "   AND o.time_us < $1"
+    "   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = o.seq)"
+    " ORDER BY o.seq LIMIT $2)";
+constexpr std::string_view kPruneKeys =
+    "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys "
+    "WHERE created_us < $1 LIMIT $2)";
+
+}  // namespace
+
+ports::PruneCounts PostgresDeliveryStore::prune(const ports::RetentionCutoffs& cutoffs) {
+  const std::int64_t batch = std::max(cutoffs.batch, 1);
+  auto prune_all = [&](std::string_view sql, domain::Timestamp before) {
+    std::int64_t total = 0;
+    for (std::int64_t deleted = batch; deleted == batch; total += deleted) {
+      db_->write([&](Connection& db) {
+        deleted = db.query(sql, to_us(before), batch).affected();
+        return false;  // nothing for the workers to look at
+      });
+    }
+    return total;
+  };
+  // Deliveries first: an outbox row goes only once no delivery refers to it.
+  ports::PruneCounts counts;
+  counts.deliveries = prune_all(kPruneDeliveries, cutoffs.records);
+  counts.notifications = prune_all(kPruneNotifications, cutoffs.records);
+  counts.outbox = prune_all(kPruneOutbox, cutoffs.records);
+  counts.idempotency_keys = prune_all(kPruneKeys, cutoffs.idempotency_keys);
+  return counts;
+}
+
 }  // namespace orderflow::adapters::pg

@@ -36,6 +36,7 @@ class PostgresDeliveryStore final : public ports::DeliveryQueue, public ports::D
   bool redrive(std::int64_t id, domain::Timestamp now) override;
   std::int64_t redrive_all_dead(domain::Timestamp now) override;
   ports::DeliveryStats delivery_stats() override;
+  ports::PruneCounts prune(const ports::RetentionCutoffs& cutoffs) override;
 
  private:
   std::shared_ptr<Database> db_;

@@ -102,4 +102,52 @@ ports::DeliveryStats SqliteDeliveryAdmin::delivery_stats() {
   return s;
 }
 
+namespace {
+
+// Each statement deletes at most ?2 rows older than ?1; the caller repeats it until a batch
+// comes back short, one transaction per batch.
+constexpr const char* kPruneDeliveries =
+    "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries "
+    "WHERE state = 'done' AND updated_us < ?1 ORDER BY id LIMIT ?2)";
+constexpr const char* kPruneNotifications =
+    "DELETE FROM notifications WHERE (event_id, email_key) IN ("
+    " SELECT n.event_id, n.email_key FROM notifications n"
+    " WHERE ((n.state = 'sent' AND n.sent_us < ?1) OR"
+    "        (n.state = 'claimed' AND n.lease_until_us < ?1))"
+    "   AND NOT EXISTS (SELECT 1 FROM outbox o JOIN deliveries d ON d.event_seq = o.seq"
+    "                   WHERE o.event_id = n.event_id AND d.state <> 'done')"
+    " LIMIT ?2)";
+constexpr const char* kPruneOutbox =
+    "DELETE FROM outbox WHERE seq IN (SELECT o.seq FROM outbox o"
+    " WHERE o.seq <= (SELECT seq FROM fanout_cursor WHERE id = 1) AND o.time_us < ?1"
+    "   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = o.seq)"
+    " ORDER BY o.seq LIMIT ?2)";
+constexpr const char* kPruneKeys =
+    "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys "
+    "WHERE created_us < ?1 LIMIT ?2)";
+
+}  // namespace
+
+ports::PruneCounts SqliteDeliveryAdmin::prune(const ports::RetentionCutoffs& cutoffs) {
+  const std::int64_t batch = std::max(cutoffs.batch, 1);
+  auto prune_all = [&](const char* sql, domain::Timestamp before) {
+    std::int64_t total = 0;
+    for (std::int64_t deleted = batch; deleted == batch; total += deleted) {
+      db_->write([&](Connection& db) {
+        db.query(sql).bind(1, to_us(before)).bind(2, batch).run();
+        deleted = db.changes();
+        return false;  // nothing for the workers to look at
+      });
+    }
+    return total;
+  };
+  // Deliveries first: an outbox row goes only once no delivery refers to it.
+  ports::PruneCounts counts;
+  counts.deliveries = prune_all(kPruneDeliveries, cutoffs.records);
+  counts.notifications = prune_all(kPruneNotifications, cutoffs.records);
+  counts.outbox = prune_all(kPruneOutbox, cutoffs.records);
+  counts.idempotency_keys = prune_all(kPruneKeys, cutoffs.idempotency_keys);
+  return counts;
+}
+
 }  // namespace orderflow::adapters

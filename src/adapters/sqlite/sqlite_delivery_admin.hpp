@@ -22,6 +22,7 @@ class SqliteDeliveryAdmin final : public ports::DeliveryAdmin {
   bool redrive(std::int64_t id, domain::Timestamp now) override;
   std::int64_t redrive_all_dead(domain::Timestamp now) override;
   ports::DeliveryStats delivery_stats() override;
+  ports::PruneCounts prune(const ports::RetentionCutoffs& cutoffs) override;
 
  private:
   std::shared_ptr<SqliteDatabase> db_;
