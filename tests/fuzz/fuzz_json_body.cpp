@@ -1,8 +1,11 @@
 // Request bodies as JSON objects, under per-route limits (the first two bytes pick them, as the
 // route table does), and then as order input. Properties: parse_json_object and the gateway's
-// json_limit_problem agree on every limit; a parsed object has unique keys and, written back
+// json_limit_problem agree on every limit; what parse_json_object accepts, or calls invalid or
+// no object, boost::json::parse (a DOM parser, no limits) accepts as an object within the
+// limits, rejects, or reads as something else; a parsed object has unique keys and, written back
 // with JsonWriter, parses to the same members; accepted order input holds a valid price and
 // description.
+#include <boost/json/parse.hpp>
 #include <set>
 #include <string>
 
@@ -61,6 +64,46 @@ bool same_members(const JsonBody& a, const JsonBody& b) {
   return true;
 }
 
+// The deepest nesting of objects and arrays in `v` (a scalar is 0), and whether every one of them
+// has at most `max_members` values.
+std::size_t depth_of(const boost::json::value& v, std::size_t max_members, bool& within) {
+  std::size_t deepest = 0;
+  if (const auto* object = v.if_object()) {
+    within = within && object->size() <= max_members;
+    for (const auto& member : *object)
+      deepest = std::max(deepest, depth_of(member.value(), max_members, within));
+    return deepest + 1;
+  }
+  if (const auto* array = v.if_array()) {
+    within = within && array->size() <= max_members;
+    for (const auto& element : *array)
+      deepest = std::max(deepest, depth_of(element, max_members, within));
+    return deepest + 1;
+  }
+  return 0;
+}
+
+// parse_json_object's verdict against a DOM parser's. Duplicate keys collapse in the DOM, so
+// only what parse_json_object accepted is held to the limits.
+void compare_with_dom(std::string_view body, const JsonLimits& limits,
+                      const std::optional<JsonBody>& parsed, std::string_view why) {
+  boost::json::parse_options options;
+  options.max_depth = std::max<std::size_t>(limits.max_depth + 1, options.max_depth);
+  boost::json::error_code ec;
+  const boost::json::value dom = boost::json::parse(body, ec, {}, options);
+  if (parsed) {
+    require(!ec && dom.is_object(), "an accepted body is a JSON object");
+    require(dom.as_object().size() == parsed->members.size(), "the DOM has the same members");
+    bool within = true;
+    require(depth_of(dom, limits.max_members, within) <= limits.max_depth && within,
+            "an accepted body is within the limits");
+  } else if (why == "Invalid JSON body") {
+    require(bool(ec), "a body called invalid is not JSON");
+  } else if (why == "Request body must be a JSON object") {
+    require(!ec && !dom.is_object(), "a body called no object is other JSON");
+  }
+}
+
 void check_order_input(std::string_view body, bool require_both) {
   orderflow::functions::OrderInput input;
   const auto bad = orderflow::functions::read_order_input(body, require_both, input);
@@ -112,6 +155,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (problem) require(why == *problem, "both readers name the same limit");
   }
 
+  compare_with_dom(body, limits, parsed, why);
   check_order_input(body, /*require_both=*/true);
   check_order_input(body, /*require_both=*/false);
   return 0;
