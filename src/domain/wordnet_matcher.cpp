@@ -392,8 +392,10 @@ bool DescriptionMatcher::related(const DescriptionReading& reading, SynsetId gro
   for (const auto& term : reading.terms) {
     for (SynsetId sense : term.senses) {
       for (const auto& [common, sense_distance] : wordnet_.ancestors(sense)) {
-        const auto in_group = std::find_if(group_up.begin(), group_up.end(),
-                                           [&](const auto& a) { return a.first == common; });
+        // An init-capture: clang 14 (the fuzz build) cannot capture a structured binding.
+        const auto in_group =
+            std::find_if(group_up.begin(), group_up.end(),
+                         [ancestor = common](const auto& a) { return a.first == ancestor; });
         if (in_group == group_up.end()) continue;
         if (common == group) return true;                            // the group is above the sense
         if (common == sense && !vacuous_.count(sense)) return true;  // the sense is above the group

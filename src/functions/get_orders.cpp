@@ -1,6 +1,7 @@
 // GET /orders: one page of orders in creation order, with an opaque keyset cursor.
 #include <charconv>
 
+#include "functions/list_cursor.hpp"
 #include "functions/order_functions.hpp"
 #include "functions/order_input.hpp"
 
@@ -10,8 +11,8 @@ namespace {
 constexpr int kDefaultLimit = 100;
 constexpr int kMaxLimit = 1000;
 
-// The cursor is the last id of the page, versioned and without dashes, so clients treat it as
-// opaque and the format can change later.
+}  // namespace
+
 std::string encode_cursor(std::string_view last_id) {
   std::string c = "c1";
   for (char ch : last_id)
@@ -32,8 +33,6 @@ std::optional<std::string> decode_cursor(std::string_view cursor) {
     if (ch >= 'A' && ch <= 'F') ch = static_cast<char>(ch - 'A' + 'a');
   return id;
 }
-
-}  // namespace
 
 Response get_orders(OrderContext& ctx, const Request& req) {
   int limit = kDefaultLimit;
