@@ -2,11 +2,7 @@
 
 namespace orderflow::domain {
 
-std::optional<std::string> normalize_email(std::string_view raw, std::string* why) {
-  const auto fail = [&](const char* message) -> std::optional<std::string> {
-    if (why != nullptr) *why = message;
-    return std::nullopt;
-  };
+Result<std::string> normalize_email(std::string_view raw) {
   while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) raw.remove_prefix(1);
   while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t')) raw.remove_suffix(1);
   if (raw.empty()) return fail("Email is required");

@@ -5,10 +5,6 @@
 namespace orderflow::domain {
 namespace {
 
-void set(std::string* why, const char* message) {
-  if (why != nullptr) *why = message;
-}
-
 std::string format_cents(UInt128 magnitude, bool negative) {
   std::string digits;
   do {
@@ -26,7 +22,7 @@ std::string format_cents(UInt128 magnitude, bool negative) {
 
 }  // namespace
 
-std::optional<Money> Money::parse(std::string_view text, std::string* why) {
+Result<Money> Money::parse(std::string_view text) {
   bool negative = false;
   if (!text.empty() && text.front() == '-') {
     negative = true;
@@ -41,20 +37,17 @@ std::optional<Money> Money::parse(std::string_view text, std::string* why) {
   };
   if (whole.empty() || !all_digits(whole) || !all_digits(fraction) ||
       (dot != std::string_view::npos && fraction.empty())) {
-    set(why, "price must be a number");
-    return std::nullopt;
+    return fail("price must be a number");
   }
   if (fraction.size() > 2) {
-    set(why, "price must have at most 2 decimal places");
-    return std::nullopt;
+    return fail("price must have at most 2 decimal places");
   }
   // Leading zeros are harmless; count significant digits to reject overflow before computing.
   const auto first_nonzero = whole.find_first_not_of('0');
   const std::string_view significant =
       first_nonzero == std::string_view::npos ? std::string_view{} : whole.substr(first_nonzero);
   if (significant.size() > 9) {
-    set(why, "price must be at most 999999999.99");
-    return std::nullopt;
+    return fail("price must be at most 999999999.99");
   }
   std::int64_t cents = 0;
   for (char c : significant) cents = cents * 10 + (c - '0');
@@ -71,32 +64,28 @@ std::string Money::to_string() const {
   return format_cents(magnitude, negative);
 }
 
-std::optional<Money> parse_price(std::string_view number_text, std::string* why) {
+Result<Money> parse_price(std::string_view number_text) {
   // Exponents are valid JSON but never a price a person types; say so plainly.
   const bool numeric_chars =
       !number_text.empty() &&
       number_text.find_first_not_of("0123456789.+-eE") == std::string_view::npos &&
       number_text.find_first_of("0123456789") != std::string_view::npos;
   if (numeric_chars && number_text.find_first_of("eE") != std::string_view::npos) {
-    set(why, "price must be a plain decimal number (no exponent)");
-    return std::nullopt;
+    return fail("price must be a plain decimal number (no exponent)");
   }
-  auto money = Money::parse(number_text, why);
+  auto money = Money::parse(number_text);
   if (!money) {
     // "-5" or "-99999999999" are numbers; what is wrong with them is the sign.
-    if (!number_text.empty() && number_text.front() == '-' && why != nullptr &&
-        *why != "price must be a number") {
-      set(why, "price must be > 0");
-    }
-    return std::nullopt;
+    if (!number_text.empty() && number_text.front() == '-' &&
+        money.why() != "price must be a number")
+      return fail("price must be > 0");
+    return money;
   }
   if (money->cents() <= 0) {
-    set(why, "price must be > 0");
-    return std::nullopt;
+    return fail("price must be > 0");
   }
   if (money->cents() > Money::kMaxCents) {
-    set(why, "price must be at most 999999999.99");
-    return std::nullopt;
+    return fail("price must be at most 999999999.99");
   }
   return money;
 }

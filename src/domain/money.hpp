@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "domain/result.hpp"
+
 namespace orderflow::domain {
 
 __extension__ using Int128 = __int128;  // GCC's 128-bit integer, for exact sums
@@ -21,8 +23,8 @@ class Money {
 
   // Parses a plain decimal ("12", "12.5", "12.50", "-3"): optional '-', digits, optional '.'
   // and at most two fraction digits. No exponent, no '+', no spaces, no NaN/Infinity.
-  // On failure returns nullopt and says why in `why`.
-  static std::optional<Money> parse(std::string_view text, std::string* why = nullptr);
+  // A failure says why.
+  static Result<Money> parse(std::string_view text);
 
   constexpr std::int64_t cents() const { return cents_; }
   // Canonical text with exactly two fraction digits: "12.50", "-0.05".
@@ -36,8 +38,8 @@ class Money {
 };
 
 // A price as the seed accepts it: > 0, at most two fraction digits, at most 999999999.99.
-// Returns nullopt with the seed's message in `why` when the text is not a valid price.
-std::optional<Money> parse_price(std::string_view number_text, std::string* why);
+// A failure carries the seed's message when the text is not a valid price.
+Result<Money> parse_price(std::string_view number_text);
 
 // Exact sum of many amounts (report totals); wide enough for any realistic archive.
 class MoneySum {

@@ -55,11 +55,7 @@ std::size_t count_code_points(std::string_view s) {
 
 }  // namespace
 
-std::optional<std::string> normalize_description(std::string_view raw, std::string* why) {
-  const auto fail = [&](const char* message) -> std::optional<std::string> {
-    if (why != nullptr) *why = message;
-    return std::nullopt;
-  };
+Result<std::string> normalize_description(std::string_view raw) {
   if (!is_valid_utf8(raw)) return fail("description must be valid UTF-8");
   while (!raw.empty() && is_space(static_cast<unsigned char>(raw.front()))) raw.remove_prefix(1);
   while (!raw.empty() && is_space(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);

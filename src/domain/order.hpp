@@ -8,6 +8,7 @@
 
 #include "domain/json_writer.hpp"
 #include "domain/money.hpp"
+#include "domain/result.hpp"
 #include "domain/time.hpp"
 
 namespace orderflow::domain {
@@ -30,8 +31,8 @@ struct Order {
 inline constexpr std::size_t kMaxDescriptionChars = 1000;
 
 // Validates and normalises a description: trimmed, 1–1000 characters (code points), valid
-// UTF-8, no control characters other than tab and newline. Returns nullopt and the reason.
-std::optional<std::string> normalize_description(std::string_view raw, std::string* why);
+// UTF-8, no control characters other than tab and newline. A failure says why.
+Result<std::string> normalize_description(std::string_view raw);
 
 bool is_valid_utf8(std::string_view s);
 // Canonical UUID text: 8-4-4-4-12 hex digits (either case accepted).

@@ -46,12 +46,12 @@ std::variant<NewOrder, Response> read_request(OrderContext& ctx, const Request& 
     claim = ports::IdempotencyClaim{std::string(key), {}, {}};
   }
 
-  OrderInput input;
-  if (auto bad = read_order_input(req.body, /*require_both=*/true, input)) return std::move(*bad);
+  auto input = read_order_input(req.body, /*require_both=*/true);
+  if (!input) return error_response(400, "validation", input.why());
 
   const auto now = ctx.clock.now();
   domain::Order order{
-      ctx.ids.new_id(), std::move(*input.description), *input.price, now, now, 1, {}, {}, {}};
+      ctx.ids.new_id(), std::move(*input->description), *input->price, now, now, 1, {}, {}, {}};
   if (claim) {
     // The content, not the bytes: the same fields sent with other spacing are the same request.
     claim->fingerprint = order.description + '\x1f' + order.price.to_string();

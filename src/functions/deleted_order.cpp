@@ -48,8 +48,7 @@ std::optional<DeletedOrder> read_fields(const JsonBody& top, const JsonBody& ord
 }  // namespace
 
 std::optional<DeletedOrder> read_deleted_event(const domain::Event& event) {
-  std::string why;
-  const auto top = parse_json_object(event.data, &why);
+  const auto top = parse_json_object(event.data);
   if (!top) return std::nullopt;
   const JsonMember* order = top->find("order");
   if (order == nullptr || order->kind != JsonMember::Kind::object) return std::nullopt;
@@ -57,8 +56,7 @@ std::optional<DeletedOrder> read_deleted_event(const domain::Event& event) {
   boost::system::error_code ec;
   const auto value = boost::json::parse(event.data, ec);
   if (ec || !value.is_object() || !value.as_object().contains("order")) return std::nullopt;
-  const auto nested =
-      parse_json_object(boost::json::serialize(value.as_object().at("order")), &why);
+  const auto nested = parse_json_object(boost::json::serialize(value.as_object().at("order")));
   if (!nested) return std::nullopt;
   return read_fields(*top, *nested, event.id);
 }
@@ -74,8 +72,7 @@ std::string archive_json(const DeletedOrder& d) {
 }
 
 std::optional<DeletedOrder> read_archive_json(std::string_view json) {
-  std::string why;
-  const auto top = parse_json_object(json, &why);
+  const auto top = parse_json_object(json);
   if (!top) return std::nullopt;
   const std::string* event_id = string_member(*top, "eventId");
   return read_fields(*top, *top, event_id ? std::string_view(*event_id) : std::string_view{});

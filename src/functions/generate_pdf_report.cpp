@@ -213,8 +213,7 @@ std::optional<std::uint64_t> count_member(const JsonBody& body, std::string_view
 std::optional<LatestReport> read_latest(ports::ObjectStore& objects) {
   const auto stored = objects.get(kLatestKey);
   if (!stored) return std::nullopt;
-  std::string why;
-  const auto body = parse_json_object(stored->bytes, &why);
+  const auto body = parse_json_object(stored->bytes);
   if (!body) return std::nullopt;
   const JsonMember* fingerprint = body->find("fingerprint");
   const JsonMember* key = body->find("key");

@@ -94,13 +94,10 @@ std::optional<std::string> multipart_boundary(std::string_view content_type) {
   return *boundary;
 }
 
-std::optional<std::vector<FormPart>> parse_multipart(std::string_view body,
-                                                     std::string_view boundary, std::string* why,
-                                                     std::size_t max_parts) {
-  const auto failed = [&](const char* reason) -> std::optional<std::vector<FormPart>> {
-    if (why != nullptr) *why = reason;
-    return std::nullopt;
-  };
+domain::Result<std::vector<FormPart>> parse_multipart(std::string_view body,
+                                                      std::string_view boundary,
+                                                      std::size_t max_parts) {
+  const auto failed = [](const char* reason) { return domain::fail(reason); };
   const std::string delimiter = "--" + std::string(boundary);
   const std::string next_delimiter = "\r\n" + delimiter;
 

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/result.hpp"
+
 namespace orderflow::functions {
 
 struct FormPart {
@@ -23,12 +25,11 @@ struct FormPart {
 // not), or nullopt when the type is something else or the boundary is missing or invalid.
 [[nodiscard]] std::optional<std::string> multipart_boundary(std::string_view content_type);
 
-// The parts of `body`, in order. nullopt (and `why`) when the body is malformed: a missing
+// The parts of `body`, in order, or a failure that says what is malformed: a missing
 // delimiter or closing delimiter, a part without a form-data name, headers that do not end,
 // more than `max_parts` parts.
-[[nodiscard]] std::optional<std::vector<FormPart>> parse_multipart(std::string_view body,
-                                                                   std::string_view boundary,
-                                                                   std::string* why,
-                                                                   std::size_t max_parts = 16);
+domain::Result<std::vector<FormPart>> parse_multipart(std::string_view body,
+                                                      std::string_view boundary,
+                                                      std::size_t max_parts = 16);
 
 }  // namespace orderflow::functions

@@ -153,27 +153,20 @@ const JsonMember* JsonBody::find(std::string_view key) const {
   return nullptr;
 }
 
-std::optional<JsonBody> parse_json_object(std::string_view body, std::string* why) {
-  return parse_json_object(body, JsonLimits{}, why);
-}
-
-std::optional<JsonBody> parse_json_object(std::string_view body, const JsonLimits& limits,
-                                          std::string* why) {
+domain::Result<JsonBody> parse_json_object(std::string_view body, const JsonLimits& limits) {
+  using domain::fail;
   boost::json::basic_parser<FlatObjectHandler> parser(options_for(limits), limits,
                                                       /*collect=*/true);
   Parsed parsed = run(parser, body);
   if (!parsed.problem.empty()) {
-    *why = std::move(parsed.problem);
-    return std::nullopt;
+    return fail(std::move(parsed.problem));
   }
   if (!parsed.complete) {
-    *why = "Invalid JSON body";
-    return std::nullopt;
+    return fail("Invalid JSON body");
   }
   FlatObjectHandler& h = parser.handler();
   if (!h.top_is_object_) {
-    *why = "Request body must be a JSON object";
-    return std::nullopt;
+    return fail("Request body must be a JSON object");
   }
   JsonBody out{std::move(h.members_)};
   // One pass with a set: the members are bounded by the limits, but never compared pairwise.
@@ -181,8 +174,7 @@ std::optional<JsonBody> parse_json_object(std::string_view body, const JsonLimit
   seen.reserve(out.members.size());
   for (const auto& m : out.members)
     if (!seen.insert(m.key).second) {
-      *why = "duplicate field: " + m.key;
-      return std::nullopt;
+      return fail("duplicate field: " + m.key);
     }
   return out;
 }

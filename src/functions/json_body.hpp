@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/result.hpp"
+
 namespace orderflow::functions {
 
 struct JsonMember {
@@ -29,12 +31,10 @@ struct JsonLimits {
   std::size_t max_depth = 32;      // nesting of objects and arrays: a flat object is 1
 };
 
-// nullopt and `why` = "Invalid JSON body" (not JSON, bad UTF-8, trailing data) or
-// "Request body must be a JSON object", "duplicate field: <name>", or one of the limit
-// messages of json_limit_problem. The first form uses the default JsonLimits.
-std::optional<JsonBody> parse_json_object(std::string_view body, std::string* why);
-std::optional<JsonBody> parse_json_object(std::string_view body, const JsonLimits& limits,
-                                          std::string* why);
+// The members, or a failure that says "Invalid JSON body" (not JSON, bad UTF-8, trailing
+// data), "Request body must be a JSON object", "duplicate field: <name>", or one of the limit
+// messages of json_limit_problem.
+domain::Result<JsonBody> parse_json_object(std::string_view body, const JsonLimits& limits = {});
 
 // Checks only the limits, keeping nothing: what is wrong ("JSON object has more than 16
 // fields", "JSON array has more than 16 elements", "JSON nesting is deeper than 4 levels"),

@@ -10,14 +10,13 @@ Response invalid(std::string_view message) { return error_response(400, "validat
 
 }  // namespace
 
-std::optional<Response> read_order_input(std::string_view body, bool require_both,
-                                         OrderInput& out) {
-  std::string why;
-  const auto parsed = parse_json_object(body, &why);
-  if (!parsed) return invalid(why);
+domain::Result<OrderInput> read_order_input(std::string_view body, bool require_both) {
+  using domain::fail;
+  const auto parsed = parse_json_object(body);
+  if (!parsed) return fail(parsed.why());
 
   for (const auto& m : parsed->members)
-    if (m.key != "description" && m.key != "price") return invalid("unknown field: " + m.key);
+    if (m.key != "description" && m.key != "price") return fail("unknown field: " + m.key);
 
   using Kind = JsonMember::Kind;
   const JsonMember* description = parsed->find("description");
@@ -27,26 +26,29 @@ std::optional<Response> read_order_input(std::string_view body, bool require_bot
   const bool has_description = description != nullptr;
   const bool has_price = price != nullptr;
 
-  if (require_both && !has_description) return invalid("description is required");
+  OrderInput out;
+  if (require_both && !has_description) return fail("description is required");
   if (has_description) {
-    if (description->kind == Kind::null) return invalid("description is required");
-    if (description->kind != Kind::string) return invalid("description must be a string");
-    out.description = domain::normalize_description(description->text, &why);
-    if (!out.description) return invalid(why);
+    if (description->kind == Kind::null) return fail("description is required");
+    if (description->kind != Kind::string) return fail("description must be a string");
+    auto normalized = domain::normalize_description(description->text);
+    if (!normalized) return fail(normalized.why());
+    out.description = std::move(*normalized);
   }
 
-  if (require_both && !has_price) return invalid("price is required");
+  if (require_both && !has_price) return fail("price is required");
   if (has_price) {
-    if (price->kind == Kind::null) return invalid("price is required");
+    if (price->kind == Kind::null) return fail("price is required");
     if (price->kind != Kind::number && price->kind != Kind::string)
-      return invalid("price must be a number");
-    out.price = domain::parse_price(price->text, &why);
-    if (!out.price) return invalid(why);
+      return fail("price must be a number");
+    const auto parsed_price = domain::parse_price(price->text);
+    if (!parsed_price) return fail(parsed_price.why());
+    out.price = *parsed_price;
   }
 
   if (!require_both && !has_description && !has_price)
-    return invalid("Nothing to update. Send price and/or description.");
-  return std::nullopt;
+    return fail("Nothing to update. Send price and/or description.");
+  return out;
 }
 
 std::string lower_case_id(std::string_view id) {
@@ -92,10 +94,11 @@ Response precondition_failed_response() {
                         "current ETag); read it again and retry");
 }
 
-std::optional<std::int64_t> read_if_match(const Request& req, std::optional<Response>& bad) {
-  if (!req.has_header("If-Match")) return std::nullopt;
+domain::Result<std::optional<std::int64_t>> read_if_match(const Request& req) {
+  if (!req.has_header("If-Match")) return std::optional<std::int64_t>{};
   auto version = domain::parse_if_match(req.header("If-Match"));
-  if (!version) bad = invalid("If-Match must be an ETag of this order (for example \"3\") or *");
+  if (!version)
+    return domain::fail("If-Match must be an ETag of this order (for example \"3\") or *");
   return version;
 }
 

@@ -7,6 +7,7 @@
 
 #include "domain/money.hpp"
 #include "domain/order.hpp"
+#include "domain/result.hpp"
 #include "functions/api.hpp"
 #include "ports/object_store.hpp"
 
@@ -18,8 +19,9 @@ struct OrderInput {
 };
 
 // Parses and validates {description, price}. With `require_both`, both must be present
-// (create); otherwise either may be absent (update). Returns a 400 response on bad input.
-std::optional<Response> read_order_input(std::string_view body, bool require_both, OrderInput& out);
+// (create); otherwise either may be absent (update). A failure says what is wrong (the
+// function answers it as a 400 validation error).
+domain::Result<OrderInput> read_order_input(std::string_view body, bool require_both);
 
 // Order ids are compared in lower case; "ABC..." and "abc..." name the same order.
 std::string lower_case_id(std::string_view id);
@@ -37,7 +39,8 @@ void write_order(domain::JsonWriter& w, const domain::Order& order, ports::Objec
 Response not_found_response();
 Response precondition_failed_response();
 
-// Reads If-Match. nullopt: header absent. 0: "*". Sets `bad` when the header is malformed.
-std::optional<std::int64_t> read_if_match(const Request& req, std::optional<Response>& bad);
+// Reads If-Match: nullopt when the header is absent, 0 for "*", else the version. A failure
+// when the header is malformed.
+domain::Result<std::optional<std::int64_t>> read_if_match(const Request& req);
 
 }  // namespace orderflow::functions

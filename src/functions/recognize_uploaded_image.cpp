@@ -29,9 +29,8 @@ struct Upload {
 };
 
 std::optional<Response> read_json(std::string_view body, Upload& out) {
-  std::string why;
-  const auto parsed = parse_json_object(body, &why);
-  if (!parsed) return invalid(why);
+  const auto parsed = parse_json_object(body);
+  if (!parsed) return invalid(parsed.why());
   using Kind = JsonMember::Kind;
   const auto present = [&](const char* key) -> const JsonMember* {
     const JsonMember* m = parsed->find(key);
@@ -67,9 +66,8 @@ std::optional<Response> read_multipart(std::string_view content_type, std::strin
                                        Upload& out) {
   const auto boundary = multipart_boundary(content_type);
   if (!boundary) return invalid("multipart/form-data needs a valid boundary parameter");
-  std::string why;
-  const auto parts = parse_multipart(body, *boundary, &why);
-  if (!parts) return invalid(why);
+  const auto parts = parse_multipart(body, *boundary);
+  if (!parts) return invalid(parts.why());
   std::vector<std::string_view> seen;
   for (const auto& part : *parts) {
     if (std::find(seen.begin(), seen.end(), part.name) != seen.end())
@@ -187,19 +185,19 @@ Response recognize_uploaded_image(ImageContext& ctx, const Request& req) {
     return std::move(*bad);
 
   // The order's fields are validated exactly as POST /orders does, before any costly work.
-  std::string why;
   std::string description;
   std::optional<domain::Money> price;
   const bool has_description = upload.description && !is_blank(*upload.description);
   if (upload.confirm) {
     if (!has_description) return invalid("description is required");
     if (!upload.price) return invalid("price is required");
-    price = domain::parse_price(*upload.price, &why);
-    if (!price) return invalid(why);
+    const auto parsed_price = domain::parse_price(*upload.price);
+    if (!parsed_price) return invalid(parsed_price.why());
+    price = *parsed_price;
   }
   if (has_description) {
-    auto normalized = domain::normalize_description(*upload.description, &why);
-    if (!normalized) return invalid(why);
+    auto normalized = domain::normalize_description(*upload.description);
+    if (!normalized) return invalid(normalized.why());
     description = std::move(*normalized);
   }
 

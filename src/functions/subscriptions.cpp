@@ -59,30 +59,16 @@ Response page(int status, std::string_view title, std::string_view body_html) {
 }
 
 // The email member of a JSON body, validated with the seed's messages.
-std::optional<std::string> read_email(const Request& req, std::optional<Response>& bad) {
-  std::string why;
-  const auto body = parse_json_object(req.body, &why);
-  if (!body) {
-    bad = invalid(why);
-    return std::nullopt;
-  }
+domain::Result<std::string> read_email(const Request& req) {
+  using domain::fail;
+  const auto body = parse_json_object(req.body);
+  if (!body) return fail(body.why());
   for (const auto& m : body->members)
-    if (m.key != "email") {
-      bad = invalid("unknown field: " + m.key);
-      return std::nullopt;
-    }
+    if (m.key != "email") return fail("unknown field: " + m.key);
   const JsonMember* email = body->find("email");
-  if (email == nullptr || email->kind == JsonMember::Kind::null) {
-    bad = invalid("Email is required");
-    return std::nullopt;
-  }
-  if (email->kind != JsonMember::Kind::string) {
-    bad = invalid("Invalid email format");
-    return std::nullopt;
-  }
-  auto normalized = domain::normalize_email(email->text, &why);
-  if (!normalized) bad = invalid(why);
-  return normalized;
+  if (email == nullptr || email->kind == JsonMember::Kind::null) return fail("Email is required");
+  if (email->kind != JsonMember::Kind::string) return fail("Invalid email format");
+  return domain::normalize_email(email->text);
 }
 
 ports::Mail confirmation_mail(const SubscriptionContext& ctx, const std::string& email) {
@@ -118,9 +104,8 @@ constexpr std::string_view kUnsubscribed =
 }  // namespace
 
 Response subscribe_email(SubscriptionContext& ctx, const Request& req) {
-  std::optional<Response> bad;
-  const auto email = read_email(req, bad);
-  if (!email) return std::move(*bad);
+  const auto email = read_email(req);
+  if (!email) return invalid(email.why());
   const auto result = ctx.subscriptions.subscribe(*email, ctx.clock.now());
   // A confirmed address gets no second confirmation; a pending one gets the link again.
   if (result.kind != ports::SubscribeResult::Kind::already_confirmed)
@@ -154,9 +139,8 @@ Response unsubscribe_email(SubscriptionContext& ctx, const Request& req) {
     ctx.subscriptions.unsubscribe(*email);
     return page(200, "Unsubscribed", "<p>" + std::string(kUnsubscribed) + "</p>");
   }
-  std::optional<Response> bad;
-  const auto email = read_email(req, bad);
-  if (!email) return std::move(*bad);
+  const auto email = read_email(req);
+  if (!email) return invalid(email.why());
   ctx.subscriptions.unsubscribe(*email);
   return success(kUnsubscribed);
 }

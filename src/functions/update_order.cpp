@@ -7,14 +7,14 @@ namespace orderflow::functions {
 Response update_order(OrderContext& ctx, const Request& req) {
   const std::string id = lower_case_id(req.path_param("orderId"));
   if (auto bad = check_order_id(id)) return std::move(*bad);
-  std::optional<Response> bad_header;
-  const auto expected_version = read_if_match(req, bad_header);
-  if (bad_header) return std::move(*bad_header);
+  const auto if_match = read_if_match(req);
+  if (!if_match) return error_response(400, "validation", if_match.why());
+  const std::optional<std::int64_t> expected_version = *if_match;
 
-  OrderInput input;
-  if (auto bad = read_order_input(req.body, /*require_both=*/false, input)) return std::move(*bad);
+  auto input = read_order_input(req.body, /*require_both=*/false);
+  if (!input) return error_response(400, "validation", input.why());
 
-  const ports::OrderPatch patch{std::move(input.description), input.price};
+  const ports::OrderPatch patch{std::move(input->description), input->price};
   const auto result =
       ctx.store.update(id, patch, expected_version, ctx.clock.now(), ctx.ids.new_id());
   switch (result.kind) {

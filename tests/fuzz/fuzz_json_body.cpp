@@ -86,7 +86,7 @@ std::size_t depth_of(const boost::json::value& v, std::size_t max_members, bool&
 // parse_json_object's verdict against a DOM parser's. Duplicate keys collapse in the DOM, so
 // only what parse_json_object accepted is held to the limits.
 void compare_with_dom(std::string_view body, const JsonLimits& limits,
-                      const std::optional<JsonBody>& parsed, std::string_view why) {
+                      const orderflow::domain::Result<JsonBody>& parsed, std::string_view why) {
   boost::json::parse_options options;
   options.max_depth = std::max<std::size_t>(limits.max_depth + 1, options.max_depth);
   boost::json::error_code ec;
@@ -105,20 +105,19 @@ void compare_with_dom(std::string_view body, const JsonLimits& limits,
 }
 
 void check_order_input(std::string_view body, bool require_both) {
-  orderflow::functions::OrderInput input;
-  const auto bad = orderflow::functions::read_order_input(body, require_both, input);
-  if (bad) {
-    require(bad->status == 400, "bad order input is a 400");
+  const auto read = orderflow::functions::read_order_input(body, require_both);
+  if (!read) {
+    require(!read.why().empty(), "bad order input says why");
     return;
   }
+  const orderflow::functions::OrderInput& input = *read;
   if (require_both) require(input.description && input.price, "create has both fields");
   require(input.description || input.price, "an update changes something");
   if (input.price)
     require(input.price->cents() > 0 && input.price->cents() <= orderflow::domain::Money::kMaxCents,
             "an accepted price is in range");
   if (input.description) {
-    std::string why;
-    const auto again = orderflow::domain::normalize_description(*input.description, &why);
+    const auto again = orderflow::domain::normalize_description(*input.description);
     require(again && *again == *input.description, "an accepted description is normalised");
   }
 }
@@ -134,8 +133,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body =
       orderflow::fuzz::as_text(data, size).substr(std::min<std::size_t>(size, 2));
 
-  std::string why;
-  const auto parsed = orderflow::functions::parse_json_object(body, limits, &why);
+  const auto parsed = orderflow::functions::parse_json_object(body, limits);
+  const std::string& why = parsed.why();
   const auto problem = orderflow::functions::json_limit_problem(body, limits);
   if (parsed) {
     require(!problem, "a body within the limits has no limit problem");
@@ -146,9 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (m.kind == JsonMember::Kind::boolean)
         require(m.text == "true" || m.text == "false", "a boolean reads true or false");
     }
-    std::string again_why;
-    const auto again =
-        orderflow::functions::parse_json_object(write_back(*parsed), limits, &again_why);
+    const auto again = orderflow::functions::parse_json_object(write_back(*parsed), limits);
     require(again && same_members(*parsed, *again), "members written back parse the same");
   } else {
     require(!why.empty(), "a rejected body says why");

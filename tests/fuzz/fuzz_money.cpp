@@ -31,8 +31,8 @@ std::string canonical(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = orderflow::fuzz::as_text(data, size);
 
-  std::string why;
-  const auto money = Money::parse(text, &why);
+  const auto money = Money::parse(text);
+  const std::string& why = money.why();
   if (money) {
     const std::string shown = money->to_string();
     require(shown == canonical(text), "Money::to_string is the canonical decimal of the input");
@@ -47,8 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(!why.empty(), "a rejected amount says why");
   }
 
-  std::string price_why;
-  const auto price = orderflow::domain::parse_price(text, &price_why);
+  const auto price = orderflow::domain::parse_price(text);
+  const std::string& price_why = price.why();
   if (price) {
     require(price->cents() > 0 && price->cents() <= Money::kMaxCents, "a price is in range");
     require(money && *money == *price, "a price is the amount Money::parse reads");

@@ -64,10 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Without a usable boundary the body is still read, with the one the seeds use.
   const std::string boundary = found ? *found : "b0undary";
 
-  std::string why;
-  const auto parts = orderflow::functions::parse_multipart(body, boundary, &why, kMaxParts);
+  const auto parts = orderflow::functions::parse_multipart(body, boundary, kMaxParts);
   if (!parts) {
-    require(!why.empty(), "a rejected body says why");
+    require(!parts.why().empty(), "a rejected body says why");
     return 0;
   }
   require(parts->size() <= kMaxParts, "no more parts than max_parts");
@@ -81,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             "a part's body holds no delimiter");
   }
   if (const auto canonical = write_back(*parts, boundary)) {
-    const auto again = orderflow::functions::parse_multipart(*canonical, boundary, &why, kMaxParts);
+    const auto again = orderflow::functions::parse_multipart(*canonical, boundary, kMaxParts);
     require(again && same_parts(*parts, *again), "parts written back parse the same");
   }
   return 0;

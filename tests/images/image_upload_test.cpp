@@ -72,9 +72,8 @@ TEST(Multipart, ReadsFieldsAndFilesWithoutCopyingThem) {
   EXPECT_FALSE(multipart_boundary("multipart/form-data; boundary=" + std::string(71, 'a')));
 
   const std::string body = form_body();
-  std::string why;
-  const auto parts = parse_multipart(body, "XyZ123", &why);
-  ASSERT_TRUE(parts) << why;
+  const auto parts = parse_multipart(body, "XyZ123");
+  ASSERT_TRUE(parts) << parts.why();
   ASSERT_EQ(parts->size(), 3u);
   EXPECT_EQ((*parts)[0].name, "description");
   EXPECT_EQ((*parts)[0].body, "golden retriever");
@@ -90,23 +89,28 @@ TEST(Multipart, ReadsFieldsAndFilesWithoutCopyingThem) {
 }
 
 TEST(Multipart, RejectsMalformedBodies) {
-  std::string why;
-  EXPECT_FALSE(parse_multipart("no delimiter here", "XyZ123", &why));
+  std::string why;  // of the last parse
+  const auto parse_multipart = [&why](std::string_view body, std::string_view boundary) {
+    auto parts = functions::parse_multipart(body, boundary);
+    why = parts.why();
+    return parts;
+  };
+  EXPECT_FALSE(parse_multipart("no delimiter here", "XyZ123"));
   EXPECT_FALSE(parse_multipart("--XyZ123\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue",
-                               "XyZ123", &why));  // no closing delimiter
+                               "XyZ123"));  // no closing delimiter
   EXPECT_NE(why.find("closing"), std::string::npos) << why;
   EXPECT_FALSE(parse_multipart("--XyZ123\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ123--",
-                               "XyZ123", &why));  // no name
+                               "XyZ123"));  // no name
   EXPECT_FALSE(parse_multipart("--XyZ123\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--XyZ123--",
-                               "XyZ123", &why));
+                               "XyZ123"));
   EXPECT_FALSE(parse_multipart("--XyZ123\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx\r\n--XyZ123--",
-                               "XyZ123", &why));  // unterminated quote
-  EXPECT_FALSE(parse_multipart("--XyZ123garbage\r\n", "XyZ123", &why));
+                               "XyZ123"));  // unterminated quote
+  EXPECT_FALSE(parse_multipart("--XyZ123garbage\r\n", "XyZ123"));
   std::string many;
   for (int i = 0; i < 20; ++i) many += "--B\r\nContent-Disposition: form-data; name=f" + std::to_string(i) + "\r\n\r\nx\r\n";
-  EXPECT_FALSE(parse_multipart(many + "--B--", "B", &why));
+  EXPECT_FALSE(parse_multipart(many + "--B--", "B"));
   EXPECT_NE(why.find("too many"), std::string::npos) << why;
-  const auto empty = parse_multipart("--B--\r\n", "B", &why);
+  const auto empty = parse_multipart("--B--\r\n", "B");
   ASSERT_TRUE(empty);
   EXPECT_TRUE(empty->empty());
 }
@@ -115,9 +119,8 @@ TEST(Multipart, EveryTruncationAndRandomDamageFailsCleanly) {
   const std::string body = form_body();
   const auto closing = body.find("--XyZ123--");
   for (std::size_t length = 0; length < body.size(); ++length) {
-    std::string why;
-    std::optional<std::vector<functions::FormPart>> parts;
-    ASSERT_NO_THROW(parts = parse_multipart(std::string_view(body.data(), length), "XyZ123", &why));
+    domain::Result<std::vector<functions::FormPart>> parts = domain::fail("not parsed");
+    ASSERT_NO_THROW(parts = parse_multipart(std::string_view(body.data(), length), "XyZ123"));
     // Cut before the closing delimiter is complete, the body must be rejected.
     if (length < closing + 10) {
       EXPECT_FALSE(parts) << "cut at " << length;
@@ -129,9 +132,8 @@ TEST(Multipart, EveryTruncationAndRandomDamageFailsCleanly) {
     for (int i = 0; i < 3; ++i)
       damaged[std::uniform_int_distribution<std::size_t>(0, damaged.size() - 1)(random)] =
           static_cast<char>(random() & 0xFF);
-    std::string why;
-    std::optional<std::vector<functions::FormPart>> parts;
-    ASSERT_NO_THROW(parts = parse_multipart(damaged, "XyZ123", &why)) << round;
+    domain::Result<std::vector<functions::FormPart>> parts = domain::fail("not parsed");
+    ASSERT_NO_THROW(parts = parse_multipart(damaged, "XyZ123")) << round;
     if (!parts) continue;
     for (const auto& p : *parts) {
       EXPECT_FALSE(p.name.empty());

@@ -6,20 +6,20 @@ namespace orderflow::domain {
 namespace {
 
 std::string price_error(std::string_view text) {
-  std::string why;
-  EXPECT_FALSE(parse_price(text, &why).has_value()) << text;
-  return why;
+  const auto price = parse_price(text);
+  EXPECT_FALSE(price.has_value()) << text;
+  return price.why();
 }
 
 TEST(Money, ParsesPlainDecimalsExactly) {
-  EXPECT_EQ(parse_price("12", nullptr)->cents(), 1200);
-  EXPECT_EQ(parse_price("12.5", nullptr)->cents(), 1250);
-  EXPECT_EQ(parse_price("12.50", nullptr)->cents(), 1250);
-  EXPECT_EQ(parse_price("0.1", nullptr)->cents(), 10);
-  EXPECT_EQ(parse_price("0.01", nullptr)->cents(), 1);
-  EXPECT_EQ(parse_price("19.99", nullptr)->cents(), 1999);
-  EXPECT_EQ(parse_price("007.25", nullptr)->cents(), 725);
-  EXPECT_EQ(parse_price("999999999.99", nullptr)->cents(), Money::kMaxCents);
+  EXPECT_EQ(parse_price("12")->cents(), 1200);
+  EXPECT_EQ(parse_price("12.5")->cents(), 1250);
+  EXPECT_EQ(parse_price("12.50")->cents(), 1250);
+  EXPECT_EQ(parse_price("0.1")->cents(), 10);
+  EXPECT_EQ(parse_price("0.01")->cents(), 1);
+  EXPECT_EQ(parse_price("19.99")->cents(), 1999);
+  EXPECT_EQ(parse_price("007.25")->cents(), 725);
+  EXPECT_EQ(parse_price("999999999.99")->cents(), Money::kMaxCents);
 }
 
 TEST(Money, FormatsWithTwoFractionDigits) {

@@ -9,9 +9,9 @@ namespace orderflow::domain {
 namespace {
 
 std::string description_error(std::string_view raw) {
-  std::string why;
-  EXPECT_FALSE(normalize_description(raw, &why).has_value());
-  return why;
+  const auto normalized = normalize_description(raw);
+  EXPECT_FALSE(normalized.has_value());
+  return normalized.why();
 }
 
 std::string repeat(std::string_view s, int n) {
@@ -21,19 +21,19 @@ std::string repeat(std::string_view s, int n) {
 }
 
 TEST(Description, IsTrimmedAndKept) {
-  EXPECT_EQ(*normalize_description("  pizza \n", nullptr), "pizza");
-  EXPECT_EQ(*normalize_description("<b>&amp;</b> 'x' \"y\"", nullptr), "<b>&amp;</b> 'x' \"y\"");
-  EXPECT_EQ(*normalize_description("two\nlines\tand tab", nullptr), "two\nlines\tand tab");
+  EXPECT_EQ(*normalize_description("  pizza \n"), "pizza");
+  EXPECT_EQ(*normalize_description("<b>&amp;</b> 'x' \"y\""), "<b>&amp;</b> 'x' \"y\"");
+  EXPECT_EQ(*normalize_description("two\nlines\tand tab"), "two\nlines\tand tab");
 }
 
 TEST(Description, CountsCodePointsNotBytes) {
   const std::string emoji = "\xF0\x9F\x8D\x95";  // U+1F355, four bytes
-  EXPECT_TRUE(normalize_description(repeat(emoji, 1000), nullptr).has_value());
+  EXPECT_TRUE(normalize_description(repeat(emoji, 1000)).has_value());
   EXPECT_EQ(description_error(repeat(emoji, 1001)), "description must be at most 1000 characters");
-  EXPECT_TRUE(normalize_description(repeat("a", 1000), nullptr).has_value());
+  EXPECT_TRUE(normalize_description(repeat("a", 1000)).has_value());
   EXPECT_EQ(description_error(repeat("a", 1001)), "description must be at most 1000 characters");
   // Whitespace around a 1000-character description does not count.
-  EXPECT_TRUE(normalize_description("   " + repeat("a", 1000) + "   ", nullptr).has_value());
+  EXPECT_TRUE(normalize_description("   " + repeat("a", 1000) + "   ").has_value());
 }
 
 TEST(Description, RejectsEmptyControlAndBrokenUtf8) {
