@@ -109,21 +109,23 @@ App::App(Config config, Role role)
       signer_(signing_secret(config_)),
       objects_(open_objects(config_, signer_, clock_)),
       mailer_(open_mailer(config_, clock_)),
+      objects_observed_(*objects_.store),
+      mailer_observed_(*mailer_),
 
-      orders_{*stores_.orders, clock_, ids_, objects_.store.get()},
-      archive_{*objects_.store},
+      orders_{*stores_.orders, clock_, ids_, &objects_observed_},
+      archive_{objects_observed_},
       notify_{*stores_.subscriptions,
-              *mailer_,
+              mailer_observed_,
               signer_,
               {config_.public_url, config_.mail_from},
               clock_,
               std::chrono::milliseconds(config_.delivery.lease_ms)},
       subscriptions_{*stores_.subscriptions,
-                     *mailer_,
+                     mailer_observed_,
                      signer_,
                      clock_,
                      {config_.public_url, config_.mail_from}},
-      reports_{*objects_.store, renderer_, clock_, ids_,
+      reports_{objects_observed_, renderer_, clock_, ids_,
                std::chrono::hours(config_.report_max_age_h)},
       events_{archive_, notify_},
       dispatcher_(*stores_.queue, clock_,
@@ -156,6 +158,8 @@ App::App(Config config, Role role)
       server_(config_, router_, services_) {
   services_.event_stream = &event_stream_;
   services_.bus = pipeline_.get();
+  services_.objects = &objects_observed_.outcome();
+  services_.mailer = &mailer_observed_.outcome();
   // Every commit that appends events, fans them out or redrives wakes the dispatcher or the bus
   // relay (no polling delay after idle) and the live listeners of GET /events.
   stores_.orders->on_commit([this] {
@@ -180,7 +184,7 @@ void App::load_image_check() {
   }
   images_ = std::make_unique<functions::ImageContext>(
       functions::ImageContext{*image_check_.recognizer, image_check_.matcher.get(), *stores_.orders,
-                              *objects_.store, clock_, ids_});
+                              objects_observed_, clock_, ids_});
   const bool loaded = image_check_.matcher != nullptr;
   services_.recognizer_state.store(loaded ? "loaded"
                                           : (config_.recognizer == "none" ? "none" : "failed"));
