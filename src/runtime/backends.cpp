@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "adapters/files/file_object_store.hpp"
+#include "adapters/files/private_files.hpp"
 #include "adapters/mail/maildir_mailer.hpp"
 #include "adapters/mail/smtp_mailer.hpp"
 #include "adapters/postgres/postgres_stores.hpp"
@@ -26,9 +27,7 @@ adapters::PostgresStoreOptions postgres_options(const Config& config) {
 }  // namespace
 
 void ensure_directory(std::string_view setting, const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
+  if (const std::error_code ec = adapters::create_private_directories(dir))
     throw ConfigError(
         fmt::format("{}: cannot create directory \"{}\": {}", setting, dir.string(), ec.message()));
 }

@@ -61,7 +61,8 @@ std::unique_ptr<adapters::nats::JetStream> open_bus(const Config& config, std::s
 
 std::unique_ptr<ports::Mailer> open_mailer(const Config& config, const ports::Clock& clock);
 
-// Creates `dir` (and its parents) when missing; ConfigError naming `setting` when it cannot.
+// Creates `dir` (and its parents) when missing, with mode 0700; ConfigError naming `setting`
+// when it cannot.
 void ensure_directory(std::string_view setting, const std::filesystem::path& dir);
 
 // `url` with its password replaced by "***", for logs.

@@ -2,8 +2,14 @@
 // and its queue (group commit: one transaction per batch, a savepoint per write).
 #include "adapters/sqlite/sqlite_database.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <future>
@@ -23,6 +29,23 @@ using ports::InfraError;
 using sqlite::Connection;
 
 constexpr int kBusyTimeoutMs = 5000;
+
+// Creates the database file, when missing, readable by its owner alone: SQLite gives the -wal
+// and -shm files it creates beside it the same mode, whatever the umask.
+void create_private_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return;
+    throw InfraError(InfraError::Kind::permanent,
+                     std::string("cannot create the file: ") + std::strerror(errno));
+  }
+  const int rc = ::fchmod(fd, 0600);  // the umask may have taken bits away from 0600 (say, 0400)
+  const int saved = errno;
+  ::close(fd);
+  if (rc != 0)
+    throw InfraError(InfraError::Kind::permanent,
+                     std::string("cannot set the file's mode: ") + std::strerror(saved));
+}
 
 // True when `error` is the database failing (full, I/O error, busy), not a write's own fault.
 bool is_transient(const std::exception_ptr& error) {
@@ -141,6 +164,7 @@ SqliteDatabase::Impl::Impl(SqliteStoreOptions options) : options_(std::move(opti
   if (options_.max_batch < 1) fail("max_batch must be at least 1");
   if (options_.read_connections < 1) fail("read_connections must be at least 1");
   try {
+    create_private_file(path);
     write_db_ = std::make_unique<Connection>(
         path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, kBusyTimeoutMs);
     {
