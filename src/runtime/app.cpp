@@ -12,6 +12,7 @@
 #include "adapters/opencv/caching_recognizer.hpp"
 #include "adapters/opencv/opencv_recognizer.hpp"
 #include "adapters/wordnet/wordnet_files.hpp"
+#include "domain/encoding.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -224,7 +225,8 @@ int App::run() {
   static constexpr const char* kRoleNames[] = {"api and workers", "api", "worker"};
   spdlog::info(
       "role {}; store {}, bus {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers",
-      kRoleNames[static_cast<int>(role_)], redacted_url(config_.store), redacted_url(config_.bus),
+      kRoleNames[static_cast<int>(role_)], domain::redacted_url(config_.store),
+      domain::redacted_url(config_.bus),
       config_.objects.starts_with("s3://") ? "s3" : config_.objects,
       config_.mailer.starts_with("smtp") ? "smtp" : config_.mailer,
       role_ == Role::worker ? "none" : config_.recognizer, config_.io_threads,

@@ -65,9 +65,6 @@ std::unique_ptr<ports::Mailer> open_mailer(const Config& config, const ports::Cl
 // when it cannot.
 void ensure_directory(std::string_view setting, const std::filesystem::path& dir);
 
-// `url` with its password replaced by "***", for logs.
-std::string redacted_url(std::string_view url);
-
 // True when `config.store` is a database other processes can share (PostgreSQL): commits of
 // one process then wake the others, and process roles make sense.
 bool store_is_shared(const Config& config);
