@@ -33,4 +33,17 @@ std::string uri_encode(std::string_view bytes, bool keep_slash) {
   return out;
 }
 
+std::string redacted_url(std::string_view url) {
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  // The user name starts after "scheme://"; in a URL without "//" (say "smtp:u:p@h"), after the
+  // first ':', so that the rest up to the '@' is hidden.
+  const auto scheme_end = url.find("://");
+  const auto user_start =
+      scheme_end != std::string_view::npos && scheme_end < at ? scheme_end + 3 : 0;
+  const auto colon = url.find(':', user_start);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);  // no password
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
 }  // namespace orderflow::domain

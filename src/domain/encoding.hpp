@@ -12,4 +12,9 @@ std::string to_hex(std::string_view bytes);
 // '/' when `keep_slash`, becomes %XX with upper-case hex — the form S3's SigV4 requires.
 std::string uri_encode(std::string_view bytes, bool keep_slash);
 
+// `url` with the password of its user info replaced by "***" ("smtp://u:***@host:587"), for
+// messages and logs. Made for malformed URLs too: everything between the user name and the
+// last '@' counts as the password, so a password with '@', '/' or '?' in it never shows.
+std::string redacted_url(std::string_view url);
+
 }  // namespace orderflow::domain

@@ -142,6 +142,10 @@ class OrderStore {
 
   // True when the store answers a trivial query.
   virtual bool ping() = 0;
+  // For readiness: false while writes fail (say, on a full disk), as far as the store knows
+  // from its latest writes; an adapter may try a small write of its own to learn whether a
+  // failure has passed. Never throws; blocks for at most one write.
+  virtual bool writable() = 0;
   virtual StoreStats stats() = 0;
 };
 

@@ -12,6 +12,7 @@
 #include "adapters/opencv/caching_recognizer.hpp"
 #include "adapters/opencv/opencv_recognizer.hpp"
 #include "adapters/wordnet/wordnet_files.hpp"
+#include "domain/encoding.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -109,22 +110,24 @@ App::App(Config config, Role role)
       signer_(signing_secret(config_)),
       objects_(open_objects(config_, signer_, clock_)),
       mailer_(open_mailer(config_, clock_)),
+      objects_observed_(*objects_.store),
+      mailer_observed_(*mailer_),
 
-      orders_{*stores_.orders, clock_, ids_, objects_.store.get(),
+      orders_{*stores_.orders, clock_, ids_, &objects_observed_,
               std::chrono::seconds(config_.retention.idempotency_keys_s)},
-      archive_{*objects_.store},
+      archive_{objects_observed_},
       notify_{*stores_.subscriptions,
-              *mailer_,
+              mailer_observed_,
               signer_,
               {config_.public_url, config_.mail_from},
               clock_,
               std::chrono::milliseconds(config_.delivery.lease_ms)},
       subscriptions_{*stores_.subscriptions,
-                     *mailer_,
+                     mailer_observed_,
                      signer_,
                      clock_,
                      {config_.public_url, config_.mail_from}},
-      reports_{*objects_.store, renderer_, clock_, ids_,
+      reports_{objects_observed_, renderer_, clock_, ids_,
                std::chrono::hours(config_.report_max_age_h)},
       events_{archive_, notify_},
       dispatcher_(*stores_.queue, clock_,
@@ -160,6 +163,8 @@ App::App(Config config, Role role)
       server_(config_, router_, services_) {
   services_.event_stream = &event_stream_;
   services_.bus = pipeline_.get();
+  services_.objects = &objects_observed_.outcome();
+  services_.mailer = &mailer_observed_.outcome();
   // Every commit that appends events, fans them out or redrives wakes the dispatcher or the bus
   // relay (no polling delay after idle) and the live listeners of GET /events.
   stores_.orders->on_commit([this] {
@@ -184,7 +189,7 @@ void App::load_image_check() {
   }
   images_ = std::make_unique<functions::ImageContext>(
       functions::ImageContext{*image_check_.recognizer, image_check_.matcher.get(), *stores_.orders,
-                              *objects_.store, clock_, ids_});
+                              objects_observed_, clock_, ids_});
   const bool loaded = image_check_.matcher != nullptr;
   services_.recognizer_state.store(loaded ? "loaded"
                                           : (config_.recognizer == "none" ? "none" : "failed"));
@@ -225,7 +230,8 @@ int App::run() {
   static constexpr const char* kRoleNames[] = {"api and workers", "api", "worker"};
   spdlog::info(
       "role {}; store {}, bus {}, objects {}, mailer {}, recognizer {}, {} I/O threads, {} workers",
-      kRoleNames[static_cast<int>(role_)], redacted_url(config_.store), redacted_url(config_.bus),
+      kRoleNames[static_cast<int>(role_)], domain::redacted_url(config_.store),
+      domain::redacted_url(config_.bus),
       config_.objects.starts_with("s3://") ? "s3" : config_.objects,
       config_.mailer.starts_with("smtp") ? "smtp" : config_.mailer,
       role_ == Role::worker ? "none" : config_.recognizer, config_.io_threads,

@@ -26,6 +26,7 @@
 #include "runtime/http_server.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/pruner.hpp"
+#include "runtime/readiness.hpp"
 #include "runtime/router.hpp"
 #include "runtime/subscription_table.hpp"
 
@@ -78,6 +79,9 @@ class App {
   adapters::HmacSigner signer_;
   Objects objects_;
   std::unique_ptr<ports::Mailer> mailer_;
+  // What the functions use: the two above, with their latest outcome kept for /readyz.
+  ObservedObjectStore objects_observed_;
+  ObservedMailer mailer_observed_;
   adapters::CairoReportRenderer renderer_;
   ImageCheck image_check_;  // filled by image_loader_
 

@@ -6,11 +6,13 @@
 #include <stdexcept>
 
 #include "adapters/files/file_object_store.hpp"
+#include "adapters/files/private_files.hpp"
 #include "adapters/mail/maildir_mailer.hpp"
 #include "adapters/mail/smtp_mailer.hpp"
 #include "adapters/postgres/postgres_stores.hpp"
 #include "adapters/s3/s3_object_store.hpp"
 #include "adapters/sqlite/sqlite_stores.hpp"
+#include "domain/encoding.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -26,24 +28,9 @@ adapters::PostgresStoreOptions postgres_options(const Config& config) {
 }  // namespace
 
 void ensure_directory(std::string_view setting, const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
+  if (const std::error_code ec = adapters::create_private_directories(dir))
     throw ConfigError(
         fmt::format("{}: cannot create directory \"{}\": {}", setting, dir.string(), ec.message()));
-}
-
-std::string redacted_url(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(url);
-  const auto authority_start = scheme_end + 3;
-  const auto at = url.find('@', authority_start);
-  const auto slash = url.find('/', authority_start);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at))
-    return std::string(url);
-  const auto colon = url.find(':', authority_start);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
 }
 
 bool store_is_shared(const Config& config) { return is_postgres(config.store); }
@@ -76,7 +63,7 @@ std::unique_ptr<adapters::nats::JetStream> open_bus(const Config& config, std::s
   if (!is_postgres(config.store))
     throw ConfigError(fmt::format(
         "bus: nats:// needs a store every process shares (store = postgresql://...), got \"{}\"",
-        redacted_url(config.store)));
+        domain::redacted_url(config.store)));
   adapters::nats::ConnectOptions options;
   options.servers = config.bus;
   options.credentials_file = config.nats.credentials;

@@ -61,11 +61,9 @@ std::unique_ptr<adapters::nats::JetStream> open_bus(const Config& config, std::s
 
 std::unique_ptr<ports::Mailer> open_mailer(const Config& config, const ports::Clock& clock);
 
-// Creates `dir` (and its parents) when missing; ConfigError naming `setting` when it cannot.
+// Creates `dir` (and its parents) when missing, with mode 0700; ConfigError naming `setting`
+// when it cannot.
 void ensure_directory(std::string_view setting, const std::filesystem::path& dir);
-
-// `url` with its password replaced by "***", for logs.
-std::string redacted_url(std::string_view url);
 
 // True when `config.store` is a database other processes can share (PostgreSQL): commits of
 // one process then wake the others, and process roles make sense.

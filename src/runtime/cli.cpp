@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "domain/encoding.hpp"
 #include "ports/errors.hpp"
 #include "runtime/app.hpp"
 #include "runtime/config.hpp"
@@ -98,7 +99,7 @@ int migrate(const ServeFlags& flags, const CLI::App& command) {
     fmt::print(stderr, "orderflow: migrate failed: {}\n", e.what());
     return 1;
   }
-  fmt::print("store {} is up to date\n", redacted_url(config.store));
+  fmt::print("store {} is up to date\n", domain::redacted_url(config.store));
   return 0;
 }
 

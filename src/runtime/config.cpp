@@ -15,6 +15,8 @@
 #include <thread>
 #include <variant>
 
+#include "domain/encoding.hpp"
+
 extern char** environ;
 
 namespace orderflow::runtime {
@@ -169,6 +171,8 @@ const Setting kSettings[] = {
 }
 
 std::string quote_value(std::string_view s) { return fmt::format("\"{}\"", s); }
+// A URL setting as a message shows it: without its password.
+std::string quote_url(std::string_view url) { return quote_value(domain::redacted_url(url)); }
 
 const Setting* find_setting(std::string_view name) {
   for (const auto& s : kSettings)
@@ -376,18 +380,18 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
 
   if (c.store.empty()) c.store = "sqlite:" + c.data_dir + "/orderflow.db";
   if (!matches_any(c.store, {"sqlite:", "postgresql://", "postgres://"}))
-    fail("store", "sqlite:<path> or postgresql://...", quote_value(c.store));
+    fail("store", "sqlite:<path> or postgresql://...", quote_url(c.store));
 
   if (c.bus != "local" && !matches_any(c.bus, {"nats://", "tls://"}))
-    fail("bus", "local or nats://host:port[,nats://host:port...]", quote_value(c.bus));
+    fail("bus", "local or nats://host:port[,nats://host:port...]", quote_url(c.bus));
 
   if (c.objects.empty()) c.objects = "file:" + c.data_dir + "/objects";
   if (!matches_any(c.objects, {"file:", "s3://"}))
-    fail("objects", "file:<dir> or s3://bucket...", quote_value(c.objects));
+    fail("objects", "file:<dir> or s3://bucket...", quote_url(c.objects));
 
   if (c.mailer.empty()) c.mailer = "maildir:" + c.data_dir + "/mail";
   if (!matches_any(c.mailer, {"maildir:", "smtp://", "smtps://"}))
-    fail("mailer", "maildir:<dir> or smtp://host:port", quote_value(c.mailer));
+    fail("mailer", "maildir:<dir> or smtp://host:port", quote_url(c.mailer));
 
   if (c.recognizer.empty()) {
     c.recognizer = "none";

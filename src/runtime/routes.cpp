@@ -14,6 +14,7 @@
 #include "runtime/metrics.hpp"
 #include "runtime/object_route.hpp"
 #include "runtime/openapi.hpp"
+#include "runtime/readiness.hpp"
 #include "runtime/static_assets.hpp"
 
 namespace orderflow::runtime {
@@ -26,23 +27,25 @@ Response healthz(Services&, const Request&) {
   return functions::json_response(200, R"({"status":"ok"})");
 }
 
+// Ready when the store answers and its writes succeed; the rest is reported, never fatal: the
+// recognizer is optional (orders work without it), and deliveries to a failing object store or
+// mail server are retried, so their state (the latest write's outcome) is for operators.
 Response readyz(Services& s, const Request&) {
   bool store_ok = false;
   try {
-    store_ok = s.store.ping();
+    store_ok = s.store.ping() && s.store.writable();
   } catch (const std::exception&) {
     store_ok = false;  // any failure of the check means "not ready", never a 500
   }
-  // The recognizer is optional (orders work without it), so it is reported, never fatal.
   domain::JsonWriter w;
   w.begin_object()
       .field("status", store_ok ? "ready" : "unavailable")
       .key("checks")
       .begin_object()
-      .field("store", store_ok ? "ok" : "failing")
-      .field("recognizer", s.recognizer_state.load())
-      .end_object()
-      .end_object();
+      .field("store", store_ok ? "ok" : "failing");
+  if (s.objects != nullptr) w.field("objects", s.objects->state());
+  if (s.mailer != nullptr) w.field("mailer", s.mailer->state());
+  w.field("recognizer", s.recognizer_state.load()).end_object().end_object();
   return functions::json_response(store_ok ? 200 : 503, w.take());
 }
 
@@ -177,7 +180,8 @@ constexpr Route kRoutes[] = {
     {"POST", "/admin/deliveries/{deliveryId}/redrive", "redrive_delivery", worker,
      admin_function<functions::redrive_delivery>},
     {"GET", "/healthz", "healthz", io, healthz},
-    {"GET", "/readyz", "readyz", read, readyz},
+    // After a failed write, readiness tries one (an fsync), so it stays off the I/O threads.
+    {"GET", "/readyz", "readyz", worker, readyz},
     // store.stats() may count rows, so it stays off the I/O threads.
     {"GET", "/metrics", "metrics", worker, metrics},
     {"GET", "/openapi.json", "openapi", io, openapi},
@@ -188,7 +192,7 @@ constexpr Route kRoutes[] = {
 
 constexpr Route kWorkerRoutes[] = {
     {"GET", "/healthz", "healthz", io, healthz},
-    {"GET", "/readyz", "readyz", read, readyz},
+    {"GET", "/readyz", "readyz", worker, readyz},
     {"GET", "/metrics", "metrics", worker, metrics},
 };
 

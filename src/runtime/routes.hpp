@@ -27,6 +27,7 @@ class Metrics;
 struct DispatcherCounters;
 class EventStreamHub;
 class BusPipeline;
+class LastOutcome;
 
 // Where a handler runs.
 enum class Execution {
@@ -57,6 +58,9 @@ struct Services {
   std::atomic<const char*> recognizer_state = "none";  // for /readyz: none|loading|loaded|failed
   EventStreamHub* event_stream = nullptr;              // GET /events; null in tests without it
   BusPipeline* bus = nullptr;                          // with bus = nats://, for its metrics
+  // For /readyz: the latest outcome of object writes and mails; null in tests without them.
+  const LastOutcome* objects = nullptr;
+  const LastOutcome* mailer = nullptr;
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);

@@ -694,6 +694,17 @@ TEST_P(OrderStoreConformance, PingAnswers) {
   EXPECT_TRUE(store_->ping());
 }
 
+// Readiness: a healthy store is writable, before and after writes (and a rejected write, an
+// expected outcome, does not make it less so).
+TEST_P(OrderStoreConformance, AHealthyStoreIsWritable) {
+  EXPECT_TRUE(store_->writable());
+  const Order order = create_new();
+  EXPECT_TRUE(store_->writable());
+  EXPECT_EQ(store_->update(order.id, {}, order.version + 5, order.last_modified, "e-mismatch").kind,
+            ports::ChangeResult::Kind::version_mismatch);
+  EXPECT_TRUE(store_->writable());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, OrderStoreConformance,
                          ::testing::ValuesIn(order_store_factories()),
                          [](const ::testing::TestParamInfo<StoreFactory>& param_info) {

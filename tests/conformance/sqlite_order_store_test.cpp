@@ -161,6 +161,37 @@ TEST_F(SqliteOrderStoreTest, DuplicateOrderIdIsAPermanentErrorAndWritesNothing) 
   EXPECT_EQ(store->stats().outbox_events, 1);
 }
 
+// A permanent error is the write's own fault (here a duplicate id), not the database's: the
+// store stays writable. One that passes (the file locked by another process past the busy
+// timeout, as with a full disk) makes it unwritable until a write, its own probe, succeeds.
+TEST_F(SqliteOrderStoreTest, WritableUntilAWriteFailsForTheDatabasesSakeAndAgainOnceOneSucceeds) {
+  auto store = open();
+  const Order o = new_order();
+  ASSERT_EQ(create(*store, o).kind, ports::CreateResult::Kind::created);
+  Order twin = new_order("twin");
+  twin.id = o.id;
+  EXPECT_THROW(create(*store, twin), InfraError);
+  EXPECT_TRUE(store->writable()) << "a duplicate id says nothing about the database";
+
+  RawDb other(db_path_);
+  other.exec("BEGIN IMMEDIATE");  // holds the write lock
+  try {
+    create(*store, new_order("while locked"));
+    FAIL() << "a write went through a held write lock";
+  } catch (const InfraError& e) {
+    EXPECT_EQ(e.kind(), InfraError::Kind::transient) << e.what();
+  }
+  EXPECT_FALSE(store->writable()) << "its probe write waits for the lock too, and fails";
+  EXPECT_TRUE(store->ping()) << "reads still work: only writes fail";
+
+  other.exec("ROLLBACK");
+  EXPECT_TRUE(store->writable()) << "the probe write succeeds, with no other write needed";
+  EXPECT_EQ(RawDb(db_path_).column("SELECT writes FROM write_probe"),
+            std::vector<std::string>{"1"})
+      << "the probe is a real write: the one after the lock committed, the one during it not";
+  EXPECT_EQ(create(*store, new_order("after")).kind, ports::CreateResult::Kind::created);
+}
+
 // An update whose event cannot be stored (its id is already in the outbox) fails after its
 // UPDATE ran; the savepoint must undo that UPDATE, while the writes batched with it commit.
 TEST_F(SqliteOrderStoreTest, FailedWriteIsUndoneAloneWithinItsBatch) {
@@ -392,7 +423,7 @@ TEST_F(SqliteOrderStoreTest, UpgradesAVersionOneFileAndDeliversItsEvents) {
   EXPECT_EQ(due[0].event.time, domain::Timestamp{std::chrono::seconds{1}});
   RawDb raw(db_path_);
   EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3", "4"}));
+            (std::vector<std::string>{"1", "2", "3", "4", "5"}));
 }
 
 TEST_F(SqliteOrderStoreTest, DeliveryStatesOutsideTheSchemaAreRejected) {
@@ -448,7 +479,7 @@ TEST_F(SqliteOrderStoreTest, UpgradesAVersionThreeFileKeepingItsNoticesSent) {
   EXPECT_EQ(stores.queue->release("worker", now), 1);
   RawDb raw(db_path_);
   EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3", "4"}));
+            (std::vector<std::string>{"1", "2", "3", "4", "5"}));
   EXPECT_EQ(raw.column("SELECT state FROM notifications ORDER BY email_key"),
             (std::vector<std::string>{"sent", "claimed"}));
   EXPECT_THROW(raw.exec("INSERT INTO notifications(event_id, email_key, state, lease_until_us) "

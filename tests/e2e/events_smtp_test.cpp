@@ -1,7 +1,11 @@
 // The SMTP mailer against a real SMTP server on loopback (aiosmtpd, whose Mailbox handler writes
 // every message it receives into a maildir).
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 
 #include <string>
 #include <vector>
@@ -12,8 +16,67 @@ namespace orderflow::e2e {
 namespace {
 
 using testing::HasSubstr;
+using testing::Not;
 
 class EventsSmtp : public EventsTest {};
+
+// An IPv4 address of this machine other than loopback, or "" when it has none.
+std::string non_loopback_ipv4() {
+  ifaddrs* all = nullptr;
+  if (::getifaddrs(&all) != 0) return {};
+  std::string found;
+  for (const ifaddrs* a = all; a != nullptr && found.empty(); a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || !(a->ifa_flags & IFF_UP)) continue;
+    const in_addr address = reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr;
+    if ((ntohl(address.s_addr) >> 24) == 127) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    if (::inet_ntop(AF_INET, &address, text, sizeof text) != nullptr) found = text;
+  }
+  ::freeifaddrs(all);
+  return found;
+}
+
+// smtp:// to a host other than loopback must not fall back to clear text: a server without
+// STARTTLS (aiosmtpd offers none) gets nothing, and the mailer shows as failing in /readyz.
+TEST_F(EventsSmtp, ToANonLoopbackHostWithoutStartTlsNothingIsSent) {
+  const std::string address = non_loopback_ipv4();
+  if (address.empty()) GTEST_SKIP() << "this machine has no IPv4 address other than loopback";
+  TempDir sink_dir;
+  SmtpSink open_sink(sink_dir.path(), "0.0.0.0");
+  open_sink.start();
+  ASSERT_TRUE(smtp_greets(address, open_sink.port())) << "the sink is reachable at " << address;
+  ServerOptions options;
+  options.env = {{"ORDERFLOW_MAILER", "smtp://" + address + ":" + std::to_string(open_sink.port())}};
+  start(options);
+
+  const Response r = client().post("/subscriptions", R"({"email":"clear.text@example.com"})");
+  EXPECT_TRUE(IsErrorCode(r, 503, "unavailable")) << describe(r);
+  const Response ready = client().get("/readyz");
+  EXPECT_TRUE(HasStatus(ready, 200)) << "a failing mailer leaves the process ready";
+  EXPECT_EQ(string_field(ready.json().as_object().at("checks"), "mailer"), "failing");
+  EXPECT_TRUE(read_maildir(open_sink.maildir()).empty()) << "nothing went in clear text";
+
+  // The same sink over loopback takes the mail, so it was the rule that stopped it.
+  server().stop();
+  options.env = {{"ORDERFLOW_MAILER", open_sink.url()}};
+  server().restart(options);
+  ASSERT_TRUE(HasStatus(client().post("/subscriptions", R"({"email":"clear.text@example.com"})"), 200));
+  EXPECT_EQ(read_maildir(open_sink.maildir()).size(), 1u);
+  EXPECT_EQ(string_field(client().get("/readyz").json().as_object().at("checks"), "mailer"), "ok");
+}
+
+// A mailer URL with a password is never shown with it: not in the start-up log, not in the
+// error a failed send answers (nothing listens on the port here).
+TEST_F(EventsSmtp, ThePasswordOfTheMailerUrlIsNeverShown) {
+  ServerOptions options;
+  options.env = {{"ORDERFLOW_MAILER", "smtp://mailer:Hunter2-secret@127.0.0.1:" + std::to_string(free_loopback_port())}};
+  start(options);
+  const Response r = client().post("/subscriptions", R"({"email":"nobody.listens@example.com"})");
+  EXPECT_TRUE(IsErrorCode(r, 503, "unavailable")) << describe(r);
+  EXPECT_THAT(r.body, Not(HasSubstr("Hunter2")));
+  server().stop();
+  EXPECT_THAT(server().log(), Not(HasSubstr("Hunter2")));
+}
 
 TEST_F(EventsSmtp, ConfirmationAndNoticeTravelOverSmtp) {
   sink().start();

@@ -184,7 +184,7 @@ std::string repeat(std::string_view s, std::size_t n) {
 
 ServerProcess::ServerProcess(fs::path work_dir, ServerOptions options, Wait wait)
     : work_dir_(std::move(work_dir)), data_dir_(work_dir_ / "data"), options_(std::move(options)) {
-  fs::create_directories(data_dir_);
+  fs::create_directories(work_dir_);  // the data dir is the server's to create (mode 0700)
   spawn_child();
   if (wait == Wait::until_listening) await_listening();
 }

@@ -180,14 +180,18 @@ std::string path_and_query(std::string_view url) {
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-// True once something on 127.0.0.1:port accepts a connection and greets with "220".
-bool smtp_greets(std::uint16_t port) {
+}  // namespace
+
+bool smtp_greets(const std::string& ipv4, std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw_errno("socket");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, ipv4.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    throw std::invalid_argument("not an IPv4 address: " + ipv4);
+  }
   bool ok = false;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
     pollfd p{fd, POLLIN, 0};
@@ -199,8 +203,6 @@ bool smtp_greets(std::uint16_t port) {
   ::close(fd);
   return ok;
 }
-
-}  // namespace
 
 // --- decoding ---------------------------------------------------------------------------------
 
@@ -404,9 +406,9 @@ std::uint16_t free_loopback_port() {
   return ntohs(addr.sin_port);
 }
 
-SmtpSink::SmtpSink(fs::path work_dir)
+SmtpSink::SmtpSink(fs::path work_dir, std::string listen_host)
     : work_dir_(std::move(work_dir)), maildir_(work_dir_ / "smtp-maildir"),
-      port_(free_loopback_port()) {}
+      listen_host_(std::move(listen_host)), port_(free_loopback_port()) {}
 
 SmtpSink::~SmtpSink() {
   if (running()) {
@@ -422,7 +424,7 @@ void SmtpSink::start() {
   logs_.push_back(log_path);
 
   std::vector<std::string> args = {kPython, "-m", "aiosmtpd", "-n", "-l",
-                                   "127.0.0.1:" + std::to_string(port_), "-c",
+                                   listen_host_ + ":" + std::to_string(port_), "-c",
                                    "aiosmtpd.handlers.Mailbox", maildir_.string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -448,7 +450,7 @@ void SmtpSink::start() {
 
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (smtp_greets(port_)) return;
+    if (smtp_greets("127.0.0.1", port_)) return;
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

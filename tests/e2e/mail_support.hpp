@@ -66,12 +66,16 @@ std::string list_unsubscribe_target(const MailMessage& mail);
 // A loopback TCP port that was free a moment ago (bound to port 0, then released).
 std::uint16_t free_loopback_port();
 
-// `/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:<port> -c aiosmtpd.handlers.Mailbox <maildir>`.
-// The port is chosen at construction and kept across stop()/start(), so a server configured with
-// url() sees the same SMTP server come and go.
+// True once something on <ipv4>:port accepts a connection and greets with "220".
+bool smtp_greets(const std::string& ipv4, std::uint16_t port);
+
+// `/usr/bin/python3 -m aiosmtpd -n -l <listen_host>:<port> -c aiosmtpd.handlers.Mailbox <maildir>`
+// (no STARTTLS, no AUTH). The port is chosen at construction and kept across stop()/start(), so a
+// server configured with url() sees the same SMTP server come and go. listen_host "0.0.0.0" makes
+// it reachable at every address of this machine, not only at loopback.
 class SmtpSink {
  public:
-  explicit SmtpSink(std::filesystem::path work_dir);
+  explicit SmtpSink(std::filesystem::path work_dir, std::string listen_host = "127.0.0.1");
   ~SmtpSink();
   SmtpSink(const SmtpSink&) = delete;
   SmtpSink& operator=(const SmtpSink&) = delete;
@@ -88,6 +92,7 @@ class SmtpSink {
  private:
   std::filesystem::path work_dir_;
   std::filesystem::path maildir_;
+  std::string listen_host_;
   std::vector<std::filesystem::path> logs_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;

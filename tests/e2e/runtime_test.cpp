@@ -13,6 +13,7 @@ namespace orderflow::e2e {
 namespace {
 
 using testing::HasSubstr;
+using testing::Not;
 using testing::StartsWith;
 
 class Runtime : public SharedServerTest<Runtime> {};
@@ -201,6 +202,20 @@ TEST(RuntimeCli, BadListenFromTheEnvironmentExitsWith2) {
                                     {{"ORDERFLOW_LISTEN", "nonsense"}});
   EXPECT_EQ(r.exit_code, 2) << "stdout: " << r.out << "\nstderr: " << r.err;
   EXPECT_THAT(r.err, HasSubstr("listen"));
+}
+
+TEST(RuntimeCli, ABadMailerUrlExitsWith2WithoutShowingItsPassword) {
+  TempDir dir;
+  for (const char* url : {"smtp://mailer:Hunter2-secret@", "smpt://mailer:Hunter2-secret@mail.example.com:587",
+                          "smtp://mailer:Hunter2/secret@mail.example.com:587",
+                          "smtp:mailer:Hunter2-secret@mail.example.com"}) {
+    SCOPED_TRACE(url);
+    const RunResult r = run_orderflow({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().string()},
+                                      {{"ORDERFLOW_MAILER", url}});
+    EXPECT_EQ(r.exit_code, 2) << "stdout: " << r.out << "\nstderr: " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("mailer"));
+    EXPECT_THAT(r.out + r.err, Not(HasSubstr("Hunter2")));
+  }
 }
 
 using RuntimeProcess = FreshServerTest;

@@ -13,6 +13,7 @@ namespace orderflow::runtime {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 ConfigSources from_toml(std::string text) {
   ConfigSources s;
@@ -309,6 +310,21 @@ TEST(LimitSettings, BadValuesNameTheSetting) {
   // The budget must hold at least one upload of the largest size.
   EXPECT_EQ(error_of(env({{"ORDERFLOW_BODY_BUDGET_BYTES", "1048576"}})),
             "body_budget_bytes: expected at least max_body_bytes (8388608), got 1048576");
+}
+
+TEST(Config, AWrongUrlSettingIsShownWithoutItsPassword) {
+  const std::pair<const char*, const char*> settings[] = {{"mailer", "ORDERFLOW_MAILER"},
+                                                          {"store", "ORDERFLOW_STORE"},
+                                                          {"objects", "ORDERFLOW_OBJECTS"},
+                                                          {"bus", "ORDERFLOW_BUS"}};
+  for (const auto& [setting, variable] : settings) {
+    SCOPED_TRACE(setting);
+    const std::string error =
+        error_of(env({{variable, "smpt://operator:Hunter2-secret@mail.example.com:587"}}));
+    EXPECT_THAT(error, HasSubstr(setting));
+    EXPECT_THAT(error, HasSubstr("\"smpt://operator:***@mail.example.com:587\""));
+    EXPECT_THAT(error, Not(HasSubstr("Hunter2")));
+  }
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "ports/errors.hpp"
 #include "runtime/http_policy.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/readiness.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -122,6 +123,7 @@ class FakeStore final : public ports::OrderStore {
  public:
   enum class Ping { ok, fails, throws };
   std::atomic<Ping> ping_mode = Ping::ok;
+  std::atomic<bool> writes_fail = false;
 
   ports::CreateResult create(const domain::Order& order, const domain::Event&,
                              const std::optional<ports::IdempotencyClaim>&) override {
@@ -142,6 +144,7 @@ class FakeStore final : public ports::OrderStore {
     if (ping_mode == Ping::throws) throw ports::InfraError(ports::InfraError::Kind::transient, "database is locked");
     return ping_mode == Ping::ok;
   }
+  bool writable() override { return !writes_fail; }
   ports::StoreStats stats() override { return {3, 5, 7}; }
 };
 
@@ -501,6 +504,48 @@ TEST_F(HttpServerTest, ReadinessFollowsTheStore) {
   EXPECT_EQ(c.request(http::verb::get, "/readyz").result_int(), 503);
   store_.ping_mode = FakeStore::Ping::throws;
   EXPECT_EQ(c.request(http::verb::get, "/readyz").result_int(), 503);
+}
+
+// With the object store's and the mailer's latest outcomes, as the App wires them.
+class HttpServerReadinessTest : public HttpServerTest {
+ protected:
+  void SetUp() override {
+    services_.objects = &objects_;
+    services_.mailer = &mailer_;
+    HttpServerTest::SetUp();
+  }
+  LastOutcome objects_;
+  LastOutcome mailer_;
+};
+
+TEST_F(HttpServerReadinessTest, UnavailableWhileStoreWritesFailAndObjectsAndMailerOnlyReported) {
+  Client c(server_.port());
+  EXPECT_EQ(
+      c.request(http::verb::get, "/readyz").body(),
+      R"({"status":"ready","checks":{"store":"ok","objects":"ok","mailer":"ok","recognizer":"none"}})");
+
+  // A store that answers reads but cannot write (a full disk) is not ready.
+  store_.writes_fail = true;
+  auto r = c.request(http::verb::get, "/readyz");
+  EXPECT_EQ(r.result_int(), 503);
+  EXPECT_EQ(
+      r.body(),
+      R"({"status":"unavailable","checks":{"store":"failing","objects":"ok","mailer":"ok","recognizer":"none"}})");
+
+  // A failing object store or mail server is reported but leaves the process ready: what
+  // goes to them is retried.
+  store_.writes_fail = false;
+  objects_.record(false);
+  mailer_.record(false);
+  r = c.request(http::verb::get, "/readyz");
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_EQ(
+      r.body(),
+      R"({"status":"ready","checks":{"store":"ok","objects":"failing","mailer":"failing","recognizer":"none"}})");
+  objects_.record(true);
+  EXPECT_EQ(
+      c.request(http::verb::get, "/readyz").body(),
+      R"({"status":"ready","checks":{"store":"ok","objects":"ok","mailer":"failing","recognizer":"none"}})");
 }
 
 TEST_F(HttpServerTest, MetricsCountWhatWasServed) {

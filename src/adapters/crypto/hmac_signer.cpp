@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -121,6 +122,13 @@ HmacSigner::StoredSecret HmacSigner::load_or_create_secret(const std::filesystem
     const UniqueFd fd(
         ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) fail("cannot create the secret");
+    // 0600 exactly: the umask may have taken bits away from it.
+    if (::fchmod(fd.get(), 0600) != 0) {
+      const int saved = errno;
+      ::unlink(tmp.c_str());
+      errno = saved;
+      fail("cannot set the mode of the secret");
+    }
     if (!write_all(fd.get(), hex) || ::fsync(fd.get()) != 0) {
       const int saved = errno;
       ::unlink(tmp.c_str());

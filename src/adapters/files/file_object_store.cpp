@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "adapters/files/private_files.hpp"
 #include "adapters/files/stale_files.hpp"
 #include "domain/encoding.hpp"
 #include "ports/errors.hpp"
@@ -70,9 +71,7 @@ FileObjectStore::FileObjectStore(fs::path root, std::string public_url, const po
       public_url_(std::move(public_url)),
       signer_(signer),
       clock_(clock) {
-  std::error_code ec;
-  fs::create_directories(tmp_, ec);
-  if (ec)
+  if (const std::error_code ec = create_private_directories(tmp_))
     throw InfraError(InfraError::Kind::permanent,
                      "objects: cannot create " + tmp_.string() + ": " + ec.message());
   // A write takes milliseconds: an hour-old temp file is what a crash left behind.
@@ -89,15 +88,16 @@ fs::path FileObjectStore::path_of(std::string_view key) const {
 
 void FileObjectStore::put(std::string_view key, std::string_view bytes, std::string_view) {
   const fs::path target = path_of(key);
-  std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  if (ec) io_failure("cannot create directory", target.parent_path());
+  if (const std::error_code ec = create_private_directories(target.parent_path())) {
+    errno = ec.value();
+    io_failure("cannot create directory", target.parent_path());
+  }
 
   static std::atomic<std::uint64_t> counter{0};
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const fs::path tmp = tmp_ / (std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
                                std::to_string(rng()));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const int fd = open_private_file(tmp, O_WRONLY | O_EXCL);
   if (fd < 0) io_failure("cannot create", tmp);
   try {
     write_all(fd, bytes, tmp);

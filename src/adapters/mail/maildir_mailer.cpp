@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "adapters/files/private_files.hpp"
 #include "adapters/files/stale_files.hpp"
 #include "adapters/mail/mime_message.hpp"
 #include "ports/errors.hpp"
@@ -35,10 +36,8 @@ std::string file_name_for(const ports::Mail& mail) {
 
 MaildirMailer::MaildirMailer(fs::path dir, const ports::Clock& clock)
     : dir_(std::move(dir)), clock_(clock) {
-  std::error_code ec;
   for (const char* sub : {"tmp", "new", "cur"}) {
-    fs::create_directories(dir_ / sub, ec);
-    if (ec)
+    if (const std::error_code ec = create_private_directories(dir_ / sub))
       throw InfraError(InfraError::Kind::permanent,
                        "mailer: cannot create " + (dir_ / sub).string() + ": " + ec.message());
   }
@@ -56,7 +55,7 @@ void MaildirMailer::send(const ports::Mail& mail) {
   const fs::path tmp = dir_ / "tmp" / (unique + "." + std::to_string(counter++));
   const fs::path target = dir_ / "new" / (unique + ".eml");
 
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = open_private_file(tmp, O_WRONLY | O_TRUNC);
   if (fd < 0) fail("cannot create", tmp);
   std::string_view rest = message;
   while (!rest.empty()) {

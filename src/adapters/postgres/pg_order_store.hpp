@@ -33,6 +33,8 @@ class PostgresOrderStore final : public ports::OrderStore {
   std::vector<ports::OutboxRecord> read_outbox(std::int64_t after_seq, int limit) override;
   void on_commit(std::function<void()> callback) override;
   bool ping() override;
+  // Not tracked for PostgreSQL yet: a server that answers is taken as one that writes.
+  bool writable() override { return ping(); }
   ports::StoreStats stats() override;
 
  private:

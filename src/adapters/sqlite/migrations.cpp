@@ -96,6 +96,14 @@ constexpr std::array kMigrations{
       DROP TABLE notifications;
       ALTER TABLE notification_claims RENAME TO notifications;
     )sql"},
+    // One row that /readyz rewrites after a write failed, to learn whether writes succeed
+    // again (a full disk freed) without waiting for traffic that readiness keeps away.
+    Migration{5, R"sql(
+      CREATE TABLE write_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        writes INTEGER NOT NULL
+      );
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

@@ -2,7 +2,14 @@
 // and its queue (group commit: one transaction per batch, a savepoint per write).
 #include "adapters/sqlite/sqlite_database.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <future>
@@ -22,6 +29,34 @@ using ports::InfraError;
 using sqlite::Connection;
 
 constexpr int kBusyTimeoutMs = 5000;
+
+// Creates the database file, when missing, readable by its owner alone: SQLite gives the -wal
+// and -shm files it creates beside it the same mode, whatever the umask.
+void create_private_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return;
+    throw InfraError(InfraError::Kind::permanent,
+                     std::string("cannot create the file: ") + std::strerror(errno));
+  }
+  const int rc = ::fchmod(fd, 0600);  // the umask may have taken bits away from 0600 (say, 0400)
+  const int saved = errno;
+  ::close(fd);
+  if (rc != 0)
+    throw InfraError(InfraError::Kind::permanent,
+                     std::string("cannot set the file's mode: ") + std::strerror(saved));
+}
+
+// True when `error` is the database failing (full, I/O error, busy), not a write's own fault.
+bool is_transient(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const InfraError& e) {
+    return e.kind() == InfraError::Kind::transient;
+  } catch (...) {
+    return false;
+  }
+}
 
 // Read-only connections lent to one thread at a time. WAL readers see the last commit and
 // never block on the writer.
@@ -83,6 +118,7 @@ class SqliteDatabase::Impl {
   void write_async(std::function<bool(Connection&)> apply,
                    std::function<void(std::exception_ptr)> done);
   ReaderPool::Lease reader() { return readers_->acquire(); }
+  bool writable();
   void set_on_commit(std::function<void()> callback) {
     std::lock_guard lock(on_commit_mu_);
     on_commit_ = std::move(callback);
@@ -111,6 +147,9 @@ class SqliteDatabase::Impl {
   std::mutex on_commit_mu_;
   std::function<void()> on_commit_;  // guarded by on_commit_mu_
 
+  std::atomic<bool> writes_failing_{false};  // set by the writer after each batch
+  std::mutex probe_mu_;                      // one probe write at a time
+
   std::thread writer_;  // started last, joined first
 };
 
@@ -125,6 +164,7 @@ SqliteDatabase::Impl::Impl(SqliteStoreOptions options) : options_(std::move(opti
   if (options_.max_batch < 1) fail("max_batch must be at least 1");
   if (options_.read_connections < 1) fail("read_connections must be at least 1");
   try {
+    create_private_file(path);
     write_db_ = std::make_unique<Connection>(
         path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, kBusyTimeoutMs);
     {
@@ -170,6 +210,24 @@ void SqliteDatabase::Impl::write_async(std::function<bool(Connection&)> apply,
   queue_ready_.notify_one();
 }
 
+bool SqliteDatabase::Impl::writable() {
+  if (!writes_failing_.load()) return true;
+  std::lock_guard lock(probe_mu_);
+  if (!writes_failing_.load()) return true;  // the probe before this one, or a write, succeeded
+  try {
+    write([](Connection& db) {
+      db.query(
+            "INSERT INTO write_probe(id, writes) VALUES (1, 1) "
+            "ON CONFLICT(id) DO UPDATE SET writes = writes + 1")
+          .run();
+      return false;
+    });
+  } catch (const std::exception&) {
+    // The batch's outcome is in writes_failing_, whoever else's write was in it.
+  }
+  return !writes_failing_.load();
+}
+
 void SqliteDatabase::Impl::writer_loop() {
   const auto max_batch = static_cast<std::size_t>(options_.max_batch);
   std::vector<WriteOp*> batch;
@@ -191,7 +249,8 @@ void SqliteDatabase::Impl::writer_loop() {
 
 void SqliteDatabase::Impl::run_batch(std::span<WriteOp* const> batch) {
   Connection& db = *write_db_;
-  bool wake = false;  // some op asked for on_commit
+  bool wake = false;     // some op asked for on_commit
+  bool failing = false;  // an op failed for a reason of the database's, not of its own
   try {
     db.query("BEGIN IMMEDIATE").run();
     for (WriteOp* op : batch) {
@@ -203,6 +262,7 @@ void SqliteDatabase::Impl::run_batch(std::span<WriteOp* const> batch) {
         wake = wake || op_wakes;
       } catch (...) {
         op->error = std::current_exception();
+        failing = failing || is_transient(op->error);
         // After some errors (IOERR, FULL, NOMEM) SQLite has already rolled back the whole
         // transaction, taking the ops before this one with it.
         if (!db.in_transaction())
@@ -220,7 +280,9 @@ void SqliteDatabase::Impl::run_batch(std::span<WriteOp* const> batch) {
     for (WriteOp* op : batch)
       if (!op->error) op->error = error;
     wake = false;
+    failing = true;
   }
+  writes_failing_.store(failing);
   if (wake) notify_commit();
   // The last touch of each op: its caller hears the outcome and the op is gone.
   for (WriteOp* op : batch) {
@@ -250,6 +312,8 @@ SqliteDatabase::SqliteDatabase(SqliteStoreOptions options)
 SqliteDatabase::~SqliteDatabase() = default;
 
 const std::string& SqliteDatabase::path() const { return impl_->path(); }
+
+bool SqliteDatabase::writable() { return impl_->writable(); }
 
 void SqliteDatabase::write(std::function<bool(Connection&)> apply) {
   impl_->write(std::move(apply));

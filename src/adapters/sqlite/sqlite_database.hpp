@@ -38,6 +38,12 @@ class SqliteDatabase {
 
   const std::string& path() const;
 
+  // False while writes fail: the latest batch could not commit, or one of its writes failed
+  // for a transient reason (a full disk, an I/O error). After such a failure this tries a small
+  // write of its own (one at a time; callers meanwhile wait for its outcome), so a recovered
+  // database is ready again without other writes. Never throws; blocks for at most one commit.
+  bool writable();
+
   // The rest is for the stores of this adapter (sqlite::Connection is private to it).
 
   // Runs `apply` on the writer thread inside the next batch's transaction, in a savepoint of its

@@ -42,6 +42,7 @@ class SqliteOrderStore final : public ports::OrderStore {
   std::vector<ports::OutboxRecord> read_outbox(std::int64_t after_seq, int limit) override;
   void on_commit(std::function<void()> callback) override;
   bool ping() override;
+  bool writable() override { return db_->writable(); }
   ports::StoreStats stats() override;
 
  private:
