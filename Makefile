@@ -2,7 +2,7 @@
 PRESET    ?= release
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test asan-test fuzz lint tidy bench clean
 
 all: build
 
@@ -18,6 +18,26 @@ run: build
 
 test: build
 	@scripts/test.sh $(BUILD_DIR)
+
+# The unit, conformance and e2e suites built with AddressSanitizer and UBSan (CI runs it).
+asan-test: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan --target orderflow unit_tests conformance_tests e2e_tests
+	@scripts/test.sh build/asan unit conformance e2e
+
+# Every libFuzzer target (tests/fuzz/, clang-14 with ASan+UBSan) for FUZZ_SECONDS each, on a
+# copy of its seed corpus (CI runs it).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+# src/ must be formatted with the project's .clang-format (CI runs it).
+lint:
+	@scripts/lint.sh format
+
+# clang-tidy (the checks in .clang-tidy) on src/: lists what it finds, in build/release/clang-tidy.log.
+tidy: build
+	@scripts/lint.sh tidy $(BUILD_DIR)
 
 bench: build
 	@bench/run.sh $(BUILD_DIR)

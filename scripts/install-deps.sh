@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   g++ cmake ninja-build pkg-config make git xxd
+  # fuzzing (libFuzzer with ASan+UBSan) and lint (make fuzz, make lint)
+  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   # core libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev

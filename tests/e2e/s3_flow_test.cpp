@@ -63,7 +63,7 @@ TEST(S3Flow, DeleteArchivesIntoS3AndTheReportIsServedFromS3) {
     EXPECT_NE(object.body.find("\"deletedAt\":"), std::string::npos);
   }
   EXPECT_FALSE(std::filesystem::exists(server.data_dir() / "objects" / "deleted_orders"));
-  EXPECT_EQ(server.stop(), 0);
+  EXPECT_EQ(server.stop(), 0) << last_chars(server.log(), 4000);
 }
 
 }  // namespace
