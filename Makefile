@@ -19,11 +19,13 @@ run: build
 test: build
 	@scripts/test.sh $(BUILD_DIR)
 
-# The unit, conformance and e2e suites built with AddressSanitizer and UBSan (CI runs it).
+# The unit, conformance and e2e suites built with AddressSanitizer and UBSan (CI runs it). The
+# NATS node-kill scale-out tests are left out: under ASan's slowdown their 3-node elections
+# outlast the test's bounds (they run in make test).
 asan-test: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan --target orderflow unit_tests conformance_tests e2e_tests
-	@scripts/test.sh build/asan unit conformance e2e
+	@ORDERFLOW_TEST_EXCLUDE='ScaleOut\.OverNats' scripts/test.sh build/asan unit conformance e2e
 
 # Every libFuzzer target (tests/fuzz/, clang-14 with ASan+UBSan) for FUZZ_SECONDS each, on a
 # copy of its seed corpus (CI runs it).
