@@ -40,6 +40,29 @@ struct PruneCounts {
   std::int64_t total() const { return idempotency_keys + outbox + deliveries + notifications; }
 };
 
+// The order and batching every adapter prunes in, so that they cannot drift apart:
+// delete_batch(step, before, batch) deletes at most `batch` rows of that step older than
+// `before`, in one transaction, and returns how many it deleted; each step repeats until a batch
+// comes back short. Deliveries go first: an outbox row goes only once no delivery refers to it.
+enum class PruneStep { deliveries, notifications, outbox, idempotency_keys };
+
+template <class DeleteBatch>
+PruneCounts prune_in_batches(const RetentionCutoffs& cutoffs, DeleteBatch&& delete_batch) {
+  const std::int64_t batch = cutoffs.batch < 1 ? 1 : cutoffs.batch;
+  auto all = [&](PruneStep step, domain::Timestamp before) {
+    std::int64_t total = 0;
+    for (std::int64_t deleted = batch; deleted == batch; total += deleted)
+      deleted = delete_batch(step, before, batch);
+    return total;
+  };
+  PruneCounts counts;
+  counts.deliveries = all(PruneStep::deliveries, cutoffs.records);
+  counts.notifications = all(PruneStep::notifications, cutoffs.records);
+  counts.outbox = all(PruneStep::outbox, cutoffs.records);
+  counts.idempotency_keys = all(PruneStep::idempotency_keys, cutoffs.idempotency_keys);
+  return counts;
+}
+
 // Contract: as DeliveryQueue's (atomic, durable, thread-safe, InfraError on failure). A redrive
 // wakes the workers of every process that shares the database.
 class DeliveryAdmin {

@@ -327,24 +327,17 @@ constexpr std::string_view kPruneKeys =
 }  // namespace
 
 ports::PruneCounts PostgresDeliveryStore::prune(const ports::RetentionCutoffs& cutoffs) {
-  const std::int64_t batch = std::max(cutoffs.batch, 1);
-  auto prune_all = [&](std::string_view sql, domain::Timestamp before) {
-    std::int64_t total = 0;
-    for (std::int64_t deleted = batch; deleted == batch; total += deleted) {
-      db_->write([&](Connection& db) {
-        deleted = db.query(sql, to_us(before), batch).affected();
-        return false;  // nothing for the workers to look at
+  return ports::prune_in_batches(
+      cutoffs, [this](ports::PruneStep step, domain::Timestamp before, std::int64_t batch) {
+        static constexpr std::string_view kSql[] = {kPruneDeliveries, kPruneNotifications,
+                                                    kPruneOutbox, kPruneKeys};
+        std::int64_t deleted = 0;
+        db_->write([&](Connection& db) {
+          deleted = db.query(kSql[static_cast<int>(step)], to_us(before), batch).affected();
+          return false;  // nothing for the workers to look at
+        });
+        return deleted;
       });
-    }
-    return total;
-  };
-  // Deliveries first: an outbox row goes only once no delivery refers to it.
-  ports::PruneCounts counts;
-  counts.deliveries = prune_all(kPruneDeliveries, cutoffs.records);
-  counts.notifications = prune_all(kPruneNotifications, cutoffs.records);
-  counts.outbox = prune_all(kPruneOutbox, cutoffs.records);
-  counts.idempotency_keys = prune_all(kPruneKeys, cutoffs.idempotency_keys);
-  return counts;
 }
 
 }  // namespace orderflow::adapters::pg

@@ -104,8 +104,7 @@ ports::DeliveryStats SqliteDeliveryAdmin::delivery_stats() {
 
 namespace {
 
-// Each statement deletes at most ?2 rows older than ?1; the caller repeats it until a batch
-// comes back short, one transaction per batch.
+// One statement per ports::PruneStep, in its order: each deletes at most ?2 rows older than ?1.
 constexpr const char* kPruneDeliveries =
     "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries "
     "WHERE state = 'done' AND updated_us < ?1 ORDER BY id LIMIT ?2)";
@@ -129,25 +128,18 @@ constexpr const char* kPruneKeys =
 }  // namespace
 
 ports::PruneCounts SqliteDeliveryAdmin::prune(const ports::RetentionCutoffs& cutoffs) {
-  const std::int64_t batch = std::max(cutoffs.batch, 1);
-  auto prune_all = [&](const char* sql, domain::Timestamp before) {
-    std::int64_t total = 0;
-    for (std::int64_t deleted = batch; deleted == batch; total += deleted) {
-      db_->write([&](Connection& db) {
-        db.query(sql).bind(1, to_us(before)).bind(2, batch).run();
-        deleted = db.changes();
-        return false;  // nothing for the workers to look at
+  return ports::prune_in_batches(
+      cutoffs, [this](ports::PruneStep step, domain::Timestamp before, std::int64_t batch) {
+        static constexpr const char* kSql[] = {kPruneDeliveries, kPruneNotifications, kPruneOutbox,
+                                               kPruneKeys};
+        std::int64_t deleted = 0;
+        db_->write([&](Connection& db) {
+          db.query(kSql[static_cast<int>(step)]).bind(1, to_us(before)).bind(2, batch).run();
+          deleted = db.changes();
+          return false;  // nothing for the workers to look at
+        });
+        return deleted;
       });
-    }
-    return total;
-  };
-  // Deliveries first: an outbox row goes only once no delivery refers to it.
-  ports::PruneCounts counts;
-  counts.deliveries = prune_all(kPruneDeliveries, cutoffs.records);
-  counts.notifications = prune_all(kPruneNotifications, cutoffs.records);
-  counts.outbox = prune_all(kPruneOutbox, cutoffs.records);
-  counts.idempotency_keys = prune_all(kPruneKeys, cutoffs.idempotency_keys);
-  return counts;
 }
 
 }  // namespace orderflow::adapters
