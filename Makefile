@@ -37,7 +37,8 @@ fuzz: deps
 lint:
 	@scripts/lint.sh format
 
-# clang-tidy (the checks in .clang-tidy) on src/: lists what it finds, in build/release/clang-tidy.log.
+# clang-tidy (the checks in .clang-tidy) on src/: fails on any finding (all output in
+# build/release/clang-tidy.log).
 tidy: build
 	@scripts/lint.sh tidy $(BUILD_DIR)
 

@@ -3,8 +3,8 @@
 #                                   exits 1 and shows the first differences otherwise (make lint).
 # scripts/lint.sh tidy [BUILD_DIR]  clang-tidy with the checks of .clang-tidy on every src/ file,
 #                                   through BUILD_DIR's compile_commands.json (a built tree, for the
-#                                   generated headers); lists the findings and how many (make tidy).
-#                                   src/ is not tidy-clean yet, so this reports and exits 0.
+#                                   generated headers); lists the findings and how many, and exits 1
+#                                   when there is any (make tidy).
 set -euo pipefail
 mode=${1:-format}
 build_dir=${2:-build/release}
@@ -35,6 +35,7 @@ case "$mode" in
     if [ -n "$findings" ]; then
       echo "$findings" >&2
       echo "tidy: $(echo "$findings" | wc -l) findings (all output: $log)" >&2
+      exit 1
     else
       echo "tidy: clean" >&2
     fi

@@ -30,6 +30,7 @@ class Money {
   // Canonical text with exactly two fraction digits: "12.50", "-0.05".
   std::string to_string() const;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the defaulted comparison
   friend constexpr auto operator<=>(Money, Money) = default;
 
  private:

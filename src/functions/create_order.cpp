@@ -90,12 +90,12 @@ void create_order_async(OrderContext& ctx, const Request& req, Respond respond) 
   auto request = read_request(ctx, req);
   if (auto* refused = std::get_if<Response>(&request)) return respond(std::move(*refused), nullptr);
   const auto& create = std::get<NewOrder>(request);
-  ctx.store.create_async(
-      create.order, create.event, create.claim,
-      [respond = std::move(respond)](ports::CreateResult result, std::exception_ptr error) {
-        if (error) return respond(Response{}, std::move(error));
-        respond(response_for(result), nullptr);
-      });
+  ctx.store.create_async(create.order, create.event, create.claim,
+                         [respond = std::move(respond)](const ports::CreateResult& result,
+                                                        const std::exception_ptr& error) {
+                           if (error) return respond(Response{}, error);
+                           respond(response_for(result), nullptr);
+                         });
 }
 
 }  // namespace orderflow::functions

@@ -349,8 +349,8 @@ ImageCheck check_image(std::string_view bytes, const ImageLimits& limits) {
   using Problem = ImageCheck::Problem;
   if (bytes.size() > limits.max_bytes) {
     check.problem = Problem::too_many_bytes;
-    check.message =
-        "the image is larger than " + std::to_string(limits.max_bytes / (1024 * 1024)) + " MB";
+    check.message = "the image is larger than " +
+                    std::to_string(limits.max_bytes / (std::size_t{1024} * 1024)) + " MB";
     return check;
   }
   const auto format = sniff_format(bytes);

@@ -24,7 +24,7 @@ std::string_view format_name(ImageFormat format);         // "JPEG", "PNG", "Web
 // 240 MB; a progressive JPEG may repeat a scan 100,000 times), so the header is held to these
 // before any decoder runs.
 struct ImageLimits {
-  std::size_t max_bytes = 5 * 1024 * 1024;
+  std::size_t max_bytes = std::size_t{5} * 1024 * 1024;
   int min_side = 32;
   int max_side = 10000;
   // 24 megapixels: a full-frame camera photo, twice a phone's; the model sees 224x224 anyway.

@@ -5,7 +5,7 @@
 namespace orderflow::functions {
 namespace {
 
-constexpr std::size_t kMaxHeaderBlock = 8 * 1024;
+constexpr std::size_t kMaxHeaderBlock = std::size_t{8} * 1024;
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 

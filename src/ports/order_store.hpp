@@ -101,8 +101,10 @@ class OrderStore {
     CreateResult result{CreateResult::Kind::created, {}};
     void finish(std::exception_ptr error) { done(std::move(result), std::move(error)); }
   };
-  virtual void create_async(const domain::Order& order, const domain::Event& created_event,
-                            const std::optional<IdempotencyClaim>& claim, CreateDone done) {
+  virtual void create_async(
+      const domain::Order& order, const domain::Event& created_event,
+      // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep `done`
+      const std::optional<IdempotencyClaim>& claim, CreateDone done) {
     CreateResult result{CreateResult::Kind::created, {}};
     std::exception_ptr error;
     try {

@@ -77,7 +77,7 @@ const Setting kSettings[] = {
        else
          c.signing_secret = std::move(secret);
      }},
-    {"report_max_age_h", Kind::integer, 2, 24 * 365,
+    {"report_max_age_h", Kind::integer, 2, std::int64_t{24} * 365,
      [](Config& c, Value&& v) {
        c.report_max_age_h = static_cast<int>(take<std::int64_t>(std::move(v)));
      }},
@@ -109,11 +109,11 @@ const Setting kSettings[] = {
      [](Config& c, Value&& v) {
        c.nats.replicas = static_cast<int>(take<std::int64_t>(std::move(v)));
      }},
-    {"nats.duplicate_window_s", Kind::integer, 1, 7 * 86400,
+    {"nats.duplicate_window_s", Kind::integer, 1, std::int64_t{7} * 86400,
      [](Config& c, Value&& v) {
        c.nats.duplicate_window_s = static_cast<int>(take<std::int64_t>(std::move(v)));
      }},
-    {"nats.max_age_h", Kind::integer, 0, 24 * 3650,
+    {"nats.max_age_h", Kind::integer, 0, std::int64_t{24} * 3650,
      [](Config& c, Value&& v) {
        c.nats.max_age_h = static_cast<int>(take<std::int64_t>(std::move(v)));
      }},

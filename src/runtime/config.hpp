@@ -27,9 +27,10 @@ struct DeliveryConfig {
 
 // How long finished records stay in the store before the workers prune them.
 struct RetentionConfig {
-  std::int64_t idempotency_keys_s = 24 * 3600;  // an Idempotency-Key is honoured this long
+  std::int64_t idempotency_keys_s =
+      std::int64_t{24} * 3600;  // an Idempotency-Key is honoured this long
   // Done deliveries, sent deletion notices and the outbox events every lane is past.
-  std::int64_t records_s = 7 * 24 * 3600;
+  std::int64_t records_s = std::int64_t{7} * 24 * 3600;
 };
 
 // The NATS JetStream bus (bus = nats://...): credentials and the stream's settings.
@@ -63,15 +64,15 @@ struct Config {
   // HTTP gateway
   int io_threads = 0;  // default: hardware concurrency
   int worker_threads = 64;
-  std::int64_t max_body_bytes = 8 * 1024 * 1024;
-  std::int64_t max_header_bytes = 16 * 1024;
+  std::int64_t max_body_bytes = std::int64_t{8} * 1024 * 1024;
+  std::int64_t max_header_bytes = std::int64_t{16} * 1024;
   int idle_timeout_s = 60;
   int request_timeout_s = 30;  // from a request's first byte to its last: header and body
   // Connections open at once; past it a new one is answered 503 + Retry-After and closed.
   int max_connections = 10000;
   int max_connections_per_client = 256;  // per client IP address (429 past it); 0: no limit
   // Request bodies every connection together may hold; past it 503 + Retry-After.
-  std::int64_t body_budget_bytes = 256 * 1024 * 1024;
+  std::int64_t body_budget_bytes = std::int64_t{256} * 1024 * 1024;
   int sse_max_listeners = 1000;           // GET /events requests waiting at once; past it 503
   std::vector<std::string> cors_origins;  // empty: no CORS headers; "*" allows any origin
   bool access_log = true;

@@ -53,7 +53,7 @@ constexpr auto kSweepInterval = std::chrono::seconds(1);
 // After a response that ends the connection, unread input is drained for at most this long,
 // so the client reads our response instead of a reset.
 constexpr auto kLingerLimit = std::chrono::seconds(5);
-constexpr std::size_t kLingerChunk = 16 * 1024;
+constexpr std::size_t kLingerChunk = std::size_t{16} * 1024;
 // A connection turned away at accept drains what its client sends for at most this long.
 constexpr auto kRejectLingerLimit = std::chrono::seconds(1);
 // Descriptors kept free of client connections: the store, files, logs, outgoing connections.
@@ -99,7 +99,9 @@ int fit_to_descriptor_limit(int max_connections) {
   const rlim_t available =
       limit.rlim_cur > kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors : 0;
   int fitted = static_cast<int>(std::min<rlim_t>(available, static_cast<rlim_t>(max_connections)));
-  while (fitted > 1 && static_cast<rlim_t>(fitted + rejecting_limit(fitted)) > available) --fitted;
+  while (fitted > 1 &&
+         static_cast<rlim_t>(fitted) + static_cast<rlim_t>(rejecting_limit(fitted)) > available)
+    --fitted;
   fitted = std::max(fitted, 1);
   spdlog::warn(
       "max_connections is {} but the file descriptor limit is {}: admitting at most {} connections",
@@ -218,17 +220,21 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
         shared_(loop.shared),
         socket_(std::move(socket)),
         admission_(admission),
-        client_(client) {
+        client_(std::move(client)) {
     loop_.connections.push_back(*this);
     on_chunk_ = [this](std::uint64_t size, beast::string_view, beast::error_code& ec) {
       reserve_chunk(size, ec);
     };
   }
   ~Connection() {
-    release_body();
-    shared_.forget(admission_, client_);
-    unlink();
-    loop_.on_connection_gone();
+    try {
+      release_body();
+      shared_.forget(admission_, client_);
+      unlink();
+      loop_.on_connection_gone();
+    } catch (const std::exception& e) {
+      spdlog::error("closing a connection: {}", e.what());
+    }
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -633,7 +639,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
                                                     std::exception_ptr error) {
             // The connection's last reference goes back with the answer: a
             // connection is only ever destroyed on its own I/O thread.
-            asio::post(loop, [self, &route, response = std::move(response), error]() mutable {
+            asio::post(loop, [self, &route, response = std::move(response),
+                              error = std::move(error)]() mutable {
               self->finish(error ? self->failure_response(route, error) : std::move(response));
             });
           });
@@ -644,7 +651,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
 
   // What a handler's exception becomes: 503 + Retry-After for a transient infrastructure
   // failure, else 500 (logged either way).
-  functions::Response failure_response(const Route& route, std::exception_ptr error) noexcept {
+  functions::Response failure_response(const Route& route,
+                                       const std::exception_ptr& error) noexcept {
     try {
       try {
         std::rethrow_exception(error);
@@ -912,7 +920,13 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(const Config& config, const Router& router, Services& services)
     : impl_(std::make_unique<Impl>(config, router, services)) {}
 
-HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+HttpServer::~HttpServer() {
+  try {
+    stop(std::chrono::milliseconds(0));
+  } catch (const std::exception& e) {
+    spdlog::error("stopping the HTTP server: {}", e.what());
+  }
+}
 
 void HttpServer::bind() {
   if (impl_->bound) return;

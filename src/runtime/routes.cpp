@@ -117,7 +117,7 @@ void events_async(Services& s, const Request& req, functions::Respond respond) {
 // The same, for a caller that cannot wait asynchronously: blocks until the hub answers.
 Response events(Services& s, const Request& req) {
   std::promise<Response> answer;
-  events_async(s, req, [&answer](Response&& r, std::exception_ptr error) {
+  events_async(s, req, [&answer](Response&& r, const std::exception_ptr& error) {
     if (error)
       answer.set_exception(error);
     else
@@ -144,7 +144,7 @@ constexpr auto read = Execution::store_read;
 // JSON bodies are a few flat fields (an order has two), so more than 16 members in an object or
 // nesting past 4 levels is refused before any function parses it; the upload takes
 // max_body_bytes (a photo of up to 5 MB, base64 in JSON or multipart).
-constexpr BodyLimits kJsonBody{64 * 1024, 16, 4};
+constexpr BodyLimits kJsonBody{std::int64_t{64} * 1024, 16, 4};
 constexpr BodyLimits kUploadJsonOrMultipart{kUploadBody, 16, 4};
 
 constexpr Route kRoutes[] = {

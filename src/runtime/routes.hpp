@@ -75,7 +75,7 @@ using AsyncHandler = void (*)(Services&, const functions::Request&, functions::R
 // set, a JSON body with more members in any one object or array, or nested deeper than
 // json_depth, is a 400 before the function runs.
 struct BodyLimits {
-  std::int64_t max_bytes = 64 * 1024;
+  std::int64_t max_bytes = std::int64_t{64} * 1024;
   std::size_t json_members = 0;  // 0: the body's shape is not checked
   std::size_t json_depth = 0;
 };

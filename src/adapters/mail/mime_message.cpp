@@ -65,7 +65,7 @@ std::string rfc5322_date(domain::Timestamp t) {
 }  // namespace
 
 std::string encode_header_words(const std::string& text) {
-  const std::string line = one_line(text);
+  std::string line = one_line(text);
   if (plain_ascii(line)) return line;
   // Encoded words are at most 75 characters: split the UTF-8 text at code point boundaries
   // into chunks of at most 45 bytes (60 base64 characters) and fold between them.

@@ -23,7 +23,7 @@
 
 #include "ports/errors.hpp"
 
-struct __natsMsg;  // nats.c's natsMsg
+struct __natsMsg;  // NOLINT(bugprone-reserved-identifier): nats.c's own name for natsMsg
 
 namespace orderflow::adapters::nats {
 

@@ -495,6 +495,7 @@ void Database::Impl::insert_rows(Connection& db, std::span<WriteOp* const> batch
       }
     }
     std::vector<Param> params;
+    params.reserve(columns.size());
     for (const auto& column : columns) params.push_back(to_param(TextArray{column}));
     db.query_with(into->sql, params);
   }
