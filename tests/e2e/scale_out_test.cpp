@@ -536,7 +536,7 @@ class ScaleOut : public testing::Test {
 
     Replicas replicas(api_a, api_b);
     Ledger ledger;
-    std::vector<std::thread> clients;
+    std::vector<std::jthread> clients;  // joined however the test leaves this scope
     for (int t = 0; t < threads; ++t)
       clients.emplace_back([&, t] { run_client(t, creates_per_thread, replicas, ledger); });
 
@@ -707,8 +707,12 @@ TEST_F(ScaleOut, DatabaseOutageGives503AndEverythingRecoversByItself) {
     while (!to_delete.empty() && std::chrono::steady_clock::now() < deadline) try_deletes();
     for (const auto& id : to_delete) ledger.problem("delete " + id + " never succeeded");
   };
-  std::vector<std::thread> clients;
+  std::vector<std::jthread> clients;  // joined however the test leaves this scope
   for (int t = 0; t < 2; ++t) clients.emplace_back(client_thread, t);
+  struct StopClients {
+    std::atomic<bool>& stopping;
+    ~StopClients() { stopping = true; }  // runs before the clients are joined
+  } stop_clients{stopping};
 
   HttpClient api_probe(api.port());
   HttpClient worker_probe(worker.port());
@@ -778,7 +782,7 @@ TEST_F(ScaleOut, EventStreamOnOneReplicaSeesOrdersCreatedOnAnother) {
   std::vector<SseEvent> seen;
   std::string listen_error;
   std::atomic<bool> done{false};
-  std::thread listener([&] {
+  std::jthread listener([&] {
     std::string position = ready_events[0].id;
     const auto deadline = std::chrono::steady_clock::now() + 90s;
     while (!done && std::chrono::steady_clock::now() < deadline) {
@@ -933,7 +937,7 @@ TEST_F(ScaleOut, OverNatsAWholeClusterOutageDelaysEventsAndLosesNone) {
   Ledger ledger;
   constexpr int kThreads = 2;
   constexpr int kCreates = 1000;  // with the pauses, well beyond the outage
-  std::vector<std::thread> clients;
+  std::vector<std::jthread> clients;  // joined however the test leaves this scope
   for (int t = 0; t < kThreads; ++t)
     clients.emplace_back([&, t] { run_client(t, kCreates, replicas, ledger, 20ms); });
   const auto reached = [&](int n) {
