@@ -42,6 +42,51 @@ bool CorsPolicy::allows(std::string_view origin) const {
                      [&](const std::string& o) { return iequals(o, origin); });
 }
 
+namespace {
+
+// The media type of a Content-Type value, without parameters or surrounding blanks.
+std::string_view media_type_of(std::string_view content_type) {
+  auto type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  return type;
+}
+
+}  // namespace
+
+std::optional<std::string> media_type_problem(BodyMedia accepted, std::string_view content_type) {
+  if (accepted == BodyMedia::any) return std::nullopt;
+  const auto type = media_type_of(content_type);
+  if (iequals(type, "application/json")) return std::nullopt;
+  if (accepted == BodyMedia::json_or_multipart && iequals(type, "multipart/form-data"))
+    return std::nullopt;
+  if (accepted == BodyMedia::json_or_form && iequals(type, "application/x-www-form-urlencoded"))
+    return std::nullopt;
+  std::string expected = "application/json";
+  if (accepted == BodyMedia::json_or_multipart) expected += " or multipart/form-data";
+  if (accepted == BodyMedia::json_or_form) expected += " or application/x-www-form-urlencoded";
+  if (type.empty()) return "Request body has no Content-Type; expected " + expected;
+  // The type is the client's: shown only when it is short and printable.
+  const bool showable = type.size() <= 100 && std::all_of(type.begin(), type.end(), [](char c) {
+                          return c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+                        });
+  return "Unsupported Content-Type" +
+         (showable ? " \"" + std::string(type) + "\"" : std::string()) + "; expected " + expected;
+}
+
+bool is_foreign_origin(std::string_view origin, std::string_view host, const CorsPolicy& cors) {
+  if (origin.empty()) return false;
+  if (!host.empty()) {
+    for (std::string_view scheme : {"http://", "https://"}) {
+      if (origin.size() == scheme.size() + host.size() &&
+          iequals(origin.substr(0, scheme.size()), scheme) &&
+          iequals(origin.substr(scheme.size()), host))
+        return false;
+    }
+  }
+  return !cors.allows(origin);
+}
+
 RequestIdGenerator::RequestIdGenerator() {
   static constexpr char kHex[] = "0123456789abcdef";
   std::random_device entropy;

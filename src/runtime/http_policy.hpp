@@ -99,6 +99,28 @@ class ClientConnections {
   std::unordered_map<boost::asio::ip::address, int> open_;  // guarded by mutex_
 };
 
+// Which request bodies a route takes, by the media type of their Content-Type. A browser sends
+// text/plain, application/x-www-form-urlencoded and multipart/form-data across sites without a
+// CORS preflight, so a route that takes JSON takes only application/json: a page on another
+// site cannot make a user's browser create, change or delete anything.
+enum class BodyMedia : std::uint8_t {
+  any,                // the route reads no body, or any kind
+  json,               // application/json
+  json_or_multipart,  // application/json or multipart/form-data (the photo upload)
+  json_or_form,       // application/json or application/x-www-form-urlencoded (RFC 8058)
+};
+
+// Why a body with this Content-Type cannot go to a route taking `accepted`, or nullopt when it
+// can. Media types compare case-insensitively and without their parameters; a body without a
+// Content-Type is refused too (a browser's Blob body may have none).
+std::optional<std::string> media_type_problem(BodyMedia accepted, std::string_view content_type);
+
+// Whether a state-changing request with this Origin comes from a page of another site: an
+// Origin header that is neither this server's own (scheme://Host, for http or https) nor one
+// that `cors` allows. A request without Origin (curl, a server, an old browser's same-site
+// form) is not foreign; "null" (a sandboxed frame, a file:// page) is.
+bool is_foreign_origin(std::string_view origin, std::string_view host, const CorsPolicy& cors);
+
 // An IMF-fixdate for the Date header: "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(std::int64_t unix_seconds);
 

@@ -388,6 +388,12 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     }
 
     route_request();
+    if (match_.route != nullptr) {
+      if (auto refused = cross_site_problem(*match_.route)) {
+        reject(std::move(*refused), /*header_complete=*/true);
+        return false;
+      }
+    }
     body_limit_ = shared_.body_limit(match_.route != nullptr ? match_.route->body : kUnroutedBody);
     const auto length = parser_->content_length();
     if (length && *length > body_limit_) {
@@ -404,6 +410,28 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     parser_->body_limit(body_limit_);  // counts down chunk by chunk for a chunked body
     parser_->eager(true);
     return true;
+  }
+
+  // A state-changing request from a page of another site (403), or a body of a kind its route
+  // does not take (415): refused before the body is read, so a browser cannot be made to send
+  // a write across sites without a CORS preflight.
+  std::optional<functions::Response> cross_site_problem(const Route& route) const {
+    const auto& msg = parser_->get();
+    const auto verb = msg.method();
+    const bool changes_state = verb == http::verb::post || verb == http::verb::put ||
+                               verb == http::verb::patch || verb == http::verb::delete_;
+    if (changes_state &&
+        is_foreign_origin(msg[http::field::origin], msg[http::field::host], shared_.cors)) {
+      return functions::error_response(
+          403, "forbidden_origin",
+          "Requests from this Origin may not change anything; list it in cors_origins to allow it");
+    }
+    const auto length = parser_->content_length();
+    const bool has_body = parser_->chunked() || (length && *length > 0);
+    if (!has_body) return std::nullopt;
+    if (auto problem = media_type_problem(route.body.media, msg[http::field::content_type]))
+      return functions::error_response(415, "unsupported_media_type", *problem);
+    return std::nullopt;
   }
 
   // The first bytes of the body usually came with the header: they are parsed here rather than

@@ -144,8 +144,10 @@ constexpr auto read = Execution::store_read;
 // JSON bodies are a few flat fields (an order has two), so more than 16 members in an object or
 // nesting past 4 levels is refused before any function parses it; the upload takes
 // max_body_bytes (a photo of up to 5 MB, base64 in JSON or multipart).
-constexpr BodyLimits kJsonBody{std::int64_t{64} * 1024, 16, 4};
-constexpr BodyLimits kUploadJsonOrMultipart{kUploadBody, 16, 4};
+constexpr BodyLimits kJsonBody{std::int64_t{64} * 1024, 16, 4, BodyMedia::json};
+constexpr BodyLimits kUploadJsonOrMultipart{kUploadBody, 16, 4, BodyMedia::json_or_multipart};
+// The unsubscribe POST also takes the RFC 8058 one-click form body a mail client sends.
+constexpr BodyLimits kJsonOrFormBody{std::int64_t{64} * 1024, 16, 4, BodyMedia::json_or_form};
 
 constexpr Route kRoutes[] = {
     // method   pattern              function           runs on  handler
@@ -165,7 +167,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/subscriptions/confirm", "confirm_subscription", worker,
      subscription_function<functions::confirm_subscription>},
     {"POST", "/subscriptions/unsubscribe", "unsubscribe_email", worker,
-     subscription_function<functions::unsubscribe_email>, nullptr, kJsonBody},
+     subscription_function<functions::unsubscribe_email>, nullptr, kJsonOrFormBody},
     {"GET", "/subscriptions/unsubscribe", "unsubscribe_page", io,
      subscription_function<functions::unsubscribe_page>},
     // Blocks until its image is classified on the recognizer's own worker threads.

@@ -16,6 +16,7 @@
 #include "functions/subscription_functions.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/order_store.hpp"
+#include "runtime/http_policy.hpp"
 
 namespace orderflow::adapters {
 class FileObjectStore;
@@ -73,11 +74,13 @@ using AsyncHandler = void (*)(Services&, const functions::Request&, functions::R
 // What a route accepts as a request body. Bytes past `max_bytes` are a 413 before they are read
 // (never more than max_body_bytes; kUploadBody means max_body_bytes itself). With json_members
 // set, a JSON body with more members in any one object or array, or nested deeper than
-// json_depth, is a 400 before the function runs.
+// json_depth, is a 400 before the function runs. A body whose Content-Type is not one of
+// `media` is a 415 before it is read.
 struct BodyLimits {
   std::int64_t max_bytes = std::int64_t{64} * 1024;
   std::size_t json_members = 0;  // 0: the body's shape is not checked
   std::size_t json_depth = 0;
+  BodyMedia media = BodyMedia::any;  // a body of another Content-Type is a 415
 };
 inline constexpr std::int64_t kUploadBody = 0;
 

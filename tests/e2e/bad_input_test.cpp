@@ -614,5 +614,32 @@ TEST_F(BadInput, OddRequestsNeverGetServerErrors) {
   EXPECT_EQ(order_count(), before + created);
 }
 
+// What a page on another site can make a browser send without a CORS preflight (a text/plain
+// or form body, a foreign Origin) creates, changes and deletes nothing (issue 13, part 3).
+TEST_F(BadInput, CrossSiteWritesAreRefusedAndChangeNothing) {
+  const std::size_t before = order_count();
+  for (std::string_view type : {"text/plain", "application/x-www-form-urlencoded",
+                                "multipart/form-data; boundary=x"}) {
+    SCOPED_TRACE(type);
+    const Response r = call("POST", "/orders", with_price("1"), {{"Content-Type", std::string(type)}});
+    EXPECT_TRUE(IsErrorCode(r, 415, "unsupported_media_type")) << describe(r);
+    EXPECT_THAT(r.body, testing::HasSubstr("application/json"));
+  }
+  const Response foreign =
+      call("POST", "/orders", with_price("1"), {{"Origin", "http://evil.example"}});
+  EXPECT_TRUE(IsErrorCode(foreign, 403, "forbidden_origin")) << describe(foreign);
+  EXPECT_EQ(order_count(), before);
+
+  const Response created = call("POST", "/orders", with_price("2"));
+  ASSERT_EQ(created.status, 201) << describe(created);
+  const std::string id = string_field(created.json(), "orderId");
+  const Response del = call("DELETE", "/orders/" + id, {}, {{"Origin", "null"}});
+  EXPECT_TRUE(IsErrorCode(del, 403, "forbidden_origin")) << describe(del);
+  EXPECT_EQ(client().get("/orders/" + id).status, 200) << "a foreign DELETE removed the order";
+  const Response same = call("DELETE", "/orders/" + id, {},
+                             {{"Origin", "http://127.0.0.1:" + std::to_string(server().port())}});
+  EXPECT_EQ(same.status, 200) << "this server's own page may delete: " << describe(same);
+}
+
 }  // namespace
 }  // namespace orderflow::e2e

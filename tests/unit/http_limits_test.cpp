@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -92,6 +93,45 @@ TEST(ClientConnections, ZeroMeansNoLimit) {
   ClientConnections clients(0);
   const auto a = boost::asio::ip::make_address("10.0.0.1");
   for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(clients.try_add(a));
+}
+
+// JSON routes take only application/json: the bodies a browser sends across sites without a
+// preflight (text/plain, forms, multipart) are refused, and so is a body without a type.
+TEST(MediaType, JsonRoutesTakeOnlyJson) {
+  EXPECT_EQ(media_type_problem(BodyMedia::json, "application/json"), std::nullopt);
+  EXPECT_EQ(media_type_problem(BodyMedia::json, " Application/JSON ; charset=utf-8"), std::nullopt);
+  for (std::string_view type : {"text/plain", "application/x-www-form-urlencoded",
+                                "multipart/form-data; boundary=x", "application/jsonx", ""}) {
+    SCOPED_TRACE(type);
+    const auto problem = media_type_problem(BodyMedia::json, type);
+    ASSERT_TRUE(problem.has_value());
+    EXPECT_THAT(*problem, testing::HasSubstr("expected application/json"));
+  }
+  EXPECT_THAT(media_type_problem(BodyMedia::json, "text/plain").value_or(""),
+              testing::HasSubstr("\"text/plain\""));
+  EXPECT_THAT(media_type_problem(BodyMedia::json, "").value_or(""),
+              testing::HasSubstr("no Content-Type"));
+  EXPECT_EQ(media_type_problem(BodyMedia::json_or_multipart, "multipart/form-data; boundary=b"),
+            std::nullopt);
+  EXPECT_NE(media_type_problem(BodyMedia::json_or_multipart, "text/plain"), std::nullopt);
+  EXPECT_EQ(media_type_problem(BodyMedia::json_or_form, "application/x-www-form-urlencoded"),
+            std::nullopt);
+  EXPECT_NE(media_type_problem(BodyMedia::json_or_form, "multipart/form-data"), std::nullopt);
+  EXPECT_EQ(media_type_problem(BodyMedia::any, "text/plain"), std::nullopt);
+}
+
+TEST(ForeignOrigin, OnlyThisServerAndListedOriginsMayWrite) {
+  const CorsPolicy none({});
+  EXPECT_FALSE(is_foreign_origin("", "127.0.0.1:8080", none)) << "no Origin: not a browser page";
+  EXPECT_FALSE(is_foreign_origin("http://127.0.0.1:8080", "127.0.0.1:8080", none));
+  EXPECT_FALSE(is_foreign_origin("https://Shop.Example", "shop.example", none));
+  EXPECT_TRUE(is_foreign_origin("http://evil.example", "127.0.0.1:8080", none));
+  EXPECT_TRUE(is_foreign_origin("http://127.0.0.1:8081", "127.0.0.1:8080", none));
+  EXPECT_TRUE(is_foreign_origin("null", "127.0.0.1:8080", none));
+  EXPECT_TRUE(is_foreign_origin("http://127.0.0.1:8080", "", none));
+  const CorsPolicy listed({"https://app.example"});
+  EXPECT_FALSE(is_foreign_origin("https://app.example", "api.example", listed));
+  EXPECT_TRUE(is_foreign_origin("https://other.example", "api.example", listed));
 }
 
 }  // namespace

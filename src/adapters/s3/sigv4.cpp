@@ -35,7 +35,7 @@ std::pair<std::string, std::string> amz_date_and_day(domain::Timestamp t) {
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<seconds> tod{floor<seconds>(t - day)};
-  char buf[20];
+  char buf[64];  // room for any int the format could print, so -Wformat-truncation is satisfied
   std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
