@@ -33,12 +33,12 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
-# src/ must be formatted with the project's .clang-format (CI runs it).
-lint:
-	@scripts/lint.sh format
+# src/ must be formatted with the project's .clang-format and clang-tidy clean (the checks in
+# .clang-tidy, warnings as errors); CI runs it.
+lint: build
+	@scripts/lint.sh all $(BUILD_DIR)
 
-# clang-tidy (the checks in .clang-tidy) on src/: fails on any finding (all output in
-# build/release/clang-tidy.log).
+# Only the clang-tidy half of make lint (all output in build/release/clang-tidy.log).
 tidy: build
 	@scripts/lint.sh tidy $(BUILD_DIR)
 

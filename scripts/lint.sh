@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scripts/lint.sh all [BUILD_DIR]   both of the below, format first (make lint; CI runs it).
 # scripts/lint.sh format            src/ must be clang-format clean (the project's .clang-format):
 #                                   exits 1 and shows the first differences otherwise (make lint).
 # scripts/lint.sh tidy [BUILD_DIR]  clang-tidy with the checks of .clang-tidy on every src/ file,
@@ -11,6 +12,10 @@ build_dir=${2:-build/release}
 cd "$(dirname "$0")/.."
 
 case "$mode" in
+  all)
+    scripts/lint.sh format
+    scripts/lint.sh tidy "$build_dir"
+    ;;
   format)
     mapfile -t sources < <(git ls-files 'src/*.cpp' 'src/*.hpp')
     if ! clang-format-14 --dry-run --Werror "${sources[@]}" 2> /tmp/orderflow-format.$$; then
@@ -31,7 +36,7 @@ case "$mode" in
     # The build is GCC's: its own warning flags (-Wno-restrict) mean nothing to clang.
     run-clang-tidy-14 -p "$build_dir" -quiet -j "$(nproc)" \
       -extra-arg=-Wno-unknown-warning-option "$(pwd)/src/.*\.cpp\$" > "$log" 2>&1 || true
-    findings=$(grep -E "(warning|error): " "$log" | sed 's/\x1b\[[0-9;]*m//g' | sort -u)
+    findings=$(grep -E "(warning|error): " "$log" | sed 's/\x1b\[[0-9;]*m//g' | sort -u || true)
     if [ -n "$findings" ]; then
       echo "$findings" >&2
       echo "tidy: $(echo "$findings" | wc -l) findings (all output: $log)" >&2
@@ -41,7 +46,7 @@ case "$mode" in
     fi
     ;;
   *)
-    echo "usage: scripts/lint.sh format | tidy [BUILD_DIR]" >&2
+    echo "usage: scripts/lint.sh all [BUILD_DIR] | format | tidy [BUILD_DIR]" >&2
     exit 2
     ;;
 esac
