@@ -1,6 +1,7 @@
 #include "runtime/http_policy.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -56,15 +57,13 @@ std::string_view media_type_of(std::string_view content_type) {
 
 std::optional<std::string> media_type_problem(BodyMedia accepted, std::string_view content_type) {
   if (accepted == BodyMedia::any) return std::nullopt;
+  std::vector<std::string_view> types = {"application/json"};
+  if (accepted == BodyMedia::json_or_multipart) types.emplace_back("multipart/form-data");
+  if (accepted == BodyMedia::json_or_form) types.emplace_back("application/x-www-form-urlencoded");
   const auto type = media_type_of(content_type);
-  if (iequals(type, "application/json")) return std::nullopt;
-  if (accepted == BodyMedia::json_or_multipart && iequals(type, "multipart/form-data"))
+  if (std::any_of(types.begin(), types.end(), [&](std::string_view t) { return iequals(type, t); }))
     return std::nullopt;
-  if (accepted == BodyMedia::json_or_form && iequals(type, "application/x-www-form-urlencoded"))
-    return std::nullopt;
-  std::string expected = "application/json";
-  if (accepted == BodyMedia::json_or_multipart) expected += " or multipart/form-data";
-  if (accepted == BodyMedia::json_or_form) expected += " or application/x-www-form-urlencoded";
+  const std::string expected = fmt::format("{}", fmt::join(types, " or "));
   if (type.empty()) return "Request body has no Content-Type; expected " + expected;
   // The type is the client's: shown only when it is short and printable.
   const bool showable = type.size() <= 100 && std::all_of(type.begin(), type.end(), [](char c) {
