@@ -79,8 +79,9 @@ std::string NatsTestCluster::run(const std::vector<std::string>& args) const {
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // Only stdout is the answer (the URLs); the script's stderr, such as bash's notice that a
+    // background nats-server it replaced was killed, goes to the test's log instead.
     ::dup2(fds[1], STDOUT_FILENO);
-    ::dup2(fds[1], STDERR_FILENO);
     ::close_range(3, ~0U, 0);
     ::execvp("bash", argv.data());
     ::_exit(127);
