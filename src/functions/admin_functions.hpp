@@ -1,6 +1,5 @@
 // Operator functions for failed deliveries: see them, and send them again once fixed.
-// Every one requires `Authorization: Bearer <admin token>`; a missing or wrong token gets 401
-// and learns nothing else.
+// The gateway lets only the admin token or a key with the admin scope reach them (routes.cpp).
 #pragma once
 
 #include <string>
@@ -15,7 +14,6 @@ namespace orderflow::functions {
 struct AdminContext {
   ports::DeliveryAdmin& deliveries;
   ports::Clock& clock;
-  std::string token;
 };
 
 Response list_deliveries(AdminContext& ctx, const Request& req);  // GET /admin/deliveries

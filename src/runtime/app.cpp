@@ -142,7 +142,8 @@ App::App(Config config, Role role)
                      : nullptr),
       bus_admin_(pipeline_ ? std::make_unique<BusDeliveryAdmin>(*stores_.deliveries, *pipeline_)
                            : nullptr),
-      admin_{deliveries(), clock_, admin_token(config_)},
+      admin_{deliveries(), clock_},
+      access_(*stores_.keys, clock_, {config_.auth.mode == "api_keys", admin_token(config_)}),
       pruner_(*stores_.deliveries, clock_,
               {std::chrono::seconds(config_.retention.idempotency_keys_s),
                std::chrono::seconds(config_.retention.records_s)}),
@@ -162,6 +163,7 @@ App::App(Config config, Role role)
                 role == Role::worker ? "none" : "loading"},
       server_(config_, router_, services_) {
   services_.event_stream = &event_stream_;
+  services_.access = &access_;
   services_.bus = pipeline_.get();
   services_.objects = &objects_observed_.outcome();
   services_.mailer = &mailer_observed_.outcome();
@@ -236,6 +238,14 @@ int App::run() {
       config_.mailer.starts_with("smtp") ? "smtp" : config_.mailer,
       role_ == Role::worker ? "none" : config_.recognizer, config_.io_threads,
       config_.worker_threads);
+  if (config_.auth.mode == "none" && !listen_is_loopback(config_.listen))
+    spdlog::warn(
+        "auth.mode = \"none\" on {}, which is not a loopback address: anyone who can reach it "
+        "may create, change and delete orders; use auth.mode = \"api_keys\" and orderflow keys",
+        config_.listen);
+  spdlog::info("auth: {}", config_.auth.mode == "api_keys"
+                               ? "API keys required (orderflow keys create ...)"
+                               : "none (every route but /admin/ is open)");
   if (role_ != Role::all && !store_is_shared(config_))
     spdlog::warn(
         "store {} is not shared between processes: other processes learn of this one's commits "

@@ -18,6 +18,7 @@
 #include "functions/report_functions.hpp"
 #include "functions/subscription_functions.hpp"
 #include "ports/image_recognizer.hpp"
+#include "runtime/access_control.hpp"
 #include "runtime/backends.hpp"
 #include "runtime/bus_pipeline.hpp"
 #include "runtime/config.hpp"
@@ -98,6 +99,7 @@ class App {
   std::unique_ptr<BusPipeline> pipeline_;
   std::unique_ptr<BusDeliveryAdmin> bus_admin_;
   functions::AdminContext admin_;
+  AccessControl access_;
   Pruner pruner_;  // runs where the workers run
 
   EventStreamHub event_stream_;

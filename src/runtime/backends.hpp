@@ -2,7 +2,8 @@
 // adapter. Each URL scheme maps to one adapter, validated once, here.
 //
 //   store    sqlite:<path> | postgresql://...   -> OrderStore, DeliveryQueue, DeliveryAdmin,
-//                                                  SubscriptionStore over one database
+//                                                  SubscriptionStore, ApiKeyStore over one
+//                                                  database
 //   objects  file:<dir>    | s3://bucket?...    -> ObjectStore
 //   mailer   maildir:<dir> | smtp(s)://...      -> Mailer
 //   bus      local         | nats://h:4222,...  -> the local dispatcher, or JetStream
@@ -14,6 +15,7 @@
 #include <string_view>
 
 #include "adapters/nats/jetstream.hpp"
+#include "ports/api_key_store.hpp"
 #include "ports/bus_store.hpp"
 #include "ports/clock.hpp"
 #include "ports/delivery_admin.hpp"
@@ -38,6 +40,7 @@ struct Stores {
   std::unique_ptr<ports::DeliveryAdmin> deliveries;
   std::unique_ptr<ports::SubscriptionStore> subscriptions;
   std::unique_ptr<ports::BusStore> bus;  // null when the store cannot feed the NATS bus (SQLite)
+  std::unique_ptr<ports::ApiKeyStore> keys;
 };
 
 // Opens (and migrates) the database `config.store` names. Throws ConfigError for a setting

@@ -1,6 +1,7 @@
 #include "runtime/cli.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -190,6 +191,71 @@ int deliveries(const ServeFlags& flags, const CLI::App& command, const CLI::App&
   return 0;
 }
 
+struct KeyFlags {
+  std::string name;
+  std::string scopes;
+  std::string expires;
+  std::string id;
+};
+
+// `orderflow keys create|list|revoke`: on the store directly, like `deliveries`; a running
+// server honours a new key at once and a revoke within its key cache's lifetime (5 s).
+int keys(const ServeFlags& flags, const CLI::App& command, const CLI::App& create,
+         const CLI::App& list, const KeyFlags& k) {
+  Config config;
+  std::optional<domain::Scopes> scopes;
+  std::optional<std::chrono::seconds> lifetime;
+  try {
+    config = load_config(sources_for(flags, command));
+    if (create.parsed()) {
+      std::string bad;
+      scopes = domain::parse_scopes(k.scopes, &bad);
+      if (!scopes)
+        throw ConfigError(fmt::format(
+            "--scopes: expected a list of orders:read, orders:write, reports:read, admin, got {}",
+            bad.empty() ? std::string("none") : "\"" + bad + "\""));
+      if (!k.expires.empty() && !(lifetime = domain::parse_lifetime(k.expires)))
+        throw ConfigError(fmt::format(
+            "--expires: expected a lifetime like 90d, 12h or 30m, got \"{}\"", k.expires));
+      if (k.name.empty()) throw ConfigError("--name: say what the key is for");
+    }
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "configuration error: {}\n", e.what());
+    return kConfigErrorExit;
+  }
+  // The audit lines go to stderr: stdout carries only the key or the list.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("orderflow-keys"));
+  try {
+    auto stores = open_stores(config);
+    adapters::SystemClock clock;
+    if (create.parsed()) {
+      const CreatedKey created = create_api_key(*stores.keys, clock, k.name, *scopes, lifetime);
+      fmt::print("{}\n", created.text);
+      std::fflush(stdout);
+    } else if (list.parsed()) {
+      for (const auto& key : stores.keys->list()) fmt::print("{}\n", api_key_json(key));
+      std::fflush(stdout);
+    } else {
+      if (!domain::is_key_id(k.id)) {
+        fmt::print(stderr, "orderflow: {} is not a key id (16 lower-case hex digits)\n", k.id);
+        return kConfigErrorExit;
+      }
+      if (!stores.keys->revoke(k.id, clock.now())) {
+        fmt::print(stderr, "orderflow: no key has the id {}\n", k.id);
+        return 1;
+      }
+      spdlog::info("auth: key {} revoked (orderflow keys revoke)", k.id);
+    }
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "configuration error: {}\n", e.what());
+    return kConfigErrorExit;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "orderflow: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -239,6 +305,28 @@ int run_cli(int argc, char** argv) {
   list_cmd->fallthrough();
   redrive_cmd->fallthrough();
 
+  ServeFlags key_config;
+  KeyFlags key_flags;
+  CLI::App* keys_cmd = app.add_subcommand("keys", "Create, list and revoke API keys");
+  keys_cmd->require_subcommand(1);
+  add_config_flags(*keys_cmd, key_config);
+  CLI::App* key_create_cmd =
+      keys_cmd->add_subcommand("create", "Make a key and print it (it is shown only now)");
+  key_create_cmd->add_option("--name", key_flags.name, "What the key is for")->required();
+  key_create_cmd
+      ->add_option("--scopes", key_flags.scopes,
+                   "Comma-separated: orders:read, orders:write, reports:read, admin")
+      ->required();
+  key_create_cmd->add_option("--expires", key_flags.expires,
+                             "Lifetime such as 90d, 12h or 30m (default: never)");
+  CLI::App* key_list_cmd =
+      keys_cmd->add_subcommand("list", "Print every key as JSON lines (never the key itself)");
+  CLI::App* key_revoke_cmd = keys_cmd->add_subcommand("revoke", "Revoke a key by its id");
+  key_revoke_cmd->add_option("id", key_flags.id, "The key's id (16 hex digits)")->required();
+  key_create_cmd->fallthrough();
+  key_list_cmd->fallthrough();
+  key_revoke_cmd->fallthrough();
+
   app.footer(
       "Settings come from defaults < the --config file < ORDERFLOW_<KEY> environment variables < "
       "flags.");
@@ -255,6 +343,8 @@ int run_cli(int argc, char** argv) {
   if (migrate_cmd->parsed()) return migrate(migrate_flags, *migrate_cmd);
   if (deliveries_cmd->parsed())
     return deliveries(delivery_config, *deliveries_cmd, *list_cmd, *redrive_cmd, delivery_flags);
+  if (keys_cmd->parsed())
+    return keys(key_config, *keys_cmd, *key_create_cmd, *key_list_cmd, key_flags);
   return 0;
 }
 

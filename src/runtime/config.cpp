@@ -160,6 +160,11 @@ const Setting kSettings[] = {
      }},
     {"cors_origins", Kind::list, 0, 0,
      [](Config& c, Value&& v) { c.cors_origins = take<std::vector<std::string>>(std::move(v)); }},
+    {"auth.mode", Kind::text, 0, 0,
+     [](Config& c, Value&& v) {
+       c.auth.mode = take<std::string>(std::move(v));
+       c.auth.mode_given = true;
+     }},
     {"access_log", Kind::boolean, 0, 0,
      [](Config& c, Value&& v) { c.access_log = take<bool>(std::move(v)); }},
     {"log_level", Kind::text, 0, 0,
@@ -324,7 +329,7 @@ void apply_toml(Config& c, const ConfigSources& sources) {
   }
   for (const auto& [key, node] : root) {
     std::string name(key.str());
-    if (name == "delivery" || name == "nats" || name == "retention") {  // the tables of settings
+    if (name == "auth" || name == "delivery" || name == "nats" || name == "retention") {  // the tables of settings
       const auto* table = node.as_table();
       if (!table) fail(name, "a table", describe(node));
       for (const auto& [sub_key, sub_node] : *table) {
@@ -448,6 +453,10 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
     if (origin != "*" && !is_origin(origin))
       fail("cors_origins", "\"*\" or origins like https://host:port", quote_value(origin));
 
+  if (!c.auth.mode_given) c.auth.mode = listen_is_loopback(c.listen) ? "none" : "api_keys";
+  if (c.auth.mode != "none" && c.auth.mode != "api_keys")
+    fail("auth.mode", "none or api_keys", quote_value(c.auth.mode));
+
   static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
                                                  "error", "critical", "off"};
   c.log_level = lower(c.log_level);
@@ -494,6 +503,14 @@ std::vector<std::string> default_model_dir_candidates() {
 #endif
   dirs.push_back("../shared/models");
   return dirs;
+}
+
+bool listen_is_loopback(std::string_view listen) {
+  const auto address = parse_listen(listen);
+  if (!address) return false;
+  boost::system::error_code bad;
+  const auto ip = boost::asio::ip::make_address(address->host, bad);
+  return !bad && ip.is_loopback();
 }
 
 std::optional<ListenAddress> parse_listen(std::string_view text) {

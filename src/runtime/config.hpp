@@ -42,6 +42,15 @@ struct NatsConfig {
   int max_age_h = 168;                    // events older than this leave the stream (0: never)
 };
 
+// Who may call the API (issue 13).
+struct AuthConfig {
+  // "none": every route is open but /admin/ (the admin token or an admin key), as on a laptop;
+  // "api_keys": every route but the public ones needs a key with the route's scope. Default:
+  // none when `listen` is a loopback address, api_keys otherwise.
+  std::string mode;
+  bool mode_given = false;  // set in a source, not defaulted
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
@@ -60,6 +69,7 @@ struct Config {
   int report_max_age_h = 24;
   DeliveryConfig delivery;
   RetentionConfig retention;
+  AuthConfig auth;
 
   // HTTP gateway
   int io_threads = 0;  // default: hardware concurrency
@@ -109,6 +119,9 @@ struct ListenAddress {
   std::string host;  // an IP address literal (IPv6 without brackets)
   std::uint16_t port = 0;
 };
+// True when `listen` is a loopback address (127.0.0.0/8 or ::1): only this machine can connect.
+bool listen_is_loopback(std::string_view listen);
+
 // Parses "host:port" or "[v6]:port"; "localhost" means 127.0.0.1. nullopt when malformed.
 std::optional<ListenAddress> parse_listen(std::string_view text);
 

@@ -389,6 +389,11 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
 
     route_request();
     if (match_.route != nullptr) {
+      // Who may call it (401, 403), then what it may be sent (403, 415): both before the body.
+      if (auto refused = access_problem(*match_.route)) {
+        reject(std::move(*refused), /*header_complete=*/true);
+        return false;
+      }
       if (auto refused = cross_site_problem(*match_.route)) {
         reject(std::move(*refused), /*header_complete=*/true);
         return false;
@@ -410,6 +415,13 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     parser_->body_limit(body_limit_);  // counts down chunk by chunk for a chunked body
     parser_->eager(true);
     return true;
+  }
+
+  // A caller without a key the route takes (401) or without its scope (403).
+  std::optional<functions::Response> access_problem(const Route& route) const {
+    if (shared_.services.access == nullptr) return std::nullopt;
+    return shared_.services.access->check(route.access,
+                                          parser_->get()[http::field::authorization]);
   }
 
   // A state-changing request from a page of another site (403), or a body of a kind its route

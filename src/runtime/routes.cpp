@@ -54,6 +54,7 @@ Response metrics(Services& s, const Request&) {
   if (s.dispatcher != nullptr && s.deliveries != nullptr)
     text += render_delivery_metrics(*s.dispatcher, *s.deliveries, s.orders.clock.now());
   if (s.bus != nullptr) text += s.bus->render_metrics();
+  if (s.access != nullptr) text += s.access->render_metrics();
   if (s.event_stream != nullptr)
     text += fmt::format(
         "# HELP orderflow_sse_listeners GET /events requests waiting for an event.\n"
@@ -75,6 +76,11 @@ Response subscription_function(Services& s, const Request& req) {
 template <Response (*Function)(functions::AdminContext&, const Request&)>
 Response admin_function(Services& s, const Request& req) {
   return s.admin ? Function(*s.admin, req) : unavailable("the admin API");
+}
+
+template <Response (*Function)(AccessControl&, const Request&)>
+Response key_function(Services& s, const Request& req) {
+  return s.access ? Function(*s.access, req) : unavailable("API key management");
 }
 
 Response report(Services& s, const Request& req) {
@@ -150,52 +156,57 @@ constexpr BodyLimits kUploadJsonOrMultipart{kUploadBody, 16, 4, BodyMedia::json_
 constexpr BodyLimits kJsonOrFormBody{std::int64_t{64} * 1024, 16, 4, BodyMedia::json_or_form};
 
 constexpr Route kRoutes[] = {
-    // method   pattern              function           runs on  handler
-    {"POST", "/orders", "create_order", worker, order_function<functions::create_order>,
+    // method   pattern              function           runs on  who may call  handler
+    {"POST", "/orders", "create_order", worker, Access::orders_write, order_function<functions::create_order>,
      order_function_async<functions::create_order_async>, kJsonBody},
-    {"GET", "/orders", "get_orders", read, order_function<functions::get_orders>},
-    {"GET", "/orders/{orderId}", "get_order_by_id", read,
+    {"GET", "/orders", "get_orders", read, Access::orders_read, order_function<functions::get_orders>},
+    {"GET", "/orders/{orderId}", "get_order_by_id", read, Access::orders_read,
      order_function<functions::get_order_by_id>},
-    {"PUT", "/orders/{orderId}", "update_order", worker, order_function<functions::update_order>,
+    {"PUT", "/orders/{orderId}", "update_order", worker, Access::orders_write, order_function<functions::update_order>,
      nullptr, kJsonBody},
-    {"PATCH", "/orders/{orderId}", "update_order", worker, order_function<functions::update_order>,
+    {"PATCH", "/orders/{orderId}", "update_order", worker, Access::orders_write, order_function<functions::update_order>,
      nullptr, kJsonBody},
-    {"DELETE", "/orders/{orderId}", "delete_order", worker,
+    {"DELETE", "/orders/{orderId}", "delete_order", worker, Access::orders_write,
      order_function<functions::delete_order>},
-    {"POST", "/subscriptions", "subscribe_email", worker,
+    {"POST", "/subscriptions", "subscribe_email", worker, Access::open,
      subscription_function<functions::subscribe_email>, nullptr, kJsonBody},
-    {"GET", "/subscriptions/confirm", "confirm_subscription", worker,
+    {"GET", "/subscriptions/confirm", "confirm_subscription", worker, Access::open,
      subscription_function<functions::confirm_subscription>},
-    {"POST", "/subscriptions/unsubscribe", "unsubscribe_email", worker,
+    {"POST", "/subscriptions/unsubscribe", "unsubscribe_email", worker, Access::open,
      subscription_function<functions::unsubscribe_email>, nullptr, kJsonOrFormBody},
-    {"GET", "/subscriptions/unsubscribe", "unsubscribe_page", io,
+    {"GET", "/subscriptions/unsubscribe", "unsubscribe_page", io, Access::open,
      subscription_function<functions::unsubscribe_page>},
     // Blocks until its image is classified on the recognizer's own worker threads.
-    {"POST", "/images/recognize", "recognize_uploaded_image", worker, recognize_image, nullptr,
+    {"POST", "/images/recognize", "recognize_uploaded_image", worker, Access::orders_write, recognize_image, nullptr,
      kUploadJsonOrMultipart},
-    {"GET", "/reports/deleted-orders", "generate_pdf_report", worker, report},
-    {"GET", "/objects/{key+}", "serve_object", worker, object},
-    {"GET", "/admin/deliveries", "list_deliveries", worker,
+    {"GET", "/reports/deleted-orders", "generate_pdf_report", worker, Access::reports_read, report},
+    {"GET", "/objects/{key+}", "serve_object", worker, Access::open, object},
+    {"GET", "/admin/deliveries", "list_deliveries", worker, Access::admin,
      admin_function<functions::list_deliveries>},
-    {"POST", "/admin/deliveries/redrive", "redrive_deliveries", worker,
+    {"POST", "/admin/deliveries/redrive", "redrive_deliveries", worker, Access::admin,
      admin_function<functions::redrive_deliveries>},
-    {"POST", "/admin/deliveries/{deliveryId}/redrive", "redrive_delivery", worker,
+    {"POST", "/admin/deliveries/{deliveryId}/redrive", "redrive_delivery", worker, Access::admin,
      admin_function<functions::redrive_delivery>},
-    {"GET", "/healthz", "healthz", io, healthz},
+    {"POST", "/admin/keys", "create_api_key", worker, Access::admin,
+     key_function<create_key_route>, nullptr, kJsonBody},
+    {"GET", "/admin/keys", "list_api_keys", worker, Access::admin, key_function<list_keys_route>},
+    {"DELETE", "/admin/keys/{keyId}", "revoke_api_key", worker, Access::admin,
+     key_function<revoke_key_route>},
+    {"GET", "/healthz", "healthz", io, Access::open, healthz},
     // After a failed write, readiness tries one (an fsync), so it stays off the I/O threads.
-    {"GET", "/readyz", "readyz", worker, readyz},
+    {"GET", "/readyz", "readyz", worker, Access::open, readyz},
     // store.stats() may count rows, so it stays off the I/O threads.
-    {"GET", "/metrics", "metrics", worker, metrics},
-    {"GET", "/openapi.json", "openapi", io, openapi},
-    {"GET", "/events", "event_stream", Execution::waits, events, events_async},
-    {"GET", "/", "web_app", io, web_app},
-    {"GET", "/assets/{file}", "web_app", io, web_app},
+    {"GET", "/metrics", "metrics", worker, Access::metrics, metrics},
+    {"GET", "/openapi.json", "openapi", io, Access::open, openapi},
+    {"GET", "/events", "event_stream", Execution::waits, Access::orders_read, events, events_async},
+    {"GET", "/", "web_app", io, Access::open, web_app},
+    {"GET", "/assets/{file}", "web_app", io, Access::open, web_app},
 };
 
 constexpr Route kWorkerRoutes[] = {
-    {"GET", "/healthz", "healthz", io, healthz},
-    {"GET", "/readyz", "readyz", worker, readyz},
-    {"GET", "/metrics", "metrics", worker, metrics},
+    {"GET", "/healthz", "healthz", io, Access::open, healthz},
+    {"GET", "/readyz", "readyz", worker, Access::open, readyz},
+    {"GET", "/metrics", "metrics", worker, Access::metrics, metrics},
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "functions/subscription_functions.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/order_store.hpp"
+#include "runtime/access_control.hpp"
 #include "runtime/http_policy.hpp"
 
 namespace orderflow::adapters {
@@ -62,6 +63,9 @@ struct Services {
   // For /readyz: the latest outcome of object writes and mails; null in tests without them.
   const LastOutcome* objects = nullptr;
   const LastOutcome* mailer = nullptr;
+  // API keys and scopes, checked by the gateway; null in tests that serve routes alone (then
+  // every route is open).
+  AccessControl* access = nullptr;
 };
 
 using Handler = functions::Response (*)(Services&, const functions::Request&);
@@ -89,6 +93,7 @@ struct Route {
   std::string_view pattern;   // "/orders/{orderId}": literal segments and {name} parameters
   std::string_view function;  // the name of the function it calls, for readers and logs
   Execution execution;
+  Access access;  // what the caller must be allowed (access_control.hpp)
   Handler handler;
   AsyncHandler async_handler = nullptr;  // the same function completing later, where it has one
   BodyLimits body = {};                  // what the gateway lets through to the function

@@ -83,4 +83,11 @@ std::vector<SubscriptionStoreFactory> postgres_subscription_store_factories() {
            }}};
 }
 
+std::vector<ApiKeyStoreFactory> postgres_api_key_store_factories() {
+  if (!have_server()) return {};
+  return {{"postgres", [](const std::filesystem::path& dir) -> std::unique_ptr<ports::ApiKeyStore> {
+             return std::move(open_stores(dir).keys);
+           }}};
+}
+
 }  // namespace orderflow::testing

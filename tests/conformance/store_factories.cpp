@@ -52,4 +52,15 @@ std::vector<SubscriptionStoreFactory> subscription_store_factories() {
       postgres_subscription_store_factories());
 }
 
+std::vector<ApiKeyStoreFactory> api_key_store_factories() {
+  return joined<ApiKeyStoreFactory>(
+      {
+          {"sqlite",
+           [](const std::filesystem::path& dir) -> std::unique_ptr<ports::ApiKeyStore> {
+             return std::move(adapters::open_sqlite_stores({(dir / "orders.db").string()}).keys);
+           }},
+      },
+      postgres_api_key_store_factories());
+}
+
 }  // namespace orderflow::testing

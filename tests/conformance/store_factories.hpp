@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ports/api_key_store.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/delivery_queue.hpp"
 #include "ports/order_store.hpp"
@@ -52,10 +53,18 @@ struct SubscriptionStoreFactory {
 
 std::vector<SubscriptionStoreFactory> subscription_store_factories();
 
+struct ApiKeyStoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<ports::ApiKeyStore>(const std::filesystem::path& temp_dir)> make;
+};
+
+std::vector<ApiKeyStoreFactory> api_key_store_factories();
+
 // The PostgreSQL entries (postgres_factories.cpp): empty when ORDERFLOW_TEST_POSTGRES is unset.
 std::vector<StoreFactory> postgres_order_store_factories();
 std::vector<DeliveryStoreFactory> postgres_delivery_store_factories();
 std::vector<SubscriptionStoreFactory> postgres_subscription_store_factories();
+std::vector<ApiKeyStoreFactory> postgres_api_key_store_factories();
 
 using TempDir = test_support::TempDir;
 

@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -204,8 +205,10 @@ void ServerProcess::spawn_child() {
   const fs::path log_path = work_dir_ / ("server-" + std::to_string(logs_.size() + 1) + ".log");
   logs_.push_back(log_path);
 
-  std::vector<std::string> args = {options_.command, "--listen", "127.0.0.1:0", "--data-dir",
-                                   data_dir_.string()};
+  std::vector<std::string> args = {options_.command, "--data-dir", data_dir_.string()};
+  // The options may listen elsewhere (all addresses: the client still connects to 127.0.0.1).
+  if (std::find(options_.args.begin(), options_.args.end(), "--listen") == options_.args.end())
+    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
   args.insert(args.end(), options_.args.begin(), options_.args.end());
   Headers env = options_.env;
   if (e2e_store_is_postgres() && !has_header(env, "ORDERFLOW_STORE")) {
@@ -221,7 +224,7 @@ void ServerProcess::await_listening() {
   if (port_ != 0) return;
   const fs::path& log_path = logs_.back();
   // The log line is the readiness signal; each poll on the pidfd also notices an early exit.
-  static const std::regex listening(R"(listening on http://127\.0\.0\.1:([0-9]+))");
+  static const std::regex listening(R"(listening on http://(?:127\.0\.0\.1|0\.0\.0\.0):([0-9]+))");
   const auto deadline = std::chrono::steady_clock::now() + kStartBound;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;

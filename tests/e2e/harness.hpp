@@ -30,7 +30,8 @@ std::string repeat(std::string_view s, std::size_t n);
 
 struct ServerOptions {
   std::string command = "serve";  // the subcommand: "serve" or "worker"
-  std::vector<std::string> args;  // appended after `<command> --listen ... --data-dir ...`
+  std::vector<std::string> args;  // appended after `<command> --data-dir ... --listen ...`;
+                                  // with a --listen of their own (0.0.0.0:0), that one instead
   Headers env;                    // extra environment variables (name, value)
 };
 

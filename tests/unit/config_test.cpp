@@ -168,6 +168,29 @@ TEST(Config, EmptyAdminTokenMeansNone) {
   EXPECT_FALSE(load_config(s).admin_token);
 }
 
+TEST(Config, AuthModeDefaultsToNoneOnlyOnLoopback) {
+  for (const char* listen : {"127.0.0.1:8080", "localhost:8080", "127.8.9.10:1", "[::1]:8080"}) {
+    ConfigSources s;
+    s.flags["listen"] = listen;
+    EXPECT_EQ(load_config(s).auth.mode, "none") << listen;
+  }
+  for (const char* listen : {"0.0.0.0:8080", "[::]:8080", "192.168.1.5:80", "10.0.0.1:8080"}) {
+    ConfigSources s;
+    s.flags["listen"] = listen;
+    EXPECT_EQ(load_config(s).auth.mode, "api_keys") << listen;
+  }
+  ConfigSources open = from_toml("listen = \"0.0.0.0:8080\"\n[auth]\nmode = \"none\"\n");
+  EXPECT_EQ(load_config(open).auth.mode, "none") << "given explicitly, it is kept (and warned of)";
+  ConfigSources keys;
+  keys.env["ORDERFLOW_AUTH_MODE"] = "api_keys";
+  EXPECT_EQ(load_config(keys).auth.mode, "api_keys") << "keys on loopback too, when asked";
+  EXPECT_TRUE(listen_is_loopback("127.0.0.1:1"));
+  EXPECT_FALSE(listen_is_loopback("0.0.0.0:1"));
+  ConfigSources bad;
+  bad.env["ORDERFLOW_AUTH_MODE"] = "keys";
+  EXPECT_EQ(error_of(bad), "auth.mode: expected none or api_keys, got \"keys\"");
+}
+
 TEST(ConfigErrors, BadListenNamesTheSettingAndValue) {
   ConfigSources s;
   s.flags["listen"] = "abc";

@@ -197,15 +197,15 @@ functions::Response metrics(Services& s, const functions::Request& req) {
 }
 
 const Route kTestRoutes[] = {
-    {"GET", "/healthz", "healthz", Execution::io_thread, healthz},
-    {"GET", "/readyz", "readyz", Execution::io_thread, readyz},
-    {"GET", "/metrics", "metrics", Execution::worker, metrics},
-    {"GET", "/echo/{name}", "echo", Execution::io_thread, echo},
-    {"POST", "/echo/{name}", "echo", Execution::worker, echo},
-    {"GET", "/boom", "boom", Execution::io_thread, boom},
-    {"POST", "/transient", "transient", Execution::worker, transient},
-    {"POST", "/permanent", "permanent", Execution::worker, permanent},
-    {"POST", "/slow", "slow", Execution::worker, slow},
+    {"GET", "/healthz", "healthz", Execution::io_thread, Access::open, healthz},
+    {"GET", "/readyz", "readyz", Execution::io_thread, Access::open, readyz},
+    {"GET", "/metrics", "metrics", Execution::worker, Access::open, metrics},
+    {"GET", "/echo/{name}", "echo", Execution::io_thread, Access::open, echo},
+    {"POST", "/echo/{name}", "echo", Execution::worker, Access::open, echo},
+    {"GET", "/boom", "boom", Execution::io_thread, Access::open, boom},
+    {"POST", "/transient", "transient", Execution::worker, Access::open, transient},
+    {"POST", "/permanent", "permanent", Execution::worker, Access::open, permanent},
+    {"POST", "/slow", "slow", Execution::worker, Access::open, slow},
 };
 
 using Response = http::response<http::string_body>;

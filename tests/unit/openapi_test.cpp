@@ -38,6 +38,36 @@ TEST(OpenApi, EveryRouteIsDescribed) {
   }
 }
 
+// Each operation's `security` says what the gateway asks (the route's Access): [] for an open
+// route, else the apiKey scheme with the one scope a key needs.
+TEST(OpenApi, EveryOperationDeclaresTheScopeItsRouteAsks) {
+  const auto doc = document();
+  ASSERT_TRUE(doc.at("components").at("securitySchemes").as_object().contains("apiKey"));
+  const auto& paths = doc.at("paths").as_object();
+  for (const auto& route : route_table()) {
+    std::string method(route.method);
+    for (auto& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const auto* path = paths.if_contains(std::string(route.pattern));
+    ASSERT_NE(path, nullptr) << route.pattern;
+    const auto* op = path->as_object().if_contains(method);
+    ASSERT_NE(op, nullptr) << route.method << " " << route.pattern;
+    const auto* security = op->as_object().if_contains("security");
+    ASSERT_NE(security, nullptr) << route.method << " " << route.pattern << " declares no security";
+    const auto& requirements = security->as_array();
+    if (route.access == Access::open) {
+      EXPECT_TRUE(requirements.empty()) << route.method << " " << route.pattern << " is open";
+      continue;
+    }
+    ASSERT_EQ(requirements.size(), 1u) << route.method << " " << route.pattern;
+    const auto& scopes = requirements[0].as_object().at("apiKey").as_array();
+    ASSERT_EQ(scopes.size(), 1u) << route.method << " " << route.pattern;
+    EXPECT_EQ(scopes[0].as_string(), access_name(route.access)) << route.method << " " << route.pattern;
+    const auto& responses = op->as_object().at("responses").as_object();
+    EXPECT_TRUE(responses.contains("401")) << route.method << " " << route.pattern;
+    EXPECT_TRUE(responses.contains("403")) << route.method << " " << route.pattern;
+  }
+}
+
 TEST(OpenApi, OrderPriceIsANumberAndErrorsHaveTheEnvelope) {
   const auto doc = document();
   const auto& schemas = doc.at("components").at("schemas").as_object();

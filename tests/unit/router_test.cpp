@@ -109,16 +109,16 @@ functions::Response no_op(Services&, const functions::Request&) { return {}; }
 
 TEST(RouterConstruction, RejectsDuplicateRoutes) {
   static const Route duplicated[] = {
-      {"GET", "/a/{id}", "first", Execution::io_thread, no_op},
-      {"GET", "/a/{id}", "second", Execution::io_thread, no_op},
+      {"GET", "/a/{id}", "first", Execution::io_thread, Access::open, no_op},
+      {"GET", "/a/{id}", "second", Execution::io_thread, Access::open, no_op},
   };
   EXPECT_THROW(Router{duplicated}, std::logic_error);
 }
 
 TEST(RouterConstruction, FirstMatchingPatternWins) {
   static const Route routes[] = {
-      {"GET", "/items/special", "special", Execution::io_thread, no_op},
-      {"GET", "/items/{id}", "by_id", Execution::io_thread, no_op},
+      {"GET", "/items/special", "special", Execution::io_thread, Access::open, no_op},
+      {"GET", "/items/{id}", "by_id", Execution::io_thread, Access::open, no_op},
   };
   Router router{routes};
   PathParams params;

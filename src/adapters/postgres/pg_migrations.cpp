@@ -97,6 +97,19 @@ constexpr std::array kMigrations{
       );
       INSERT INTO relay_cursor (id, seq) VALUES (1, NULL);
     )sql"},
+    // API keys (issue 13): the secret only as its SHA-256; scopes as bits (domain::Scopes).
+    Migration{3, R"sql(
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scopes BIGINT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_us BIGINT NOT NULL,
+        expires_us BIGINT,
+        last_used_us BIGINT,
+        revoked_us BIGINT
+      );
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "ports/api_key_store.hpp"
 #include "ports/bus_store.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/delivery_queue.hpp"
@@ -26,6 +27,7 @@ struct PostgresStores {
   std::unique_ptr<ports::DeliveryAdmin> deliveries;
   std::unique_ptr<ports::SubscriptionStore> subscriptions;
   std::unique_ptr<ports::BusStore> bus;  // for bus = nats://
+  std::unique_ptr<ports::ApiKeyStore> keys;
 };
 
 // Connects, creates or migrates the schema (under an advisory lock, so processes starting at

@@ -104,6 +104,19 @@ constexpr std::array kMigrations{
         writes INTEGER NOT NULL
       );
     )sql"},
+    // API keys (issue 13): the secret only as its SHA-256; scopes as bits (domain::Scopes).
+    Migration{6, R"sql(
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scopes INTEGER NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_us INTEGER NOT NULL,
+        expires_us INTEGER,
+        last_used_us INTEGER,
+        revoked_us INTEGER
+      ) WITHOUT ROWID;
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

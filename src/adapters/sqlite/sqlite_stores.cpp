@@ -9,7 +9,8 @@ SqliteStores open_sqlite_stores(SqliteStoreOptions options) {
   return SqliteStores{std::make_unique<SqliteOrderStore>(database),
                       std::make_unique<SqliteDeliveryQueue>(database),
                       std::make_unique<SqliteDeliveryAdmin>(database),
-                      std::make_unique<SqliteSubscriptionStore>(std::move(database))};
+                      std::make_unique<SqliteSubscriptionStore>(database),
+                      std::make_unique<SqliteApiKeyStore>(std::move(database))};
 }
 
 }  // namespace orderflow::adapters

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "adapters/sqlite/sqlite_api_key_store.hpp"
 #include "adapters/sqlite/sqlite_database.hpp"
 #include "adapters/sqlite/sqlite_delivery_admin.hpp"
 #include "adapters/sqlite/sqlite_delivery_queue.hpp"
@@ -11,13 +12,14 @@
 
 namespace orderflow::adapters {
 
-// The four share one SqliteDatabase (one file, one writer thread); it closes when the last of
+// They all share one SqliteDatabase (one file, one writer thread); it closes when the last of
 // them is destroyed, so they may be moved into separate owners and destroyed in any order.
 struct SqliteStores {
   std::unique_ptr<SqliteOrderStore> orders;
   std::unique_ptr<SqliteDeliveryQueue> queue;
   std::unique_ptr<SqliteDeliveryAdmin> deliveries;
   std::unique_ptr<SqliteSubscriptionStore> subscriptions;
+  std::unique_ptr<SqliteApiKeyStore> keys;
 };
 
 // Opens (creating and migrating when needed) the database at options.path. Throws

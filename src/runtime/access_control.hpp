@@ -1,0 +1,116 @@
+// Who may call which route (issue 13): API keys with scopes, checked by the gateway once a
+// request's header is in and before its body is read; and the key management that the admin
+// routes and `orderflow keys` share.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "domain/access.hpp"
+#include "functions/api.hpp"
+#include "ports/api_key_store.hpp"
+#include "ports/clock.hpp"
+
+namespace orderflow::runtime {
+
+// What a route asks of its caller; every route declares one (routes.cpp).
+enum class Access : std::uint8_t {
+  open,          // anyone: health, the web app, subscriptions, presigned links
+  orders_read,   // the orders:read scope
+  orders_write,  // orders:write
+  reports_read,  // reports:read
+  metrics,       // admin when keys are required; open otherwise, like the order routes
+  admin,         // always an admin key or the admin token, whatever the mode
+};
+// "open", "orders:read", ..., for the OpenAPI check and messages.
+std::string_view access_name(Access access);
+
+struct AccessOptions {
+  bool keys_required = false;  // auth.mode = api_keys
+  std::string admin_token;     // works as a key with the admin scope
+  // A key looked up in the store is trusted this long in this process, so a revoke on another
+  // replica holds here within it (a revoke on this one, at once).
+  std::chrono::milliseconds cache_ttl{5000};
+  // Last use is recorded to about this (written by a background thread, never by a request).
+  std::chrono::milliseconds use_resolution{60000};
+};
+
+class AccessControl {
+ public:
+  AccessControl(ports::ApiKeyStore& keys, ports::Clock& clock, AccessOptions options);
+  ~AccessControl();  // writes the uses not yet written
+  AccessControl(const AccessControl&) = delete;
+  AccessControl& operator=(const AccessControl&) = delete;
+
+  // nullopt when a request with this Authorization header may use a route that asks for
+  // `access`; otherwise its answer: 401 (no key, or not a valid one) or 403 (a valid key
+  // without the scope), in the seed's error envelope.
+  std::optional<functions::Response> check(Access access, std::string_view authorization);
+
+  bool keys_required() const { return options_.keys_required; }
+  ports::ApiKeyStore& keys() { return keys_; }
+  ports::Clock& clock() { return clock_; }
+  // Drops a key from the cache (after it was revoked through this process).
+  void forget(std::string_view id);
+  // Writes the recorded uses now (the background thread does so every use_resolution).
+  void flush_uses();
+  // Prometheus lines: requests refused with 401 and 403.
+  std::string render_metrics() const;
+
+ private:
+  struct Cached {
+    std::optional<ports::ApiKeyRecord> key;  // none: no such key
+    std::chrono::steady_clock::time_point fetched;
+  };
+  // The caller's scopes, or nullopt when the header names no valid key.
+  std::optional<domain::Scopes> scopes_of(std::string_view token);
+  std::optional<ports::ApiKeyRecord> lookup(std::string_view id);
+  void note_use(const std::string& id);
+  void count_denial(int status);
+
+  ports::ApiKeyStore& keys_;
+  ports::Clock& clock_;
+  AccessOptions options_;
+
+  std::mutex mu_;
+  std::unordered_map<std::string, Cached> cache_;
+  std::unordered_map<std::string, domain::Timestamp> uses_;     // not yet written
+  std::unordered_map<std::string, domain::Timestamp> written_;  // the latest use written
+  std::atomic<std::uint64_t> refused_401_{0};
+  std::atomic<std::uint64_t> refused_403_{0};
+  // Refusals in the current burst window, logged once the window ends with many of them.
+  std::chrono::steady_clock::time_point window_start_{};
+  std::uint64_t window_401_ = 0;
+  std::uint64_t window_403_ = 0;
+  std::jthread flusher_;
+};
+
+// --- key management: the admin routes and `orderflow keys` ---
+
+struct CreatedKey {
+  ports::ApiKeyRecord record;
+  std::string text;  // the key itself: shown once
+};
+// Makes and stores a key. `lifetime` none: it never expires.
+CreatedKey create_api_key(ports::ApiKeyStore& keys, ports::Clock& clock, const std::string& name,
+                          domain::Scopes scopes, std::optional<std::chrono::seconds> lifetime);
+// A key as lists show it: never its secret or hash.
+std::string api_key_json(const ports::ApiKeyRecord& key);
+
+// POST /admin/keys {"name", "scopes": [...] or "a,b", "expiresIn": "90d"} -> 201 with the key.
+functions::Response create_key_route(AccessControl& access, const functions::Request& req);
+// GET /admin/keys -> {"keys": [...]}
+functions::Response list_keys_route(AccessControl& access, const functions::Request& req);
+// DELETE /admin/keys/{keyId} -> 204; 404 when there is no such key.
+functions::Response revoke_key_route(AccessControl& access, const functions::Request& req);
+
+}  // namespace orderflow::runtime
