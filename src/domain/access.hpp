@@ -33,8 +33,8 @@ class Scopes {
   constexpr Scopes with(Scope s) const { return Scopes(bits_ | static_cast<std::uint8_t>(s)); }
   // True when a key with these scopes may do what `needed` allows.
   constexpr bool allow(Scope needed) const {
-    return (bits_ & (static_cast<std::uint8_t>(needed) | static_cast<std::uint8_t>(Scope::admin))) !=
-           0;
+    return (bits_ &
+            (static_cast<std::uint8_t>(needed) | static_cast<std::uint8_t>(Scope::admin))) != 0;
   }
   constexpr bool operator==(const Scopes&) const = default;
 

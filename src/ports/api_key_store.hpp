@@ -24,9 +24,7 @@ struct ApiKeyRecord {
   std::optional<domain::Timestamp> revoked;
 
   // True when the key may be used at `now`: not revoked and not expired.
-  bool active(domain::Timestamp now) const {
-    return !revoked && (!expires || now < *expires);
-  }
+  bool active(domain::Timestamp now) const { return !revoked && (!expires || now < *expires); }
 };
 
 // Infrastructure failures throw InfraError; thread-safe.

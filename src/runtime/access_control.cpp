@@ -23,12 +23,17 @@ constexpr std::size_t kMaxNameBytes = 100;
 
 std::optional<domain::Scope> scope_needed(Access access) {
   switch (access) {
-    case Access::open: return std::nullopt;
-    case Access::orders_read: return domain::Scope::orders_read;
-    case Access::orders_write: return domain::Scope::orders_write;
-    case Access::reports_read: return domain::Scope::reports_read;
+    case Access::open:
+      return std::nullopt;
+    case Access::orders_read:
+      return domain::Scope::orders_read;
+    case Access::orders_write:
+      return domain::Scope::orders_write;
+    case Access::reports_read:
+      return domain::Scope::reports_read;
     case Access::metrics:
-    case Access::admin: return domain::Scope::admin;
+    case Access::admin:
+      return domain::Scope::admin;
   }
   return domain::Scope::admin;
 }
@@ -66,8 +71,7 @@ std::string_view access_name(Access access) {
   return domain::scope_name(*scope_needed(access));
 }
 
-AccessControl::AccessControl(ports::ApiKeyStore& keys, ports::Clock& clock,
-                             AccessOptions options)
+AccessControl::AccessControl(ports::ApiKeyStore& keys, ports::Clock& clock, AccessOptions options)
     : keys_(keys), clock_(clock), options_(std::move(options)) {
   flusher_ = std::jthread([this](const std::stop_token& stop) {
     std::mutex wait_mu;
@@ -155,7 +159,8 @@ void AccessControl::forget(std::string_view id) {
 void AccessControl::note_use(const std::string& id) {
   const auto now = clock_.now();
   std::lock_guard lock(mu_);
-  if (auto it = written_.find(id); it != written_.end() && now - it->second < options_.use_resolution)
+  if (auto it = written_.find(id);
+      it != written_.end() && now - it->second < options_.use_resolution)
     return;
   uses_[id] = now;
 }
@@ -301,8 +306,8 @@ Response create_key_route(AccessControl& access, const Request& req) {
       return validation("expiresIn must be a lifetime like \"90d\", \"12h\" or \"30m\"");
   }
 
-  CreatedKey created = create_api_key(access.keys(), access.clock(), std::string(name_text),
-                                      *scopes, lifetime);
+  CreatedKey created =
+      create_api_key(access.keys(), access.clock(), std::string(name_text), *scopes, lifetime);
   spdlog::info("auth: key {} created by {}", created.record.id, caller_of(req));
   domain::JsonWriter w;
   w.begin_object();

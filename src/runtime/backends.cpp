@@ -41,13 +41,17 @@ Stores open_stores(const Config& config) {
     const std::filesystem::path path(std::string(url.substr(7)));
     if (path.has_parent_path()) ensure_directory("store", path.parent_path());
     auto s = adapters::open_sqlite_stores(adapters::SqliteStoreOptions{path.string()});
-    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries),
-                  std::move(s.subscriptions), nullptr, std::move(s.keys)};
+    return Stores{std::move(s.orders),
+                  std::move(s.queue),
+                  std::move(s.deliveries),
+                  std::move(s.subscriptions),
+                  nullptr,
+                  std::move(s.keys)};
   }
   if (is_postgres(url)) {
     auto s = adapters::open_postgres_stores(postgres_options(config));
-    return Stores{std::move(s.orders), std::move(s.queue), std::move(s.deliveries),
-                  std::move(s.subscriptions), std::move(s.bus), std::move(s.keys)};
+    return Stores{std::move(s.orders),        std::move(s.queue), std::move(s.deliveries),
+                  std::move(s.subscriptions), std::move(s.bus),   std::move(s.keys)};
   }
   throw ConfigError(
       fmt::format("store: expected sqlite:<path> or postgresql://..., got \"{}\"", config.store));

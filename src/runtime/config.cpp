@@ -329,7 +329,8 @@ void apply_toml(Config& c, const ConfigSources& sources) {
   }
   for (const auto& [key, node] : root) {
     std::string name(key.str());
-    if (name == "auth" || name == "delivery" || name == "nats" || name == "retention") {  // the tables of settings
+    if (name == "auth" || name == "delivery" || name == "nats" ||
+        name == "retention") {  // the tables of settings
       const auto* table = node.as_table();
       if (!table) fail(name, "a table", describe(node));
       for (const auto& [sub_key, sub_node] : *table) {

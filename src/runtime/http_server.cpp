@@ -420,8 +420,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   // A caller without a key the route takes (401) or without its scope (403).
   std::optional<functions::Response> access_problem(const Route& route) const {
     if (shared_.services.access == nullptr) return std::nullopt;
-    return shared_.services.access->check(route.access,
-                                          parser_->get()[http::field::authorization]);
+    return shared_.services.access->check(route.access, parser_->get()[http::field::authorization]);
   }
 
   // A state-changing request from a page of another site (403), or a body of a kind its route

@@ -25,7 +25,8 @@ std::string random_hex(std::size_t bytes) {
 MintedKey mint_api_key() {
   MintedKey key;
   key.id = random_hex(domain::kKeyIdDigits / 2);
-  key.text = std::string(domain::kKeyPrefix) + key.id + "_" + random_hex(domain::kKeySecretDigits / 2);
+  key.text =
+      std::string(domain::kKeyPrefix) + key.id + "_" + random_hex(domain::kKeySecretDigits / 2);
   key.hash = hash_api_key(key.text);
   return key;
 }

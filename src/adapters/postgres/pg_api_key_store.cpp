@@ -76,8 +76,8 @@ std::vector<ApiKeyRecord> PostgresApiKeyStore::list() {
 bool PostgresApiKeyStore::revoke(std::string_view id, domain::Timestamp at) {
   bool found = false;
   db_->write([&](Connection& db) {
-    found = db.query("UPDATE api_keys SET revoked_us = coalesce(revoked_us, $2) WHERE id = $1",
-                     id, to_us(at))
+    found = db.query("UPDATE api_keys SET revoked_us = coalesce(revoked_us, $2) WHERE id = $1", id,
+                     to_us(at))
                 .affected() == 1;
     return false;
   });
