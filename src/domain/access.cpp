@@ -31,12 +31,18 @@ std::string_view scope_name(Scope s) {
   return "unknown";
 }
 
+std::vector<std::string_view> scope_list(Scopes scopes) {
+  std::vector<std::string_view> names;
+  for (const auto& named : kScopes)
+    if ((scopes.bits() & static_cast<std::uint8_t>(named.scope)) != 0) names.push_back(named.name);
+  return names;
+}
+
 std::string scope_names(Scopes scopes, std::string_view separator) {
   std::string out;
-  for (const auto& named : kScopes) {
-    if ((scopes.bits() & static_cast<std::uint8_t>(named.scope)) == 0) continue;
+  for (const std::string_view name : scope_list(scopes)) {
     if (!out.empty()) out += separator;
-    out += named.name;
+    out += name;
   }
   return out;
 }

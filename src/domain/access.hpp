@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace orderflow::domain {
 
@@ -46,7 +47,9 @@ class Scopes {
 
 // "orders:read" for Scope::orders_read, and so on.
 std::string_view scope_name(Scope s);
-// The scopes in a fixed order, separated by `separator`: "orders:read orders:write".
+// The names of the scopes in a fixed order: {"orders:read", "orders:write"}.
+std::vector<std::string_view> scope_list(Scopes scopes);
+// The same, separated by `separator`: "orders:read orders:write".
 std::string scope_names(Scopes scopes, std::string_view separator = " ");
 // A list like "orders:read,orders:write" (commas or blanks between names). nullopt, with the
 // offending name in `bad`, when a name is unknown or the list is empty.

@@ -230,10 +230,7 @@ namespace {
 
 void write_key_fields(domain::JsonWriter& w, const ports::ApiKeyRecord& key) {
   w.field("id", key.id).field("name", key.name).key("scopes").begin_array();
-  for (const auto scope : {domain::Scope::orders_read, domain::Scope::orders_write,
-                           domain::Scope::reports_read, domain::Scope::admin})
-    if ((key.scopes.bits() & static_cast<std::uint8_t>(scope)) != 0)
-      w.string(domain::scope_name(scope));
+  for (const std::string_view name : domain::scope_list(key.scopes)) w.string(name);
   w.end_array().field("createdAt", domain::format_rfc3339(key.created));
   const auto optional_time = [&w](std::string_view name,
                                   const std::optional<domain::Timestamp>& t) {
