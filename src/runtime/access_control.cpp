@@ -122,6 +122,34 @@ std::optional<Response> AccessControl::check(Access access, std::string_view aut
   return std::nullopt;
 }
 
+Response AccessControl::session(std::string_view authorization) {
+  const std::string_view token = bearer_token(authorization);
+  std::optional<domain::Scopes> scopes;
+  if (!token.empty()) scopes = scopes_of(token);
+  const bool rejected = !token.empty() && !scopes;
+  if (!scopes && !options_.keys_required)
+    scopes = domain::Scopes(domain::Scope::orders_read)
+                 .with(domain::Scope::orders_write)
+                 .with(domain::Scope::reports_read);
+  const auto text = domain::parse_key_text(token);
+  domain::JsonWriter w;
+  w.begin_object()
+      .field("keysRequired", options_.keys_required)
+      .field("authenticated", !token.empty() && !rejected)
+      .field("keyRejected", rejected);
+  if (rejected || !text)
+    w.key("keyId").null();
+  else
+    w.field("keyId", text->id);
+  w.key("scopes").begin_array();
+  if (scopes)
+    for (const std::string_view name : domain::scope_list(*scopes)) w.string(name);
+  w.end_array().end_object();
+  Response r = functions::json_response(200, w.take());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 std::optional<domain::Scopes> AccessControl::scopes_of(std::string_view token) {
   if (!options_.admin_token.empty() && adapters::same_hash(token, options_.admin_token))
     return domain::Scopes(domain::Scope::admin);

@@ -55,6 +55,10 @@ class AccessControl {
   // `access`; otherwise its answer: 401 (no key, or not a valid one) or 403 (a valid key
   // without the scope), in the seed's error envelope.
   std::optional<functions::Response> check(Access access, std::string_view authorization);
+  // What a request with this Authorization header may do, for GET /auth/session (open, so
+  // always 200): {"keysRequired", "authenticated", "keyRejected", "keyId", "scopes"}. Without
+  // a valid key, the scopes are those every caller has (none when keys are required).
+  functions::Response session(std::string_view authorization);
 
   bool keys_required() const { return options_.keys_required; }
   ports::ApiKeyStore& keys() { return keys_; }

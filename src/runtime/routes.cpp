@@ -83,6 +83,12 @@ Response key_function(Services& s, const Request& req) {
   return s.access ? Function(*s.access, req) : unavailable("API key management");
 }
 
+// Runs on a worker: a key not in the cache is looked up in the store.
+Response auth_session(Services& s, const Request& req) {
+  return s.access ? s.access->session(req.header("Authorization"))
+                  : unavailable("API key management");
+}
+
 Response report(Services& s, const Request& req) {
   return s.reports ? functions::generate_pdf_report(*s.reports, req) : unavailable("reporting");
 }
@@ -194,6 +200,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/admin/keys", "list_api_keys", worker, Access::admin, key_function<list_keys_route>},
     {"DELETE", "/admin/keys/{keyId}", "revoke_api_key", worker, Access::admin,
      key_function<revoke_key_route>},
+    {"GET", "/auth/session", "auth_session", worker, Access::open, auth_session},
     {"GET", "/healthz", "healthz", io, Access::open, healthz},
     // After a failed write, readiness tries one (an fsync), so it stays off the I/O threads.
     {"GET", "/readyz", "readyz", worker, Access::open, readyz},

@@ -209,6 +209,49 @@ TEST(Access, TheCliMakesListsAndRevokesKeysThatARunningServerHonours) {
   EXPECT_EQ(cli(server, {"keys", "create", "--name", "x", "--scopes", "admin", "--expires", "soon"}).exit_code, 2);
 }
 
+// The web app asks /auth/session what its key may do before it shows its controls.
+TEST(Access, TheSessionRouteSaysWhatTheCallersKeyMayDo) {
+  TempDir dir;
+  ServerProcess server(dir.path(), with_keys());
+  HttpClient c(server.port());
+  const std::string reader = make_key(c, R"(["orders:read"])");
+  ASSERT_FALSE(reader.empty());
+  const auto scopes_of = [](const boost::json::value& body) {
+    std::string out;
+    for (const auto& s : body.at("scopes").as_array()) out += std::string(s.as_string()) + " ";
+    return out;
+  };
+
+  const Response anonymous = c.get("/auth/session");
+  ASSERT_TRUE(HasStatus(anonymous, 200));
+  const boost::json::value a = anonymous.json();
+  EXPECT_TRUE(a.at("keysRequired").as_bool());
+  EXPECT_FALSE(a.at("authenticated").as_bool());
+  EXPECT_EQ(scopes_of(a), "");
+
+  const Response known = c.get("/auth/session", bearer(reader));
+  ASSERT_TRUE(HasStatus(known, 200));
+  const boost::json::value k = known.json();
+  EXPECT_TRUE(k.at("authenticated").as_bool());
+  EXPECT_FALSE(k.at("keyRejected").as_bool());
+  EXPECT_EQ(scopes_of(k), "orders:read ");
+  EXPECT_EQ(reader.substr(4, 16), std::string(k.at("keyId").as_string()));
+
+  const Response bogus = c.get("/auth/session", bearer("ofk_0123456789abcdef_" + std::string(64, '0')));
+  ASSERT_TRUE(HasStatus(bogus, 200));
+  EXPECT_TRUE(bogus.json().at("keyRejected").as_bool());
+  EXPECT_FALSE(bogus.json().at("authenticated").as_bool());
+
+  // Without keys required, a caller without a key may do all but admin.
+  TempDir open_dir;
+  ServerProcess open_server(open_dir.path(), ServerOptions{});
+  HttpClient o(open_server.port());
+  const Response open = o.get("/auth/session");
+  ASSERT_TRUE(HasStatus(open, 200));
+  EXPECT_FALSE(open.json().at("keysRequired").as_bool());
+  EXPECT_EQ(scopes_of(open.json()), "orders:read orders:write reports:read ");
+}
+
 TEST(Access, TheDefaultModeFollowsTheListenAddress) {
   {
     // Loopback: no keys, as `make run` has it; /admin/ still needs the token.
