@@ -65,6 +65,29 @@ std::string caller_of(const Request& req) {
 
 }  // namespace
 
+std::string_view audit_action_name(AuditAction action) {
+  switch (action) {
+    case AuditAction::key_created:
+      return "key_created";
+    case AuditAction::key_revoked:
+      return "key_revoked";
+    case AuditAction::redrive:
+      return "redrive";
+    case AuditAction::refusal_burst:
+      return "refusal_burst";
+  }
+  return "unknown";
+}
+
+void log_audit(AuditAction action, std::string_view by, std::string_view details) {
+  spdlog::info("audit action={} by={:?} {}", audit_action_name(action), by, details);
+}
+
+void AccessControl::audit(AuditAction action, const Request& req, std::string_view details) {
+  log_audit(action, caller_of(req), details);
+  audited_.at(static_cast<std::size_t>(action)).fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string_view access_name(Access access) {
   if (access == Access::open) return "open";
   if (access == Access::metrics) return "admin";
@@ -208,12 +231,17 @@ void AccessControl::flush_uses() {
 
 void AccessControl::count_denial(int status) {
   (status == 401 ? refused_401_ : refused_403_).fetch_add(1, std::memory_order_relaxed);
-  const auto now = Steady::now();
+  const auto now = clock_.now();
   std::lock_guard lock(mu_);
   if (now - window_start_ >= kBurstWindow) {
-    if (window_401_ + window_403_ >= kBurstRefusals)
-      spdlog::warn("auth: {} requests refused in {} s (401: {}, 403: {})",
-                   window_401_ + window_403_, kBurstWindow.count(), window_401_, window_403_);
+    if (window_401_ + window_403_ >= kBurstRefusals) {
+      log_audit(
+          AuditAction::refusal_burst, "unknown callers",
+          fmt::format("refused={} seconds={} status_401={} status_403={}",
+                      window_401_ + window_403_, kBurstWindow.count(), window_401_, window_403_));
+      audited_.at(static_cast<std::size_t>(AuditAction::refusal_burst))
+          .fetch_add(1, std::memory_order_relaxed);
+    }
     window_start_ = now;
     window_401_ = 0;
     window_403_ = 0;
@@ -222,13 +250,20 @@ void AccessControl::count_denial(int status) {
 }
 
 std::string AccessControl::render_metrics() const {
-  return fmt::format(
+  std::string out = fmt::format(
       "# HELP orderflow_auth_refused_total Requests refused for want of a valid key (401) or "
       "of a scope (403).\n"
       "# TYPE orderflow_auth_refused_total counter\n"
       "orderflow_auth_refused_total{{status=\"401\"}} {}\n"
-      "orderflow_auth_refused_total{{status=\"403\"}} {}\n",
+      "orderflow_auth_refused_total{{status=\"403\"}} {}\n"
+      "# HELP orderflow_audit_events_total Audited actions: keys created and revoked, "
+      "redrives, bursts of refused requests.\n"
+      "# TYPE orderflow_audit_events_total counter\n",
       refused_401_.load(), refused_403_.load());
+  for (std::size_t i = 0; i < kAuditActions; ++i)
+    out += fmt::format("orderflow_audit_events_total{{action=\"{}\"}} {}\n",
+                       audit_action_name(static_cast<AuditAction>(i)), audited_.at(i).load());
+  return out;
 }
 
 // --- key management ---
@@ -244,12 +279,7 @@ CreatedKey create_api_key(ports::ApiKeyStore& keys, ports::Clock& clock, const s
     record.secret_hash = std::move(minted.hash);
     record.created = clock.now();
     if (lifetime) record.expires = record.created + *lifetime;
-    if (keys.add(record)) {
-      spdlog::info("auth: created key {} \"{}\" with scopes {}{}", record.id, record.name,
-                   domain::scope_names(scopes, ","),
-                   record.expires ? ", expiring " + domain::format_rfc3339(*record.expires) : "");
-      return CreatedKey{std::move(record), std::move(minted.text)};
-    }
+    if (keys.add(record)) return CreatedKey{std::move(record), std::move(minted.text)};
     // 64 random bits collided with a stored id: draw again.
   }
 }
@@ -277,6 +307,12 @@ Response validation(std::string_view message) {
 }
 
 }  // namespace
+
+std::string key_audit_details(const ports::ApiKeyRecord& key) {
+  return fmt::format("key={} name={:?} scopes={} expires={}", key.id, key.name,
+                     domain::scope_names(key.scopes, ","),
+                     key.expires ? domain::format_rfc3339(*key.expires) : "never");
+}
 
 std::string api_key_json(const ports::ApiKeyRecord& key) {
   domain::JsonWriter w;
@@ -333,7 +369,7 @@ Response create_key_route(AccessControl& access, const Request& req) {
 
   CreatedKey created =
       create_api_key(access.keys(), access.clock(), std::string(name_text), *scopes, lifetime);
-  spdlog::info("auth: key {} created by {}", created.record.id, caller_of(req));
+  access.audit(AuditAction::key_created, req, key_audit_details(created.record));
   domain::JsonWriter w;
   w.begin_object();
   write_key_fields(w, created.record);
@@ -363,7 +399,7 @@ Response revoke_key_route(AccessControl& access, const Request& req) {
   if (!access.keys().revoke(id, access.clock().now()))
     return functions::error_response(404, "not_found", "No key has this id");
   access.forget(id);
-  spdlog::info("auth: key {} revoked by {}", id, caller_of(req));
+  access.audit(AuditAction::key_revoked, req, fmt::format("key={}", id));
   return Response{204, {}, {}, {}};
 }
 

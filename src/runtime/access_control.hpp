@@ -3,6 +3,7 @@
 // routes and `orderflow keys` share.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -33,6 +34,14 @@ enum class Access : std::uint8_t {
 };
 // "open", "orders:read", ..., for the OpenAPI check and messages.
 std::string_view access_name(Access access);
+
+// Audit (issue 13, part 6): operator actions and bursts of refusals, each logged as one
+// structured line, `audit action=<action> by="<who>" <details>`, and counted in /metrics.
+enum class AuditAction : std::uint8_t { key_created, key_revoked, redrive, refusal_burst };
+inline constexpr std::size_t kAuditActions = 4;
+std::string_view audit_action_name(AuditAction action);
+// The line alone, for actions taken outside a server (the CLI); `details` is key=value pairs.
+void log_audit(AuditAction action, std::string_view by, std::string_view details);
 
 struct AccessOptions {
   bool keys_required = false;  // auth.mode = api_keys
@@ -67,7 +76,10 @@ class AccessControl {
   void forget(std::string_view id);
   // Writes the recorded uses now (the background thread does so every use_resolution).
   void flush_uses();
-  // Prometheus lines: requests refused with 401 and 403.
+  // Logs and counts an operator action taken through a request (its caller is the key or
+  // the admin token in its Authorization header).
+  void audit(AuditAction action, const functions::Request& req, std::string_view details);
+  // Prometheus lines: requests refused with 401 and 403, and the audited actions.
   std::string render_metrics() const;
 
  private:
@@ -91,8 +103,9 @@ class AccessControl {
   std::unordered_map<std::string, domain::Timestamp> written_;  // the latest use written
   std::atomic<std::uint64_t> refused_401_{0};
   std::atomic<std::uint64_t> refused_403_{0};
+  std::array<std::atomic<std::uint64_t>, kAuditActions> audited_{};
   // Refusals in the current burst window, logged once the window ends with many of them.
-  std::chrono::steady_clock::time_point window_start_{};
+  domain::Timestamp window_start_{};
   std::uint64_t window_401_ = 0;
   std::uint64_t window_403_ = 0;
   std::jthread flusher_;
@@ -107,6 +120,8 @@ struct CreatedKey {
 // Makes and stores a key. `lifetime` none: it never expires.
 CreatedKey create_api_key(ports::ApiKeyStore& keys, ports::Clock& clock, const std::string& name,
                           domain::Scopes scopes, std::optional<std::chrono::seconds> lifetime);
+// key=<id> name="<name>" scopes=<a,b> expires=<time|never>, for the audit line.
+std::string key_audit_details(const ports::ApiKeyRecord& key);
 // A key as lists show it: never its secret or hash.
 std::string api_key_json(const ports::ApiKeyRecord& key);
 

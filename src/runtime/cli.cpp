@@ -167,7 +167,10 @@ int deliveries(const ServeFlags& flags, const CLI::App& command, const CLI::App&
         return kConfigErrorExit;
       }
       if (d.all_dead) {
-        fmt::print("redriven: {}\n", admin.redrive_all_dead(clock.now()));
+        const auto n = admin.redrive_all_dead(clock.now());
+        log_audit(AuditAction::redrive, "orderflow deliveries redrive",
+                  fmt::format("deliveries=all_dead redriven={}", n));
+        fmt::print("redriven: {}\n", n);
         return 0;
       }
       if (!stores.deliveries->get(d.id)) {
@@ -178,6 +181,8 @@ int deliveries(const ServeFlags& flags, const CLI::App& command, const CLI::App&
         fmt::print(stderr, "delivery {} is not dead; only dead deliveries can be redriven\n", d.id);
         return 1;
       }
+      log_audit(AuditAction::redrive, "orderflow deliveries redrive",
+                fmt::format("delivery={} redriven=1", d.id));
       fmt::print("redriven: 1\n");
       return 0;
     }
@@ -230,6 +235,8 @@ int keys(const ServeFlags& flags, const CLI::App& command, const CLI::App& creat
     adapters::SystemClock clock;
     if (create.parsed()) {
       const CreatedKey created = create_api_key(*stores.keys, clock, k.name, *scopes, lifetime);
+      log_audit(AuditAction::key_created, "orderflow keys create",
+                key_audit_details(created.record));
       fmt::print("{}\n", created.text);
       std::fflush(stdout);
     } else if (list.parsed()) {
@@ -244,7 +251,7 @@ int keys(const ServeFlags& flags, const CLI::App& command, const CLI::App& creat
         fmt::print(stderr, "orderflow: no key has the id {}\n", k.id);
         return 1;
       }
-      spdlog::info("auth: key {} revoked (orderflow keys revoke)", k.id);
+      log_audit(AuditAction::key_revoked, "orderflow keys revoke", fmt::format("key={}", k.id));
     }
   } catch (const ConfigError& e) {
     fmt::print(stderr, "configuration error: {}\n", e.what());

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -76,6 +77,27 @@ Response subscription_function(Services& s, const Request& req) {
 template <Response (*Function)(functions::AdminContext&, const Request&)>
 Response admin_function(Services& s, const Request& req) {
   return s.admin ? Function(*s.admin, req) : unavailable("the admin API");
+}
+
+// "redriven=N" from a bulk redrive's answer.
+std::string redriven_count(std::string_view body) {
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(body, ec);
+  const auto* n = !ec && v.is_object() ? v.as_object().if_contains("redriven") : nullptr;
+  return "redriven=" + (n != nullptr ? boost::json::serialize(*n) : std::string("?"));
+}
+
+// A redrive that went through is audited: who asked, and what it sent again.
+template <Response (*Function)(functions::AdminContext&, const Request&)>
+Response audited_redrive(Services& s, const Request& req) {
+  Response r = admin_function<Function>(s, req);
+  if (r.status == 200 && s.access != nullptr) {
+    const std::string_view id = req.path_param("deliveryId");
+    s.access->audit(AuditAction::redrive, req,
+                    id.empty() ? "deliveries=all_dead " + redriven_count(r.body)
+                               : "delivery=" + std::string(id) + " redriven=1");
+  }
+  return r;
 }
 
 template <Response (*Function)(AccessControl&, const Request&)>
@@ -192,9 +214,9 @@ constexpr Route kRoutes[] = {
     {"GET", "/admin/deliveries", "list_deliveries", worker, Access::admin,
      admin_function<functions::list_deliveries>},
     {"POST", "/admin/deliveries/redrive", "redrive_deliveries", worker, Access::admin,
-     admin_function<functions::redrive_deliveries>},
+     audited_redrive<functions::redrive_deliveries>},
     {"POST", "/admin/deliveries/{deliveryId}/redrive", "redrive_delivery", worker, Access::admin,
-     admin_function<functions::redrive_delivery>},
+     audited_redrive<functions::redrive_delivery>},
     {"POST", "/admin/keys", "create_api_key", worker, Access::admin, key_function<create_key_route>,
      nullptr, kJsonBody},
     {"GET", "/admin/keys", "list_api_keys", worker, Access::admin, key_function<list_keys_route>},

@@ -252,6 +252,44 @@ TEST(Access, TheSessionRouteSaysWhatTheCallersKeyMayDo) {
   EXPECT_EQ(scopes_of(open.json()), "orders:read orders:write reports:read ");
 }
 
+// Operator actions leave one structured audit line each, with who did it, and are counted.
+TEST(Access, KeyChangesAndRedrivesAreAudited) {
+  TempDir dir;
+  ServerProcess server(dir.path(), with_keys());
+  HttpClient c(server.port());
+  const std::string admin_key = make_key(c, R"(["admin"])", "ops");
+  ASSERT_FALSE(admin_key.empty());
+  const std::string admin_id = admin_key.substr(4, 16);
+  const Response victim = c.post("/admin/keys", R"({"name":"temp","scopes":"orders:read"})",
+                                 bearer(admin_key));
+  ASSERT_TRUE(HasStatus(victim, 201));
+  const std::string victim_id = string_field(victim.json(), "id");
+  EXPECT_TRUE(HasStatus(c.request("DELETE", "/admin/keys/" + victim_id, "", bearer(admin_key)),
+                        204));
+  EXPECT_TRUE(HasStatus(c.post("/admin/deliveries/redrive?state=dead", "", bearer(kAdminToken)),
+                        200));
+
+  const Response metrics = c.get("/metrics", bearer(kAdminToken));
+  ASSERT_TRUE(HasStatus(metrics, 200));
+  EXPECT_NE(metrics.body.find("orderflow_audit_events_total{action=\"key_created\"} 2"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("orderflow_audit_events_total{action=\"key_revoked\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("orderflow_audit_events_total{action=\"redrive\"} 1"),
+            std::string::npos);
+
+  const auto logged = [&](const std::string& line) {
+    return eventually([&] { return server.log().find(line) != std::string::npos; });
+  };
+  EXPECT_TRUE(logged("audit action=key_created by=\"the admin token\" key=" + admin_id +
+                     " name=\"ops\" scopes=admin expires=never"))
+      << server.log();
+  EXPECT_TRUE(logged("audit action=key_created by=\"key " + admin_id + "\" key=" + victim_id));
+  EXPECT_TRUE(logged("audit action=key_revoked by=\"key " + admin_id + "\" key=" + victim_id));
+  EXPECT_TRUE(logged("audit action=redrive by=\"the admin token\" deliveries=all_dead redriven=0"));
+}
+
 TEST(Access, TheDefaultModeFollowsTheListenAddress) {
   {
     // Loopback: no keys, as `make run` has it; /admin/ still needs the token.

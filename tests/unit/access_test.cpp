@@ -1,12 +1,14 @@
 // API keys and scopes (issue 13): the text forms (domain/access.hpp) and the gateway's check
 // (runtime/access_control.hpp) over a real SQLite key store and a clock the test moves.
+#include "domain/access.hpp"
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "adapters/crypto/api_key_material.hpp"
 #include "adapters/sqlite/sqlite_stores.hpp"
-#include "domain/access.hpp"
 #include "runtime/access_control.hpp"
 #include "support/manual_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -94,9 +96,8 @@ class AccessCheck : public ::testing::Test {
 
 TEST_F(AccessCheck, WithoutKeysOnlyAdminRoutesAskForOne) {
   AccessControl access(*stores_.keys, clock_, {false, "the-admin-token-0123456789"});
-  for (const Access a :
-       {Access::open, Access::orders_read, Access::orders_write, Access::reports_read,
-        Access::metrics})
+  for (const Access a : {Access::open, Access::orders_read, Access::orders_write,
+                         Access::reports_read, Access::metrics})
     EXPECT_EQ(status(access.check(a, "")), 0) << access_name(a);
   EXPECT_EQ(status(access.check(Access::admin, "")), 401);
   EXPECT_EQ(status(access.check(Access::admin, "Bearer the-admin-token-0123456789")), 0);
@@ -205,7 +206,8 @@ TEST(KeyRoutes, CreateValidatesItsBodyAndListNeverShowsTheKey) {
   }
   EXPECT_TRUE(stores.keys->list().empty()) << "a refused body stores nothing";
 
-  const auto created = post(R"({"name":"shop","scopes":["orders:read","orders:write"],"expiresIn":"90d"})");
+  const auto created =
+      post(R"({"name":"shop","scopes":["orders:read","orders:write"],"expiresIn":"90d"})");
   ASSERT_EQ(created.status, 201) << created.body;
   const auto json = boost::json::parse(created.body).as_object();
   const std::string text(json.at("key").as_string());
@@ -232,6 +234,48 @@ TEST(KeyRoutes, CreateValidatesItsBodyAndListNeverShowsTheKey) {
   EXPECT_EQ(revoke(id).status, 204) << "revoking again is no error";
   EXPECT_EQ(status_of(access.check(Access::orders_write, "Bearer " + text)), 401)
       << "refused at once by the process that revoked it";
+}
+
+// The audited actions are counted in /metrics: a created and a revoked key here (the line in
+// the log is checked end to end in tests/e2e/access_test.cpp), and a burst of refusals once
+// its window has ended.
+TEST(Audit, KeyChangesAndBurstsOfRefusalsAreCounted) {
+  test_support::TempDir dir;
+  auto stores = adapters::open_sqlite_stores({(dir.path() / "orderflow.db").string()});
+  test_support::ManualClock clock{kT0};
+  AccessControl access(*stores.keys, clock, {true, ""});
+  const auto count = [&](std::string_view action) {
+    const std::string metrics = access.render_metrics();
+    const std::string line = fmt::format("orderflow_audit_events_total{{action=\"{}\"}} ", action);
+    const auto at = metrics.find(line);
+    return at == std::string::npos ? -1 : std::stoi(metrics.substr(at + line.size()));
+  };
+  for (const char* action : {"key_created", "key_revoked", "redrive", "refusal_burst"})
+    EXPECT_EQ(count(action), 0) << action;
+
+  functions::Request create;
+  create.method = "POST";
+  const std::string body = R"({"name":"shop","scopes":"orders:read"})";
+  create.body = body;
+  const auto created = create_key_route(access, create);
+  ASSERT_EQ(created.status, 201);
+  functions::Request revoke;
+  revoke.method = "DELETE";
+  revoke.path_params = {
+      {"keyId", std::string(boost::json::parse(created.body).at("id").as_string())}};
+  EXPECT_EQ(revoke_key_route(access, revoke).status, 204);
+  EXPECT_EQ(count("key_created"), 1);
+  EXPECT_EQ(count("key_revoked"), 1);
+
+  // 19 refusals in a window are not a burst; 20 are, once the window ends.
+  for (int i = 0; i < 19; ++i) (void)access.check(Access::orders_read, "");
+  clock.advance(11s);
+  (void)access.check(Access::orders_read, "");
+  EXPECT_EQ(count("refusal_burst"), 0);
+  for (int i = 0; i < 19; ++i) (void)access.check(Access::orders_read, "Bearer ofk_nonsense");
+  clock.advance(11s);
+  (void)access.check(Access::orders_read, "");
+  EXPECT_EQ(count("refusal_burst"), 1);
 }
 
 }  // namespace
