@@ -18,6 +18,7 @@ struct Request {
   std::vector<std::pair<std::string_view, std::string_view>> headers;  // as received
   std::string_view body;
   std::string_view request_id;
+  std::string_view client;  // the peer's IP address, for per-client limits; may be empty
 
   // First value of a header (case-insensitive name), or empty.
   std::string_view header(std::string_view name) const;

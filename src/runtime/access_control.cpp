@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+#include <cmath>
 #include <condition_variable>
 
 #include "adapters/crypto/api_key_material.hpp"
@@ -95,7 +96,7 @@ std::string_view access_name(Access access) {
 }
 
 AccessControl::AccessControl(ports::ApiKeyStore& keys, ports::Clock& clock, AccessOptions options)
-    : keys_(keys), clock_(clock), options_(std::move(options)) {
+    : keys_(keys), clock_(clock), options_(std::move(options)), api_buckets_(options_.api_rate) {
   flusher_ = std::jthread([this](const std::stop_token& stop) {
     std::mutex wait_mu;
     std::condition_variable_any wake;
@@ -143,6 +144,45 @@ std::optional<Response> AccessControl::check(Access access, std::string_view aut
                     domain::scope_names(*scopes, ", ")));
   }
   return std::nullopt;
+}
+
+AccessControl::RateVerdict AccessControl::limit(Access access, std::string_view authorization,
+                                                std::string_view client) {
+  RateVerdict verdict;
+  const auto& policy = options_.api_rate;
+  if (access == Access::open || !policy.limits()) return verdict;
+  // The check has let the request in: with keys required its token is a valid key (or the
+  // admin token); without, a made-up token must not buy a fresh bucket, so the address counts.
+  std::string caller = "client " + std::string(client);
+  if (options_.keys_required) {
+    const std::string_view token = bearer_token(authorization);
+    if (const auto text = domain::parse_key_text(token))
+      caller = "key " + std::string(text->id);
+    else if (!token.empty())
+      caller = "admin token";
+  }
+  const auto state = api_buckets_.take(caller, clock_.now());
+  const auto burst = static_cast<std::int64_t>(policy.capacity);
+  verdict.headers = {
+      {"RateLimit-Limit", std::to_string(burst)},
+      {"RateLimit-Remaining", std::to_string(static_cast<std::int64_t>(state.remaining))},
+      {"RateLimit-Reset", std::to_string(state.full_in.count())},
+      {"RateLimit-Policy",
+       fmt::format("{};w={}", burst,
+                   static_cast<std::int64_t>(std::ceil(policy.capacity / policy.per_second)))},
+  };
+  if (!state.allowed) {
+    rate_limited_.fetch_add(1, std::memory_order_relaxed);
+    Response r = functions::error_response(
+        429, "rate_limited",
+        fmt::format("Too many requests from this {}: at most {} at once and {:.4g} a second; "
+                    "try again in {} s",
+                    options_.keys_required ? "key" : "client", burst, policy.per_second,
+                    state.retry_after.count()));
+    r.headers.emplace_back("Retry-After", std::to_string(state.retry_after.count()));
+    verdict.refused = std::move(r);
+  }
+  return verdict;
 }
 
 Response AccessControl::session(std::string_view authorization) {
@@ -256,10 +296,13 @@ std::string AccessControl::render_metrics() const {
       "# TYPE orderflow_auth_refused_total counter\n"
       "orderflow_auth_refused_total{{status=\"401\"}} {}\n"
       "orderflow_auth_refused_total{{status=\"403\"}} {}\n"
+      "# HELP orderflow_api_rate_limited_total API requests refused with 429 by the rate limit.\n"
+      "# TYPE orderflow_api_rate_limited_total counter\n"
+      "orderflow_api_rate_limited_total {}\n"
       "# HELP orderflow_audit_events_total Audited actions: keys created and revoked, "
       "redrives, bursts of refused requests.\n"
       "# TYPE orderflow_audit_events_total counter\n",
-      refused_401_.load(), refused_403_.load());
+      refused_401_.load(), refused_403_.load(), rate_limited_.load());
   for (std::size_t i = 0; i < kAuditActions; ++i)
     out += fmt::format("orderflow_audit_events_total{{action=\"{}\"}} {}\n",
                        audit_action_name(static_cast<AuditAction>(i)), audited_.at(i).load());

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "domain/access.hpp"
+#include "domain/token_bucket.hpp"
 #include "functions/api.hpp"
 #include "ports/api_key_store.hpp"
 #include "ports/clock.hpp"
@@ -49,6 +50,8 @@ struct AccessOptions {
   // A key looked up in the store is trusted this long in this process, so a revoke on another
   // replica holds here within it (a revoke on this one, at once).
   std::chrono::milliseconds cache_ttl{5000};
+  // API requests per caller (a key; a client address when keys are not required).
+  domain::BucketPolicy api_rate{};
   // Last use is recorded to about this (written by a background thread, never by a request).
   std::chrono::milliseconds use_resolution{60000};
 };
@@ -64,6 +67,15 @@ class AccessControl {
   // `access`; otherwise its answer: 401 (no key, or not a valid one) or 403 (a valid key
   // without the scope), in the seed's error envelope.
   std::optional<functions::Response> check(Access access, std::string_view authorization);
+  // Takes one of the caller's API requests (routes that ask for a scope; open ones are not
+  // counted). `refused` is a 429 with Retry-After once the caller's bucket is empty; `headers`
+  // (RateLimit-Limit, -Remaining, -Reset, -Policy) go on whatever is answered.
+  struct RateVerdict {
+    std::optional<functions::Response> refused;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  RateVerdict limit(Access access, std::string_view authorization, std::string_view client);
+
   // What a request with this Authorization header may do, for GET /auth/session (open, so
   // always 200): {"keysRequired", "authenticated", "keyRejected", "keyId", "scopes"}. Without
   // a valid key, the scopes are those every caller has (none when keys are required).
@@ -104,6 +116,8 @@ class AccessControl {
   std::atomic<std::uint64_t> refused_401_{0};
   std::atomic<std::uint64_t> refused_403_{0};
   std::array<std::atomic<std::uint64_t>, kAuditActions> audited_{};
+  domain::TokenBuckets api_buckets_;
+  std::atomic<std::uint64_t> rate_limited_{0};
   // Refusals in the current burst window, logged once the window ends with many of them.
   domain::Timestamp window_start_{};
   std::uint64_t window_401_ = 0;

@@ -102,6 +102,14 @@ std::string admin_token(const Config& config) {
   return data_dir_secret(config, "admin-token", "admin token");
 }
 
+AccessOptions access_options(const Config& c) {
+  AccessOptions o;
+  o.keys_required = c.auth.mode == "api_keys";
+  o.admin_token = admin_token(c);
+  o.api_rate = {static_cast<double>(c.limits.api_burst), c.limits.api_per_minute / 60.0};
+  return o;
+}
+
 App::App(Config config, Role role)
     : config_(with_data_dir(std::move(config))),
       role_(role),
@@ -143,7 +151,7 @@ App::App(Config config, Role role)
       bus_admin_(pipeline_ ? std::make_unique<BusDeliveryAdmin>(*stores_.deliveries, *pipeline_)
                            : nullptr),
       admin_{deliveries(), clock_},
-      access_(*stores_.keys, clock_, {config_.auth.mode == "api_keys", admin_token(config_)}),
+      access_(*stores_.keys, clock_, access_options(config_)),
       pruner_(*stores_.deliveries, clock_,
               {std::chrono::seconds(config_.retention.idempotency_keys_s),
                std::chrono::seconds(config_.retention.records_s)}),

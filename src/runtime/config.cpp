@@ -165,6 +165,27 @@ const Setting kSettings[] = {
        c.auth.mode = take<std::string>(std::move(v));
        c.auth.mode_given = true;
      }},
+    {"limits.api_per_minute", Kind::integer, 0, 100000000,
+     [](Config& c, Value&& v) {
+       c.limits.api_per_minute = static_cast<int>(take<std::int64_t>(std::move(v)));
+       c.limits.api_per_minute_given = true;
+     }},
+    {"limits.api_burst", Kind::integer, 0, 100000000,
+     [](Config& c, Value&& v) {
+       c.limits.api_burst = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
+    {"limits.address_mail_interval_s", Kind::integer, 0, std::int64_t{7} * 86400,
+     [](Config& c, Value&& v) {
+       c.limits.address_mail_interval_s = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
+    {"limits.address_mails_per_day", Kind::integer, 0, 100000,
+     [](Config& c, Value&& v) {
+       c.limits.address_mails_per_day = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
+    {"limits.subscription_requests_per_hour", Kind::integer, 0, 100000000,
+     [](Config& c, Value&& v) {
+       c.limits.subscription_requests_per_hour = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"access_log", Kind::boolean, 0, 0,
      [](Config& c, Value&& v) { c.access_log = take<bool>(std::move(v)); }},
     {"log_level", Kind::text, 0, 0,
@@ -329,7 +350,7 @@ void apply_toml(Config& c, const ConfigSources& sources) {
   }
   for (const auto& [key, node] : root) {
     std::string name(key.str());
-    if (name == "auth" || name == "delivery" || name == "nats" ||
+    if (name == "auth" || name == "delivery" || name == "limits" || name == "nats" ||
         name == "retention") {  // the tables of settings
       const auto* table = node.as_table();
       if (!table) fail(name, "a table", describe(node));
@@ -457,6 +478,10 @@ void resolve_and_validate(Config& c, const ConfigSources& sources) {
   if (!c.auth.mode_given) c.auth.mode = listen_is_loopback(c.listen) ? "none" : "api_keys";
   if (c.auth.mode != "none" && c.auth.mode != "api_keys")
     fail("auth.mode", "none or api_keys", quote_value(c.auth.mode));
+
+  if (!c.limits.api_per_minute_given)
+    c.limits.api_per_minute = listen_is_loopback(c.listen) ? 0 : 6000;
+  if (c.limits.api_burst == 0) c.limits.api_burst = std::max(10, c.limits.api_per_minute / 30);
 
   static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
                                                  "error", "critical", "off"};

@@ -51,6 +51,21 @@ struct AuthConfig {
   bool mode_given = false;  // set in a source, not defaulted
 };
 
+// Rate limits (issue 13). Each is a token bucket; 0 turns one off.
+struct LimitsConfig {
+  // API requests (every route that asks for a scope) per key, or per client address with
+  // auth.mode = none. Default: off on a loopback listen address, 6000 a minute otherwise.
+  int api_per_minute = 0;
+  bool api_per_minute_given = false;
+  int api_burst = 0;  // requests at once above the rate; default: a 30th of api_per_minute, >= 10
+  // Mails to one address asked for by subscribe or unsubscribe requests (confirmation and
+  // unsubscribe links): at most one per interval and so many a day.
+  int address_mail_interval_s = 600;
+  int address_mails_per_day = 5;
+  // Subscribe and unsubscribe requests per client address.
+  int subscription_requests_per_hour = 20;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
@@ -70,6 +85,7 @@ struct Config {
   DeliveryConfig delivery;
   RetentionConfig retention;
   AuthConfig auth;
+  LimitsConfig limits;
 
   // HTTP gateway
   int io_threads = 0;  // default: hardware concurrency

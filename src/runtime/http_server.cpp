@@ -377,6 +377,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   // reserves its body in the budget and lets the body be read. False when it answered.
   bool admit() {
     admitted_ = true;
+    rate_headers_.clear();
     const auto& msg = parser_->get();
     transfer_encodings_.clear();
     for (auto [it, end] = msg.equal_range(http::field::transfer_encoding); it != end; ++it)
@@ -391,6 +392,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     if (match_.route != nullptr) {
       // Who may call it (401, 403), then what it may be sent (403, 415): both before the body.
       if (auto refused = access_problem(*match_.route)) {
+        reject(std::move(*refused), /*header_complete=*/true);
+        return false;
+      }
+      if (auto refused = rate_problem(*match_.route)) {
         reject(std::move(*refused), /*header_complete=*/true);
         return false;
       }
@@ -421,6 +426,15 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   std::optional<functions::Response> access_problem(const Route& route) const {
     if (shared_.services.access == nullptr) return std::nullopt;
     return shared_.services.access->check(route.access, parser_->get()[http::field::authorization]);
+  }
+
+  // A caller over its API rate (429). Sets the RateLimit headers for this request's answer.
+  std::optional<functions::Response> rate_problem(const Route& route) {
+    if (shared_.services.access == nullptr) return std::nullopt;
+    auto verdict = shared_.services.access->limit(
+        route.access, parser_->get()[http::field::authorization], client_text_);
+    rate_headers_ = std::move(verdict.headers);
+    return std::move(verdict.refused);
   }
 
   // A state-changing request from a page of another site (403), or a body of a kind its route
@@ -530,6 +544,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     else
       loop_.ids.next(request_id_);
     req_.request_id = request_id_;
+    req_.client = client_text_;
     origin_ = msg[http::field::origin];
     log_method_ = req_.method;
     route_ = shared_.unmatched_route;
@@ -733,6 +748,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
     if (!bodiless && !r.content_type.empty()) res_.set(http::field::content_type, r.content_type);
     res_.set("X-Request-Id", request_id_);
     for (const auto& [name, value] : r.headers) res_.insert(name, value);
+    for (const auto& [name, value] : rate_headers_) res_.insert(name, value);
+    rate_headers_.clear();
     if (shared_.cors.allows(origin_)) {
       res_.set(http::field::access_control_allow_origin, origin_);
       res_.set(http::field::vary, "Origin");
@@ -813,6 +830,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Conne
   // Limits: how this connection was taken in, and the current request's admission.
   const Admission admission_;
   const asio::ip::address client_;
+  const std::string client_text_ = client_.to_string();  // for the rate limit and functions
+  std::vector<std::pair<std::string, std::string>> rate_headers_;  // for this request's answer
   std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
   bool admitted_ = false;     // admit() ran for the current request
   bool over_budget_ = false;  // a chunk did not fit in the body budget

@@ -31,10 +31,10 @@ ServerOptions with_keys() {
 
 // A key made through the admin API; its text.
 std::string make_key(HttpClient& c, std::string_view scopes_json, std::string_view name = "e2e") {
-  const Response r = c.post("/admin/keys",
-                            R"({"name":")" + std::string(name) + R"(","scopes":)" +
-                                std::string(scopes_json) + "}",
-                            bearer(kAdminToken));
+  const Response r =
+      c.post("/admin/keys",
+             R"({"name":")" + std::string(name) + R"(","scopes":)" + std::string(scopes_json) + "}",
+             bearer(kAdminToken));
   EXPECT_TRUE(HasStatus(r, 201));
   if (r.status != 201) return "";
   return string_field(r.json(), "key");
@@ -54,9 +54,8 @@ bool refused_for_key(const Response& r) {
 // A concrete target for an operation's path template.
 std::string concrete(std::string path, const std::string& order_id) {
   const std::map<std::string, std::string> values = {
-      {"{orderId}", order_id},          {"{deliveryId}", "1"},
-      {"{keyId}", "0000000000000000"}, {"{key+}", "x/y"},
-      {"{file}", "missing.js"},
+      {"{orderId}", order_id}, {"{deliveryId}", "1"},    {"{keyId}", "0000000000000000"},
+      {"{key+}", "x/y"},       {"{file}", "missing.js"},
   };
   for (const auto& [name, value] : values)
     if (auto at = path.find(name); at != std::string::npos) path.replace(at, name.size(), value);
@@ -150,18 +149,26 @@ TEST(Access, KeysAreShownOnceListedWithoutSecretsAndRevokedAtOnce) {
   EXPECT_EQ(string_field(list[0], "name"), "shop");
   EXPECT_TRUE(list[0].at("revokedAt").is_null());
 
-  EXPECT_TRUE(IsErrorCode(c.request("DELETE", "/admin/keys/" + id, "", bearer(key)), 403, "forbidden"))
+  EXPECT_TRUE(
+      IsErrorCode(c.request("DELETE", "/admin/keys/" + id, "", bearer(key)), 403, "forbidden"))
       << "an orders key cannot revoke keys";
   EXPECT_TRUE(HasStatus(c.request("DELETE", "/admin/keys/" + id, "", bearer(kAdminToken)), 204));
   EXPECT_TRUE(IsErrorCode(c.get("/orders", bearer(key)), 401, "unauthorized"));
-  EXPECT_FALSE(c.get("/admin/keys", bearer(kAdminToken)).json().at("keys").as_array()[0].at("revokedAt").is_null());
-  EXPECT_TRUE(IsErrorCode(c.request("DELETE", "/admin/keys/ffffffffffffffff", "", bearer(kAdminToken)), 404,
-                          "not_found"));
+  EXPECT_FALSE(c.get("/admin/keys", bearer(kAdminToken))
+                   .json()
+                   .at("keys")
+                   .as_array()[0]
+                   .at("revokedAt")
+                   .is_null());
+  EXPECT_TRUE(
+      IsErrorCode(c.request("DELETE", "/admin/keys/ffffffffffffffff", "", bearer(kAdminToken)), 404,
+                  "not_found"));
 
   // A key with the admin scope manages keys too; a refused body makes none.
   const std::string admin = make_key(c, R"(["admin"])");
-  EXPECT_TRUE(IsErrorCode(c.post("/admin/keys", R"({"name":"x","scopes":["orders:delete"]})", bearer(admin)), 400,
-                          "validation"));
+  EXPECT_TRUE(IsErrorCode(
+      c.post("/admin/keys", R"({"name":"x","scopes":["orders:delete"]})", bearer(admin)), 400,
+      "validation"));
   EXPECT_EQ(c.get("/admin/keys", bearer(admin)).json().at("keys").as_array().size(), 2u);
 }
 
@@ -203,10 +210,13 @@ TEST(Access, TheCliMakesListsAndRevokesKeysThatARunningServerHonours) {
 
   EXPECT_EQ(cli(server, {"keys", "revoke", "ffffffffffffffff"}).exit_code, 1);
   EXPECT_EQ(cli(server, {"keys", "revoke", "nope"}).exit_code, 2);
-  const RunResult bad_scope = cli(server, {"keys", "create", "--name", "x", "--scopes", "orders:all"});
+  const RunResult bad_scope =
+      cli(server, {"keys", "create", "--name", "x", "--scopes", "orders:all"});
   EXPECT_EQ(bad_scope.exit_code, 2);
   EXPECT_NE(bad_scope.err.find("orders:all"), std::string::npos) << bad_scope.err;
-  EXPECT_EQ(cli(server, {"keys", "create", "--name", "x", "--scopes", "admin", "--expires", "soon"}).exit_code, 2);
+  EXPECT_EQ(cli(server, {"keys", "create", "--name", "x", "--scopes", "admin", "--expires", "soon"})
+                .exit_code,
+            2);
 }
 
 // The web app asks /auth/session what its key may do before it shows its controls.
@@ -237,7 +247,8 @@ TEST(Access, TheSessionRouteSaysWhatTheCallersKeyMayDo) {
   EXPECT_EQ(scopes_of(k), "orders:read ");
   EXPECT_EQ(reader.substr(4, 16), std::string(k.at("keyId").as_string()));
 
-  const Response bogus = c.get("/auth/session", bearer("ofk_0123456789abcdef_" + std::string(64, '0')));
+  const Response bogus =
+      c.get("/auth/session", bearer("ofk_0123456789abcdef_" + std::string(64, '0')));
   ASSERT_TRUE(HasStatus(bogus, 200));
   EXPECT_TRUE(bogus.json().at("keyRejected").as_bool());
   EXPECT_FALSE(bogus.json().at("authenticated").as_bool());
@@ -260,14 +271,14 @@ TEST(Access, KeyChangesAndRedrivesAreAudited) {
   const std::string admin_key = make_key(c, R"(["admin"])", "ops");
   ASSERT_FALSE(admin_key.empty());
   const std::string admin_id = admin_key.substr(4, 16);
-  const Response victim = c.post("/admin/keys", R"({"name":"temp","scopes":"orders:read"})",
-                                 bearer(admin_key));
+  const Response victim =
+      c.post("/admin/keys", R"({"name":"temp","scopes":"orders:read"})", bearer(admin_key));
   ASSERT_TRUE(HasStatus(victim, 201));
   const std::string victim_id = string_field(victim.json(), "id");
-  EXPECT_TRUE(HasStatus(c.request("DELETE", "/admin/keys/" + victim_id, "", bearer(admin_key)),
-                        204));
-  EXPECT_TRUE(HasStatus(c.post("/admin/deliveries/redrive?state=dead", "", bearer(kAdminToken)),
-                        200));
+  EXPECT_TRUE(
+      HasStatus(c.request("DELETE", "/admin/keys/" + victim_id, "", bearer(admin_key)), 204));
+  EXPECT_TRUE(
+      HasStatus(c.post("/admin/deliveries/redrive?state=dead", "", bearer(kAdminToken)), 200));
 
   const Response metrics = c.get("/metrics", bearer(kAdminToken));
   ASSERT_TRUE(HasStatus(metrics, 200));
@@ -288,6 +299,68 @@ TEST(Access, KeyChangesAndRedrivesAreAudited) {
   EXPECT_TRUE(logged("audit action=key_created by=\"key " + admin_id + "\" key=" + victim_id));
   EXPECT_TRUE(logged("audit action=key_revoked by=\"key " + admin_id + "\" key=" + victim_id));
   EXPECT_TRUE(logged("audit action=redrive by=\"the admin token\" deliveries=all_dead redriven=0"));
+}
+
+// The API's rate limit: per key, a 429 with Retry-After once a key's bucket is empty, and the
+// RateLimit headers on every answer; other keys and the public routes are not held back.
+TEST(Access, EachKeyHasItsOwnRateLimit) {
+  TempDir dir;
+  ServerOptions o = with_keys();
+  // One request a minute after a burst of three: the fourth is refused in any test run.
+  o.env.emplace_back("ORDERFLOW_LIMITS_API_PER_MINUTE", "1");
+  o.env.emplace_back("ORDERFLOW_LIMITS_API_BURST", "3");
+  ServerProcess server(dir.path(), o);
+  HttpClient c(server.port());
+  const std::string first = make_key(c, R"(["orders:read"])");
+  const std::string second = make_key(c, R"(["orders:read"])");
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(second.empty());
+
+  for (int i = 0; i < 3; ++i) {
+    const Response r = c.get("/orders", bearer(first));
+    ASSERT_TRUE(HasStatus(r, 200)) << i;
+    EXPECT_EQ(r.header("RateLimit-Limit").value_or(""), "3");
+    EXPECT_EQ(r.header("RateLimit-Remaining").value_or(""), std::to_string(2 - i));
+    EXPECT_TRUE(r.header("RateLimit-Reset").has_value());
+  }
+  const Response refused = c.get("/orders", bearer(first));
+  EXPECT_TRUE(IsErrorCode(refused, 429, "rate_limited")) << describe(refused);
+  ASSERT_TRUE(refused.header("Retry-After").has_value());
+  EXPECT_GE(std::stoi(*refused.header("Retry-After")), 1);
+  EXPECT_EQ(refused.header("RateLimit-Remaining").value_or(""), "0");
+
+  EXPECT_TRUE(HasStatus(c.get("/orders", bearer(second)), 200)) << "another key has its own";
+  EXPECT_TRUE(HasStatus(c.get("/healthz"), 200)) << "public routes are not counted";
+  EXPECT_TRUE(HasStatus(c.get("/auth/session", bearer(first)), 200));
+  const Response metrics = c.get("/metrics", bearer(kAdminToken));
+  EXPECT_NE(metrics.body.find("orderflow_api_rate_limited_total 1"), std::string::npos)
+      << metrics.body;
+}
+
+// Without keys the limit counts per client address, and by default it is off on loopback.
+TEST(Access, WithoutKeysTheRateLimitCountsPerClientAndIsOffOnLoopbackByDefault) {
+  {
+    TempDir dir;
+    ServerOptions o;
+    o.env = {{"ORDERFLOW_LIMITS_API_PER_MINUTE", "1"}, {"ORDERFLOW_LIMITS_API_BURST", "2"}};
+    ServerProcess server(dir.path(), o);
+    HttpClient c(server.port());
+    EXPECT_TRUE(HasStatus(c.get("/orders"), 200));
+    // A made-up key does not buy a fresh bucket.
+    EXPECT_TRUE(
+        HasStatus(c.get("/orders", bearer("ofk_0123456789abcdef_" + std::string(64, '1'))), 200));
+    EXPECT_TRUE(IsErrorCode(c.get("/orders"), 429, "rate_limited"));
+  }
+  {
+    TempDir dir;
+    ServerProcess server(dir.path(), ServerOptions{});
+    HttpClient c(server.port());
+    for (int i = 0; i < 50; ++i) {
+      const Response r = c.get("/orders");
+      ASSERT_TRUE(HasStatus(r, 200)) << i;
+      EXPECT_FALSE(r.header("RateLimit-Limit").has_value());
+    }
+  }
 }
 
 TEST(Access, TheDefaultModeFollowsTheListenAddress) {

@@ -191,6 +191,29 @@ TEST(Config, AuthModeDefaultsToNoneOnlyOnLoopback) {
   EXPECT_EQ(error_of(bad), "auth.mode: expected none or api_keys, got \"keys\"");
 }
 
+TEST(Config, TheApiRateLimitIsOffOnLoopbackAndTheSubscriptionLimitsHaveDefaults) {
+  ConfigSources local;
+  const Config l = load_config(local);
+  EXPECT_EQ(l.limits.api_per_minute, 0);
+  EXPECT_EQ(l.limits.address_mail_interval_s, 600);
+  EXPECT_EQ(l.limits.address_mails_per_day, 5);
+  EXPECT_EQ(l.limits.subscription_requests_per_hour, 20);
+  ConfigSources wide;
+  wide.flags["listen"] = "0.0.0.0:8080";
+  const Config w = load_config(wide);
+  EXPECT_EQ(w.limits.api_per_minute, 6000);
+  EXPECT_EQ(w.limits.api_burst, 200);
+  ConfigSources given = from_toml(
+      "listen = \"0.0.0.0:8080\"\n[limits]\napi_per_minute = 0\naddress_mails_per_day = 2\n");
+  const Config g = load_config(given);
+  EXPECT_EQ(g.limits.api_per_minute, 0) << "off when asked, wherever it listens";
+  EXPECT_EQ(g.limits.address_mails_per_day, 2);
+  ConfigSources bad = from_toml("[limits]\napi_per_minute = -1\n");
+  EXPECT_NE(error_of(bad).find("limits.api_per_minute"), std::string::npos) << error_of(bad);
+  ConfigSources unknown = from_toml("[limits]\nper_second = 3\n");
+  EXPECT_NE(error_of(unknown).find("limits.per_second"), std::string::npos);
+}
+
 TEST(ConfigErrors, BadListenNamesTheSettingAndValue) {
   ConfigSources s;
   s.flags["listen"] = "abc";
