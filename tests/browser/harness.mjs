@@ -34,6 +34,8 @@ export async function eventually(check, what, ms = 20000) {
 export class Server {
   static async start({ env = {}, dataDir } = {}) {
     const server = new Server();
+    server.env = env;
+    server.headers = {};
     server.ownsDir = !dataDir;
     server.dataDir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-browser-'));
     server.proc = spawn(BINARY, ['serve', '--listen', '127.0.0.1:0', '--data-dir', server.dataDir],
@@ -52,8 +54,13 @@ export class Server {
     return server;
   }
 
+  // Sends `key` as the bearer token of every later api() call that names no Authorization.
+  useKey(key) {
+    this.headers = key ? { Authorization: `Bearer ${key}` } : {};
+  }
+
   async api(method, p, { json, headers = {} } = {}) {
-    const init = { method, headers: { ...headers } };
+    const init = { method, headers: { ...this.headers, ...headers } };
     if (json !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(json);
@@ -77,7 +84,15 @@ export class Server {
   }
 
   adminToken() {
-    return fs.readFileSync(path.join(this.dataDir, 'admin-token'), 'utf8').trim();
+    return this.env.ORDERFLOW_ADMIN_TOKEN ?? fs.readFileSync(path.join(this.dataDir, 'admin-token'), 'utf8').trim();
+  }
+
+  // A new API key with these scopes (POST /admin/keys with the admin token): { id, key }.
+  async createKey(name, scopes) {
+    const r = await this.api('POST', '/admin/keys',
+      { json: { name, scopes }, headers: { Authorization: `Bearer ${this.adminToken()}` } });
+    if (r.status !== 201) throw new Error(`key create failed: ${JSON.stringify(r.body)}`);
+    return { id: r.body.id, key: r.body.key };
   }
 
   // The decoded text bodies of the mails in <data_dir>/mail/new.
@@ -124,3 +139,33 @@ export async function screenshot(page, name) {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
+
+// A fresh server (Server.start(options)) and a page on it in `browser`; `body` gets both, and
+// both are closed afterwards. No request may leave the origin: no CDN, no fonts.
+export async function withApp(browser, options, body) {
+  const server = await Server.start(options);
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  context.setDefaultTimeout(15000);
+  try {
+    const page = await context.newPage();
+    page.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith(server.url) && !url.startsWith('data:') && !url.startsWith('blob:') && url !== 'about:blank')
+        throw new Error(`request left the origin: ${url}`);
+    });
+    await page.goto(server.url + '/');
+    try {
+      return await body({ server, page, context });
+    } catch (e) {
+      for (const [i, p] of context.pages().entries()) await screenshot(p, `failure-${i}`).catch(() => {});
+      const status = await page.getByRole('status').textContent().catch(() => '');
+      throw new Error(`${e.message}\n(status bar: ${status})`, { cause: e });
+    }
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+}
+
+export const region = (page, name) => page.getByRole('region', { name, exact: true });
+export const statusSays = (page, text) => page.getByRole('status').filter({ hasText: text }).waitFor();

@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Server, eventually, freePort, launchBrowser, portOpen, screenshot } from './harness.mjs';
+import {
+  Server, eventually, freePort, launchBrowser, portOpen, region, screenshot, statusSays, withApp as withAppIn,
+} from './harness.mjs';
 
 const DOG = '/usr/share/darknet/data/dog.jpg';
 let browser;
@@ -15,34 +17,7 @@ before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
 // A fresh server and page; the test body gets both, and both are closed afterwards.
-async function withApp(options, body) {
-  const server = await Server.start(options);
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  context.setDefaultTimeout(15000);
-  try {
-    const page = await context.newPage();
-    // No request leaves the origin: no CDN, no fonts.
-    page.on('request', (r) => {
-      const url = r.url();
-      if (!url.startsWith(server.url) && !url.startsWith('data:') && !url.startsWith('blob:') && url !== 'about:blank')
-        throw new Error(`request left the origin: ${url}`);
-    });
-    await page.goto(server.url + '/');
-    try {
-      return await body({ server, page, context });
-    } catch (e) {
-      for (const [i, p] of context.pages().entries()) await screenshot(p, `failure-${i}`).catch(() => {});
-      const status = await page.getByRole('status').textContent().catch(() => '');
-      throw new Error(`${e.message}\n(status bar: ${status})`, { cause: e });
-    }
-  } finally {
-    await context.close();
-    await server.stop();
-  }
-}
-
-const region = (page, name) => page.getByRole('region', { name, exact: true });
-const statusSays = (page, text) => page.getByRole('status').filter({ hasText: text }).waitFor();
+const withApp = (options, body) => withAppIn(browser, options, body);
 
 test('create without a photo; empty list; validation message next to the field', async () => {
   await withApp({}, async ({ server, page }) => {

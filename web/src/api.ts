@@ -1,5 +1,6 @@
 // A thin client for the orderflow HTTP API: every call answers with the status, the parsed
-// JSON body and the headers, and the server's own message when it failed.
+// JSON body and the headers, and the server's own message when it failed. Every call sends the
+// API key in use (useKey); a 401 to one of them is reported to onUnauthorized.
 
 export interface Order {
   orderId: string;
@@ -26,12 +27,63 @@ export class ApiError extends Error {
   }
 }
 
+// What GET /auth/session says about the server and the key sent with it.
+export interface Session {
+  keysRequired: boolean;
+  authenticated: boolean;
+  keyRejected: boolean;
+  keyId: string | null;
+  scopes: string[];
+}
+
+let apiKey: string | null = null;
+let unauthorized: (message: string) => void = () => {};
+
+// The key sent as `Authorization: Bearer <key>` from now on (null: none).
+export function useKey(key: string | null): void {
+  apiKey = key;
+}
+
+// Called when a request that carried no Authorization of its own (so the key in use, or none)
+// is answered 401, with the server's message.
+export function onUnauthorized(handler: (message: string) => void): void {
+  unauthorized = handler;
+}
+
+export function authHeaders(): Record<string, string> {
+  return apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+}
+
+// GET /auth/session with `key` (or none), whatever key is in use.
+export async function fetchSession(key: string | null): Promise<Session> {
+  const r = await call<Session>('GET', '/auth/session', { key });
+  if (!r.ok) {
+    // A server without API keys (or without this route) works as before.
+    if (r.status === 404) return { keysRequired: false, authenticated: false, keyRejected: false, keyId: null,
+      scopes: ['orders:read', 'orders:write', 'reports:read'] };
+    throw new ApiError(r.body.message || `The server answered ${r.status}`, r.status, r.body.code);
+  }
+  return r.body;
+}
+
+interface CallOptions {
+  json?: unknown;
+  headers?: Record<string, string>;  // an Authorization here replaces the key in use
+  key?: string | null;               // the key to send instead of the one in use
+}
+
 export async function call<T = Record<string, unknown>>(
   method: string,
   path: string,
-  options: { json?: unknown; headers?: Record<string, string> } = {},
+  options: CallOptions = {},
 ): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+  const ownAuthorization = Object.keys(options.headers ?? {}).some((h) => h.toLowerCase() === 'authorization');
+  const key = options.key === undefined ? apiKey : options.key;
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    ...(key ? { Authorization: `Bearer ${key}` } : {}),
+    ...options.headers,
+  };
   let body: string | undefined;
   if (options.json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -50,6 +102,8 @@ export async function call<T = Record<string, unknown>>(
   } catch {
     parsed = { message: text.slice(0, 200) } as ApiResult<T>['body'];
   }
+  if (response.status === 401 && !ownAuthorization && options.key === undefined)
+    unauthorized(parsed.message || 'This page needs an API key.');
   return { ok: response.ok, status: response.status, body: parsed, headers: response.headers };
 }
 
@@ -57,7 +111,7 @@ export async function call<T = Record<string, unknown>>(
 export async function request<T = Record<string, unknown>>(
   method: string,
   path: string,
-  options: { json?: unknown; headers?: Record<string, string> } = {},
+  options: CallOptions = {},
 ): Promise<ApiResult<T>> {
   const result = await call<T>(method, path, options);
   if (!result.ok) {

@@ -1,8 +1,12 @@
 // The orderflow web app: one page of cards (create, list, view, edit, delete, e-mail
-// subscriptions, the deleted-orders report, the operator's dead letters), a status bar, and a
-// live list fed by GET /events (Server-Sent Events).
+// subscriptions, the deleted-orders report, the operator's dead letters), a status bar, a
+// live list fed by GET /events (Server-Sent Events), and, when the server asks for API keys,
+// a key prompt and controls that follow the key's scopes.
 import './style.css';
-import { ApiError, call, formatPrice, request, type Order } from './api';
+import {
+  ApiError, authHeaders, call, fetchSession, formatPrice, onUnauthorized, request, useKey, type Order, type Session,
+} from './api';
+import { EventStreamClient } from './sse';
 
 const PAGE_SIZE = 10;
 
@@ -252,11 +256,13 @@ function renderOrders(orders: Order[]) {
     const view = el('button', { type: 'button', className: 'secondary', textContent: 'View' });
     view.setAttribute('aria-label', `View order ${o.description}`);
     view.addEventListener('click', () => void viewOrder(o.orderId));
-    const edit = el('button', { type: 'button', className: 'secondary', textContent: 'Edit' });
+    const edit = el('button', { type: 'button', className: 'secondary', textContent: 'Edit', disabled: !may('orders:write') });
     edit.setAttribute('aria-label', `Edit order ${o.description}`);
+    edit.dataset.needs = 'orders:write';
     edit.addEventListener('click', () => void loadForEdit(o.orderId, true));
-    const del = el('button', { type: 'button', className: 'danger', textContent: 'Delete' });
+    const del = el('button', { type: 'button', className: 'danger', textContent: 'Delete', disabled: !may('orders:write') });
     del.setAttribute('aria-label', `Delete order ${o.description}`);
+    del.dataset.needs = 'orders:write';
     del.addEventListener('click', () => void deleteFromList(o, del));
     const item = el('li', {},
       el('span', { className: 'id' }, `ID: ${o.orderId}`),
@@ -361,31 +367,44 @@ function scheduleReload() {
   }, 150);
 }
 
-let lastEventId = '';
-function connectEvents(url = '/events') {
-  const source = new EventSource(url);
-  const section = $('list-h').parentElement!;
-  const onEvent = (e: MessageEvent) => {
-    if (e.lastEventId) lastEventId = e.lastEventId;
-    scheduleReload();
-  };
-  source.addEventListener('ready', (e) => {
-    lastEventId = (e as MessageEvent).lastEventId || lastEventId;
-    section.dataset.live = 'on';
-    scheduleReload();
+const listSection = $('list-h').parentElement!;
+const ORDER_EVENTS = new Set(['orderflow.order.created', 'orderflow.order.updated', 'orderflow.order.deleted']);
+let events: EventStreamClient | null = null;
+
+// Follows GET /events with the key in use (fetch, since EventSource cannot send a header).
+function connectEvents() {
+  events?.stop();
+  const client = new EventStreamClient('/events', {
+    headers: authHeaders,
+    open: () => {
+      if (client.lastEventId) listSection.dataset.live = 'on';
+    },
+    event: (e) => {
+      if (e.type === 'ready') listSection.dataset.live = 'on';
+      else if (!ORDER_EVENTS.has(e.type)) return;
+      scheduleReload();
+    },
+    refused: async (response) => {
+      listSection.dataset.live = 'off';
+      if (response.status === 401) {
+        const body = await response.json().catch(() => ({})) as { message?: string };
+        keyRefused(body.message || 'The API key was not accepted.');
+        return null;
+      }
+      // A non-200 answer (503 when the server has too many listeners): try again later from
+      // where it stopped.
+      return 5000;
+    },
   });
-  for (const type of ['orderflow.order.created', 'orderflow.order.updated', 'orderflow.order.deleted'])
-    source.addEventListener(type, onEvent as EventListener);
-  source.addEventListener('error', () => {
-    // A non-200 answer (503 when the server has too many listeners) ends the stream for good:
-    // try again later from where it stopped.
-    if (source.readyState === EventSource.CLOSED) {
-      section.dataset.live = 'off';
-      window.setTimeout(() => connectEvents(lastEventId ? `/events?after=${encodeURIComponent(lastEventId)}` : '/events'), 5000);
-    }
-  });
+  events = client;
+  client.start();
 }
-if ('EventSource' in window) connectEvents();
+
+function disconnectEvents() {
+  events?.stop();
+  events = null;
+  delete listSection.dataset.live;
+}
 
 // ---- view one order ---------------------------------------------------------------------
 
@@ -657,3 +676,147 @@ opsRedriveAll.addEventListener('click', () => void busy(opsRedriveAll, 'Redrivin
     showError(messageOf(e));
   }
 }));
+
+// ---- API keys ---------------------------------------------------------------------------
+
+// The key is kept for this tab only (sessionStorage), never in localStorage or a cookie.
+const KEY_STORAGE = 'orderflow.apiKey';
+const app = $('app');
+const keyPrompt = $('key-prompt');
+const keyForm = $<HTMLFormElement>('key-form');
+const keyInput = $<HTMLInputElement>('key-input');
+const keyBar = $('key-bar');
+const keySummary = $('key-summary');
+
+// What the page may do. Until the server has said, everything is shown as today; a 401 then
+// brings the prompt.
+let scopes = new Set(['orders:read', 'orders:write', 'reports:read']);
+
+function may(scope: string): boolean {
+  return scopes.has(scope) || scopes.has('admin');
+}
+
+function storedKey(): string | null {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE);
+  } catch {
+    return null;  // storage disabled: the key lasts until the page reloads
+  }
+}
+
+function storeKey(key: string | null) {
+  try {
+    if (key === null) sessionStorage.removeItem(KEY_STORAGE);
+    else sessionStorage.setItem(KEY_STORAGE, key);
+  } catch {
+    // storage disabled: nothing to keep
+  }
+}
+
+// Enables what the scopes allow and says why the rest is off.
+function applyScopes() {
+  for (const node of document.querySelectorAll<HTMLButtonElement | HTMLFieldSetElement>('[data-needs]'))
+    node.disabled = !may(node.dataset.needs!);
+  for (const note of document.querySelectorAll<HTMLElement>('[data-lacks]'))
+    note.hidden = may(note.dataset.lacks!);
+}
+
+// Starts the page with what the session allows: keys are in use when the server requires them.
+function begin(session: Session, key: string | null) {
+  useKey(key);
+  scopes = new Set(session.scopes);
+  applyScopes();
+  keyPrompt.hidden = true;
+  app.hidden = false;
+  if (key) {
+    const who = session.keyId ? `Key ofk_${session.keyId}_…` : 'Admin token';
+    keySummary.textContent = `${who} · scopes: ${session.scopes.join(', ') || 'none'}`;
+    keyBar.hidden = false;
+  } else {
+    keyBar.hidden = true;
+  }
+  if (may('orders:read')) connectEvents();
+  else disconnectEvents();
+}
+
+// Hides everything that needs a key and asks for one; `message` says why the last one failed.
+function askForKey(message: string) {
+  useKey(null);
+  disconnectEvents();
+  window.clearTimeout(reloadTimer);
+  listGeneration += 1;  // a load still running must not show its answer
+  listLoaded = false;
+  orderList.replaceChildren();
+  listSummary.textContent = '';
+  listNext.hidden = true;
+  listFirst.hidden = true;
+  viewCard.hidden = true;
+  editForm.hidden = true;
+  editing = null;
+  keyBar.hidden = true;
+  app.hidden = true;
+  keyPrompt.hidden = false;
+  setFieldError('key-input', message);
+  keyInput.value = '';
+  keyInput.focus();
+}
+
+// A request with the key in use was answered 401 (revoked, expired, or keys became required).
+function keyRefused(message: string) {
+  if (!keyPrompt.hidden) return;  // already asking (two requests were refused)
+  storeKey(null);
+  askForKey(message);
+}
+onUnauthorized(keyRefused);
+
+keyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void busy($<HTMLButtonElement>('key-submit'), 'Checking…', async () => {
+    setFieldError('key-input', '');
+    const key = keyInput.value.trim();
+    if (!key) return setFieldError('key-input', 'Enter an API key.');
+    try {
+      const session = await fetchSession(key);
+      if (!session.keysRequired) {
+        begin(session, null);
+        showSuccess('This server does not ask for API keys.');
+      } else if (!session.authenticated) {
+        setFieldError('key-input', 'This key was not accepted: it is unknown, revoked or expired.');
+        keyInput.select();
+      } else {
+        storeKey(key);
+        keyInput.value = '';
+        begin(session, key);
+        showSuccess(`Key accepted: ${session.scopes.join(', ') || 'no scopes'}`);
+      }
+    } catch (e) {
+      setFieldError('key-input', messageOf(e));
+    }
+  });
+});
+
+$('key-forget').addEventListener('click', () => {
+  storeKey(null);
+  askForKey('');
+  showSuccess('Key forgotten');
+});
+
+async function start() {
+  const key = storedKey();
+  try {
+    let session = await fetchSession(key);
+    if (!session.keysRequired) {
+      // No prompt and no key, as before keys existed; a key left from another mode is not sent.
+      if (key) session = await fetchSession(null);
+      return begin(session, null);
+    }
+    if (key && session.authenticated) return begin(session, key);
+    if (key) storeKey(null);
+    askForKey(key ? 'The key kept for this tab was not accepted: it is unknown, revoked or expired.' : '');
+  } catch (e) {
+    // The server could not say: work as before; a 401 later brings the prompt.
+    showError(messageOf(e));
+    connectEvents();
+  }
+}
+void start();
