@@ -21,9 +21,9 @@ std::string short_text(std::string_view s, std::size_t max_code_points) {
   return i < s.size() ? out + "…" : out;
 }
 
-ports::Mail deletion_notice(const NotifyContext& ctx, const DeletedOrder& d,
-                            const std::string& to) {
-  const std::string unsubscribe = unsubscribe_link(ctx.signer, ctx.mail.public_url, to);
+ports::Mail deletion_notice(NotifyContext& ctx, const DeletedOrder& d, const std::string& to) {
+  const std::string unsubscribe =
+      unsubscribe_link(ctx.signer, ctx.subscriptions, ctx.mail.public_url, to, ctx.clock.now());
   ports::Mail mail;
   mail.from = ctx.mail.from;
   mail.to = to;

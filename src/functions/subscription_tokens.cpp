@@ -1,14 +1,11 @@
 #include "functions/subscription_tokens.hpp"
 
-#include <charconv>
-
 #include "domain/email.hpp"
-#include "domain/encoding.hpp"
 
 namespace orderflow::functions {
 namespace {
 
-std::string hex(std::string_view s) { return domain::to_hex(s); }
+constexpr std::size_t kMaxTokenBytes = 2048;
 
 std::optional<std::string> unhex(std::string_view s) {
   if (s.size() % 2 != 0 || s.empty()) return std::nullopt;
@@ -26,60 +23,37 @@ std::optional<std::string> unhex(std::string_view s) {
   return out;
 }
 
-// Splits "a.b.c" into its parts (expects exactly `n` parts).
-bool split(std::string_view token, std::string_view* parts, int n) {
-  for (int i = 0; i < n - 1; ++i) {
-    const auto dot = token.find('.');
-    if (dot == std::string_view::npos) return false;
-    parts[i] = token.substr(0, dot);
-    token.remove_prefix(dot + 1);
-  }
-  parts[n - 1] = token;
-  return token.find('.') == std::string_view::npos;
+// "<address in hex>.<signature>", the form of the links mailed before link tokens.
+std::optional<std::string> read_legacy_token(const ports::Signer& signer, std::string_view token) {
+  const auto dot = token.find('.');
+  if (dot == std::string_view::npos || token.find('.', dot + 1) != std::string_view::npos)
+    return std::nullopt;
+  const std::string who(token.substr(0, dot));
+  if (!signer.verify("unsubscribe\n" + who, token.substr(dot + 1))) return std::nullopt;
+  return unhex(who);
 }
 
 }  // namespace
 
-std::string make_confirm_token(const ports::Signer& signer, std::string_view email,
-                               domain::Timestamp expires) {
-  const std::string who = hex(domain::email_key(email));
-  const std::string exp = std::to_string(
-      std::chrono::duration_cast<std::chrono::seconds>(expires.time_since_epoch()).count());
-  return who + "." + exp + "." + signer.sign("confirm\n" + who + "\n" + exp);
+std::string link_token_hash(const ports::Signer& signer, std::string_view token) {
+  return signer.sign("link-token\n" + std::string(token));
 }
 
-std::optional<std::string> read_confirm_token(const ports::Signer& signer, std::string_view token,
-                                              domain::Timestamp now) {
-  std::string_view parts[3];
-  if (token.size() > 2048 || !split(token, parts, 3)) return std::nullopt;
-  const std::string who(parts[0]), exp(parts[1]);
-  if (!signer.verify("confirm\n" + who + "\n" + exp, parts[2])) return std::nullopt;
-  long long expires = 0;
-  auto [ptr, ec] = std::from_chars(exp.data(), exp.data() + exp.size(), expires);
-  if (ec != std::errc{} || ptr != exp.data() + exp.size()) return std::nullopt;
-  if (std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() > expires)
-    return std::nullopt;
-  return unhex(who);
-}
-
-std::string make_unsubscribe_token(const ports::Signer& signer, std::string_view email) {
-  const std::string who = hex(domain::email_key(email));
-  return who + "." + signer.sign("unsubscribe\n" + who);
+std::string unsubscribe_link(const ports::Signer& signer, ports::SubscriptionStore& store,
+                             std::string_view public_url, std::string_view email,
+                             domain::Timestamp now) {
+  const std::string token = signer.sign("unsubscribe-link\n" + domain::email_key(email));
+  store.keep_link(link_token_hash(signer, token), ports::LinkPurpose::unsubscribe, email,
+                  std::nullopt, now);
+  return std::string(public_url) + "/subscriptions/unsubscribe?token=" + token;
 }
 
 std::optional<std::string> read_unsubscribe_token(const ports::Signer& signer,
-                                                  std::string_view token) {
-  std::string_view parts[2];
-  if (token.size() > 2048 || !split(token, parts, 2)) return std::nullopt;
-  const std::string who(parts[0]);
-  if (!signer.verify("unsubscribe\n" + who, parts[1])) return std::nullopt;
-  return unhex(who);
-}
-
-std::string unsubscribe_link(const ports::Signer& signer, std::string_view public_url,
-                             std::string_view email) {
-  return std::string(public_url) +
-         "/subscriptions/unsubscribe?token=" + make_unsubscribe_token(signer, email);
+                                                  ports::SubscriptionStore& store,
+                                                  std::string_view token, domain::Timestamp now) {
+  if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
+  if (token.find('.') != std::string_view::npos) return read_legacy_token(signer, token);
+  return store.find_link(link_token_hash(signer, token), ports::LinkPurpose::unsubscribe, now);
 }
 
 }  // namespace orderflow::functions

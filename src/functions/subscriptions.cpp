@@ -1,4 +1,8 @@
 // The subscription functions: subscribe, confirm, unsubscribe (and its one-click page).
+#include <fmt/format.h>
+
+#include <algorithm>
+
 #include "domain/email.hpp"
 #include "domain/json_writer.hpp"
 #include "functions/json_body.hpp"
@@ -71,55 +75,156 @@ domain::Result<std::string> read_email(const Request& req) {
   return domain::normalize_email(email->text);
 }
 
-ports::Mail confirmation_mail(const SubscriptionContext& ctx, const std::string& email) {
-  const std::string link = ctx.mail.public_url + "/subscriptions/confirm?token=" +
-                           make_confirm_token(ctx.signer, email, ctx.clock.now() + ctx.confirm_ttl);
-  const std::string unsubscribe = unsubscribe_link(ctx.signer, ctx.mail.public_url, email);
+std::string confirm_url(const SubscriptionContext& ctx, std::string_view token) {
+  return ctx.mail.public_url + "/subscriptions/confirm?token=" + std::string(token);
+}
+
+ports::Mail link_mail(const SubscriptionContext& ctx, const std::string& email, std::string subject,
+                      std::string text, const std::string& unsubscribe) {
   ports::Mail mail;
   mail.from = ctx.mail.from;
   mail.to = email;
-  mail.subject = "Confirm your subscription to orderflow deletion notices";
-  mail.text =
-      "Someone (hopefully you) asked to receive an e-mail whenever an order is deleted.\n\n"
-      "To confirm, open this link:\n" +
-      link +
-      "\n\n"
-      "If you did not ask for this, ignore this mail: nothing will be sent.\n"
-      "Unsubscribe: " +
-      unsubscribe + "\n";
+  mail.subject = std::move(subject);
+  mail.text = std::move(text);
   mail.headers.emplace_back("List-Unsubscribe", "<" + unsubscribe + ">");
   mail.headers.emplace_back("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
-  // Each confirmation request is its own message (a re-subscribe sends a new one).
-  mail.message_id =
-      "confirm." +
-      ctx.signer.sign(domain::email_key(email) + "\n" + domain::format_rfc3339(ctx.clock.now()))
-          .substr(0, 24) +
-      "@orderflow";
+  // Each link mail is its own message (a second request sends a new one).
+  mail.message_id = "link." +
+                    ctx.signer
+                        .sign(domain::email_key(email) + "\n" +
+                              domain::format_rfc3339(ctx.clock.now()) + "\n" + mail.subject)
+                        .substr(0, 24) +
+                    "@orderflow";
   return mail;
+}
+
+ports::Mail confirmation_mail(SubscriptionContext& ctx, const std::string& email) {
+  const auto now = ctx.clock.now();
+  const std::string token = ctx.new_token();
+  ctx.subscriptions.keep_link(link_token_hash(ctx.signer, token), ports::LinkPurpose::confirm,
+                              email, now + ctx.confirm_ttl, now);
+  const std::string unsubscribe =
+      unsubscribe_link(ctx.signer, ctx.subscriptions, ctx.mail.public_url, email, now);
+  return link_mail(ctx, email, "Confirm your subscription to orderflow deletion notices",
+                   "Someone (hopefully you) asked to receive an e-mail whenever an order is "
+                   "deleted.\n\n"
+                   "To confirm, open this link and press the button on its page:\n" +
+                       confirm_url(ctx, token) +
+                       "\n\n"
+                       "If you did not ask for this, ignore this mail: nothing will be sent.\n"
+                       "Unsubscribe: " +
+                       unsubscribe + "\n",
+                   unsubscribe);
+}
+
+ports::Mail unsubscribe_mail(SubscriptionContext& ctx, const std::string& email) {
+  const std::string unsubscribe =
+      unsubscribe_link(ctx.signer, ctx.subscriptions, ctx.mail.public_url, email, ctx.clock.now());
+  return link_mail(ctx, email, "Unsubscribe from orderflow deletion notices",
+                   "Someone (hopefully you) asked to stop the e-mails sent whenever an order is "
+                   "deleted.\n\n"
+                   "To unsubscribe, open this link and press the button on its page:\n" +
+                       unsubscribe +
+                       "\n\n"
+                       "If you did not ask for this, ignore this mail: nothing changes.\n",
+                   unsubscribe);
+}
+
+Response too_many(std::string_view what, std::chrono::seconds retry_after) {
+  Response r = error_response(429, "rate_limited",
+                              fmt::format("Too many {}; try again in {} s", what,
+                                          std::max<long long>(retry_after.count(), 1)));
+  r.headers.emplace_back("Retry-After",
+                         std::to_string(std::max<long long>(retry_after.count(), 1)));
+  return r;
+}
+
+// The client's subscription requests, then the mails to the address: a 429 when either is
+// used up. The same whatever state the address is in, so it tells nothing about it.
+std::optional<Response> limited(SubscriptionContext& ctx, const Request& req,
+                                const std::string& email, ports::LinkPurpose mail) {
+  if (ctx.limits == nullptr) return std::nullopt;
+  auto& limits = *ctx.limits;
+  const auto now = ctx.clock.now();
+  const auto client = limits.requests_per_client.take(req.client, now);
+  if (!client.allowed)
+    return too_many("subscription requests from this address", client.retry_after);
+  // Confirmation and unsubscribe mails count apart: unsubscribing right after subscribing
+  // is no abuse.
+  const std::string key = std::string(mail == ports::LinkPurpose::confirm ? "confirm " : "leave ") +
+                          domain::email_key(email);
+  const auto interval = limits.mail_interval.peek(key, now);
+  const auto daily = limits.mails_per_day.peek(key, now);
+  if (!interval.allowed || !daily.allowed)
+    return too_many("requests for this e-mail address",
+                    std::max(interval.allowed ? std::chrono::seconds(0) : interval.retry_after,
+                             daily.allowed ? std::chrono::seconds(0) : daily.retry_after));
+  (void)limits.mail_interval.take(key, now);
+  (void)limits.mails_per_day.take(key, now);
+  return std::nullopt;
+}
+
+// The token of a link's POST: its ?token= (the page's form posts to the link itself).
+std::optional<std::string> posted_token(const Request& req) {
+  if (const std::string* token = req.query_param("token")) return *token;
+  return std::nullopt;
+}
+
+Response invalid_confirmation() {
+  return page(400, "This confirmation link is not valid",
+              "<p>The link is broken, has expired or was used already. Subscribe again to get "
+              "a new one.</p>");
+}
+
+Response invalid_unsubscribe() {
+  return page(400, "This unsubscribe link is not valid",
+              "<p>The link is broken. You can ask for a new one with your address on the "
+              "orderflow page.</p>");
 }
 
 constexpr std::string_view kUnsubscribed =
     "If this address was subscribed, it has been unsubscribed. No further mail will be sent.";
+constexpr std::string_view kUnsubscribeMailed =
+    "If this address is subscribed, a mail with a link to unsubscribe has been sent to it.";
 
 }  // namespace
 
 Response subscribe_email(SubscriptionContext& ctx, const Request& req) {
   const auto email = read_email(req);
   if (!email) return invalid(email.why());
+  if (auto refused = limited(ctx, req, *email, ports::LinkPurpose::confirm))
+    return std::move(*refused);
   const auto result = ctx.subscriptions.subscribe(*email, ctx.clock.now());
-  // A confirmed address gets no second confirmation; a pending one gets the link again.
+  // A confirmed address gets no second confirmation; a pending one gets a new link.
   if (result.kind != ports::SubscribeResult::Kind::already_confirmed)
     ctx.mailer.send(confirmation_mail(ctx, *email));
   return success("Confirmation email sent. Please check your inbox.");
 }
 
-Response confirm_subscription(SubscriptionContext& ctx, const Request& req) {
+Response confirmation_page(SubscriptionContext& ctx, const Request& req) {
   const std::string* token = req.query_param("token");
-  const auto email = token ? read_confirm_token(ctx.signer, *token, ctx.clock.now()) : std::nullopt;
-  if (!email)
-    return page(400, "This confirmation link is not valid",
-                "<p>The link is broken or has expired. Subscribe again to get a new one.</p>");
-  if (!ctx.subscriptions.confirm(*email, ctx.clock.now()))
+  const auto email = token
+                         ? ctx.subscriptions.find_link(link_token_hash(ctx.signer, *token),
+                                                       ports::LinkPurpose::confirm, ctx.clock.now())
+                         : std::nullopt;
+  if (!email) return invalid_confirmation();
+  return page(200, "Confirm your subscription?",
+              "<p>Send an e-mail to <strong>" + html_escape(*email) +
+                  "</strong> whenever an order is deleted.</p>"
+                  "<form method=\"post\" action=\"/subscriptions/confirm?token=" +
+                  html_escape(*token) + "\"><button type=\"submit\">Confirm</button></form>");
+}
+
+Response confirm_subscription(SubscriptionContext& ctx, const Request& req) {
+  const auto token = posted_token(req);
+  const auto email = token
+                         ? ctx.subscriptions.find_link(link_token_hash(ctx.signer, *token),
+                                                       ports::LinkPurpose::confirm, ctx.clock.now())
+                         : std::nullopt;
+  if (!email) return invalid_confirmation();
+  const bool confirmed = ctx.subscriptions.confirm(*email, ctx.clock.now());
+  ctx.subscriptions.drop_links(*email, ports::LinkPurpose::confirm);
+  if (!confirmed)
     return page(404, "No subscription to confirm",
                 "<p>This address has no pending subscription (it may have been unsubscribed). "
                 "Subscribe again to get a new link.</p>");
@@ -131,26 +236,26 @@ Response confirm_subscription(SubscriptionContext& ctx, const Request& req) {
 
 Response unsubscribe_email(SubscriptionContext& ctx, const Request& req) {
   if (const std::string* token = req.query_param("token")) {
-    const auto email = read_unsubscribe_token(ctx.signer, *token);
-    if (!email)
-      return page(400, "This unsubscribe link is not valid",
-                  "<p>The link is broken. You can unsubscribe with your address on the orderflow "
-                  "page.</p>");
+    const auto email =
+        read_unsubscribe_token(ctx.signer, ctx.subscriptions, *token, ctx.clock.now());
+    if (!email) return invalid_unsubscribe();
     ctx.subscriptions.unsubscribe(*email);
     return page(200, "Unsubscribed", "<p>" + std::string(kUnsubscribed) + "</p>");
   }
   const auto email = read_email(req);
   if (!email) return invalid(email.why());
-  ctx.subscriptions.unsubscribe(*email);
-  return success(kUnsubscribed);
+  if (auto refused = limited(ctx, req, *email, ports::LinkPurpose::unsubscribe))
+    return std::move(*refused);
+  // Anyone may ask; only the address's owner can act on the link.
+  if (ctx.subscriptions.state(*email)) ctx.mailer.send(unsubscribe_mail(ctx, *email));
+  return success(kUnsubscribeMailed);
 }
 
 Response unsubscribe_page(SubscriptionContext& ctx, const Request& req) {
   const std::string* token = req.query_param("token");
-  if (token == nullptr || !read_unsubscribe_token(ctx.signer, *token))
-    return page(400, "This unsubscribe link is not valid",
-                "<p>The link is broken. You can unsubscribe with your address on the orderflow "
-                "page.</p>");
+  if (token == nullptr ||
+      !read_unsubscribe_token(ctx.signer, ctx.subscriptions, *token, ctx.clock.now()))
+    return invalid_unsubscribe();
   return page(200, "Unsubscribe from deletion notices?",
               "<form method=\"post\" action=\"/subscriptions/unsubscribe?token=" +
                   html_escape(*token) + "\"><button type=\"submit\">Unsubscribe</button></form>");

@@ -16,6 +16,9 @@ enum class SubscriberState { pending, confirmed };
 
 enum class NoticeClaim { claimed, sent, busy };
 
+// What a mailed link does.
+enum class LinkPurpose { confirm, unsubscribe };
+
 struct SubscribeResult {
   enum class Kind { created, still_pending, already_confirmed };
   Kind kind;
@@ -52,6 +55,18 @@ class SubscriptionStore {
                               domain::Timestamp lease_until) = 0;
   // True when the notice for (event id, address) was marked sent.
   virtual bool notice_sent(std::string_view event_id, std::string_view email) = 0;
+
+  // The tokens in mailed links are opaque; the store keeps only a keyed hash of each (the
+  // caller hashes), with what the link does, the address and when it stops working (none:
+  // never). Keeping a hash kept already changes nothing. Links past their end are dropped on
+  // the way.
+  virtual void keep_link(std::string_view token_hash, LinkPurpose purpose, std::string_view email,
+                         std::optional<domain::Timestamp> expires, domain::Timestamp now) = 0;
+  // The address (as given) of a link that works at `now`, or nullopt.
+  virtual std::optional<std::string> find_link(std::string_view token_hash, LinkPurpose purpose,
+                                               domain::Timestamp now) = 0;
+  // Ends the address's links of this purpose (a confirmation link works once).
+  virtual void drop_links(std::string_view email, LinkPurpose purpose) = 0;
 };
 
 }  // namespace orderflow::ports

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "adapters/crypto/api_key_material.hpp"
 #include "adapters/opencv/caching_recognizer.hpp"
 #include "adapters/opencv/opencv_recognizer.hpp"
 #include "adapters/wordnet/wordnet_files.hpp"
@@ -102,6 +103,18 @@ std::string admin_token(const Config& config) {
   return data_dir_secret(config, "admin-token", "admin token");
 }
 
+// A bucket of `count` that refills over `period`; none when either is 0.
+domain::BucketPolicy per_period(int count, std::chrono::seconds period) {
+  if (count <= 0 || period.count() <= 0) return {};
+  return {static_cast<double>(count), count / static_cast<double>(period.count())};
+}
+
+functions::SubscriptionLimits subscription_limits(const LimitsConfig& l) {
+  return {per_period(l.subscription_requests_per_hour, std::chrono::hours(1)),
+          per_period(1, std::chrono::seconds(l.address_mail_interval_s)),
+          per_period(l.address_mails_per_day, std::chrono::hours(24))};
+}
+
 AccessOptions access_options(const Config& c) {
   AccessOptions o;
   o.keys_required = c.auth.mode == "api_keys";
@@ -130,11 +143,14 @@ App::App(Config config, Role role)
               {config_.public_url, config_.mail_from},
               clock_,
               std::chrono::milliseconds(config_.delivery.lease_ms)},
+      subscription_limits_(subscription_limits(config_.limits)),
       subscriptions_{*stores_.subscriptions,
                      mailer_observed_,
                      signer_,
                      clock_,
-                     {config_.public_url, config_.mail_from}},
+                     {config_.public_url, config_.mail_from},
+                     adapters::random_token,
+                     &subscription_limits_},
       reports_{objects_observed_, renderer_, clock_, ids_,
                std::chrono::hours(config_.report_max_age_h)},
       events_{archive_, notify_},
@@ -251,6 +267,11 @@ int App::run() {
         "auth.mode = \"none\" on {}, which is not a loopback address: anyone who can reach it "
         "may create, change and delete orders; use auth.mode = \"api_keys\" and orderflow keys",
         config_.listen);
+  if (!public_url_is_private_or_https(config_.public_url))
+    spdlog::warn(
+        "public_url {} is neither https nor on a loopback address: the confirmation and "
+        "unsubscribe links mailed to subscribers can be read and used on the way",
+        config_.public_url);
   spdlog::info("auth: {}", config_.auth.mode == "api_keys"
                                ? "API keys required (orderflow keys create ...)"
                                : "none (every route but /admin/ is open)");

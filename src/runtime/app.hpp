@@ -89,6 +89,7 @@ class App {
   functions::OrderContext orders_;
   functions::ArchiveContext archive_;
   functions::NotifyContext notify_;
+  functions::SubscriptionLimits subscription_limits_;
   functions::SubscriptionContext subscriptions_;
   functions::ReportContext reports_;
   std::unique_ptr<functions::ImageContext> images_;  // set by image_loader_ when loaded

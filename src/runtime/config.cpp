@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
+#include <boost/url/parse.hpp>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
@@ -536,6 +537,18 @@ bool listen_is_loopback(std::string_view listen) {
   if (!address) return false;
   boost::system::error_code bad;
   const auto ip = boost::asio::ip::make_address(address->host, bad);
+  return !bad && ip.is_loopback();
+}
+
+bool public_url_is_private_or_https(std::string_view url) {
+  const auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return false;
+  if (parsed->scheme_id() == boost::urls::scheme::https) return true;
+  std::string host(parsed->encoded_host_address());
+  if (host == "localhost") return true;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  boost::system::error_code bad;
+  const auto ip = boost::asio::ip::make_address(host, bad);
   return !bad && ip.is_loopback();
 }
 

@@ -137,6 +137,9 @@ struct ListenAddress {
 };
 // True when `listen` is a loopback address (127.0.0.0/8 or ::1): only this machine can connect.
 bool listen_is_loopback(std::string_view listen);
+// True for an https:// URL or one on a loopback host: mailed links to anything else travel in
+// clear text across the network (start-up warns).
+bool public_url_is_private_or_https(std::string_view url);
 
 // Parses "host:port" or "[v6]:port"; "localhost" means 127.0.0.1. nullopt when malformed.
 std::optional<ListenAddress> parse_listen(std::string_view text);

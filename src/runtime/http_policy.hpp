@@ -30,7 +30,9 @@ class CorsPolicy {
 
   static constexpr std::string_view kAllowHeaders =
       "Content-Type, If-Match, If-None-Match, Idempotency-Key, Authorization, X-Request-Id";
-  static constexpr std::string_view kExposeHeaders = "ETag, Location, X-Request-Id";
+  static constexpr std::string_view kExposeHeaders =
+      "ETag, Location, X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
+      "RateLimit-Reset, RateLimit-Policy";
   static constexpr std::string_view kMaxAgeSeconds = "600";
 
  private:

@@ -200,11 +200,14 @@ constexpr Route kRoutes[] = {
      order_function<functions::delete_order>},
     {"POST", "/subscriptions", "subscribe_email", worker, Access::open,
      subscription_function<functions::subscribe_email>, nullptr, kJsonBody},
-    {"GET", "/subscriptions/confirm", "confirm_subscription", worker, Access::open,
-     subscription_function<functions::confirm_subscription>},
+    // A GET shows the page whose button POSTs: mail scanners follow links, and confirm nothing.
+    {"GET", "/subscriptions/confirm", "confirmation_page", worker, Access::open,
+     subscription_function<functions::confirmation_page>},
+    {"POST", "/subscriptions/confirm", "confirm_subscription", worker, Access::open,
+     subscription_function<functions::confirm_subscription>, nullptr, kJsonOrFormBody},
     {"POST", "/subscriptions/unsubscribe", "unsubscribe_email", worker, Access::open,
      subscription_function<functions::unsubscribe_email>, nullptr, kJsonOrFormBody},
-    {"GET", "/subscriptions/unsubscribe", "unsubscribe_page", io, Access::open,
+    {"GET", "/subscriptions/unsubscribe", "unsubscribe_page", worker, Access::open,
      subscription_function<functions::unsubscribe_page>},
     // Blocks until its image is classified on the recognizer's own worker threads.
     {"POST", "/images/recognize", "recognize_uploaded_image", worker, Access::orders_write,

@@ -284,6 +284,41 @@ TEST_P(SubscriptionStoreConformance, EverythingSurvivesReopening) {
   EXPECT_EQ(subscribe("bob@example.com"), Kind::still_pending);
 }
 
+TEST_P(SubscriptionStoreConformance, ALinkIsFoundByItsHashAndPurposeUntilItEnds) {
+  using ports::LinkPurpose;
+  store_->keep_link("hash-1", LinkPurpose::confirm, "Ann@Example.com", kT0 + 1h, kT0);
+  EXPECT_EQ(store_->find_link("hash-1", LinkPurpose::confirm, kT0), "Ann@Example.com");
+  EXPECT_EQ(store_->find_link("hash-1", LinkPurpose::unsubscribe, kT0), std::nullopt)
+      << "a confirmation link does not unsubscribe";
+  EXPECT_EQ(store_->find_link("hash-2", LinkPurpose::confirm, kT0), std::nullopt);
+  EXPECT_EQ(store_->find_link("hash-1", LinkPurpose::confirm, kT0 + 1h), std::nullopt)
+      << "it ends at its expiry";
+
+  store_->keep_link("hash-3", LinkPurpose::unsubscribe, "ann@example.com", std::nullopt, kT0);
+  EXPECT_EQ(store_->find_link("hash-3", LinkPurpose::unsubscribe, kT0 + 24h * 3650),
+            "ann@example.com")
+      << "a link without an end works for good";
+  store_->keep_link("hash-3", LinkPurpose::unsubscribe, "other@example.com", std::nullopt, kT0);
+  EXPECT_EQ(store_->find_link("hash-3", LinkPurpose::unsubscribe, kT0), "ann@example.com")
+      << "keeping a kept hash changes nothing";
+}
+
+TEST_P(SubscriptionStoreConformance, DroppingLinksEndsOnlyThatAddressesLinksOfThatPurpose) {
+  using ports::LinkPurpose;
+  store_->keep_link("c-1", LinkPurpose::confirm, "Ann@Example.com", kT0 + 1h, kT0);
+  store_->keep_link("c-2", LinkPurpose::confirm, "ann@example.com", kT0 + 2h, kT0);
+  store_->keep_link("c-3", LinkPurpose::confirm, "bob@example.com", kT0 + 1h, kT0);
+  store_->keep_link("u-1", LinkPurpose::unsubscribe, "ann@example.com", std::nullopt, kT0);
+  store_->drop_links("ANN@example.com", LinkPurpose::confirm);
+  EXPECT_EQ(store_->find_link("c-1", LinkPurpose::confirm, kT0), std::nullopt);
+  EXPECT_EQ(store_->find_link("c-2", LinkPurpose::confirm, kT0), std::nullopt);
+  EXPECT_EQ(store_->find_link("c-3", LinkPurpose::confirm, kT0), "bob@example.com");
+  EXPECT_EQ(store_->find_link("u-1", LinkPurpose::unsubscribe, kT0), "ann@example.com");
+  reopen();
+  EXPECT_EQ(store_->find_link("u-1", LinkPurpose::unsubscribe, kT0), "ann@example.com")
+      << "links survive reopening";
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, SubscriptionStoreConformance,
                          ::testing::ValuesIn(subscription_store_factories()),
                          [](const ::testing::TestParamInfo<SubscriptionStoreFactory>& param_info) {

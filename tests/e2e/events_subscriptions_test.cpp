@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
@@ -95,15 +96,67 @@ TEST_F(EventsSubscriptions, SubscribeAnswersAndSendsAConfirmationMail) {
   EXPECT_EQ(m.file.parent_path().filename(), "new");
 }
 
-TEST_F(EventsSubscriptions, ConfirmLinkShowsAConfirmedPage) {
+TEST_F(EventsSubscriptions, TheConfirmLinkShowsAPageAndOnlyItsButtonConfirmsOnce) {
   ASSERT_TRUE(HasStatus(client().post("/subscriptions", subscribe_body("bob@example.com")), 200));
   const auto all = wait_for_mail(
       maildir(), [](const auto& m) { return !confirmations_to(m, "bob@example.com").empty(); },
       kEventually);
   const auto confirmations = confirmations_to(all, "bob@example.com");
   ASSERT_EQ(confirmations.size(), 1u);
-  const Response page = client().get(link_target(confirmations[0], "/subscriptions/confirm"));
-  EXPECT_TRUE(IsHtmlPage(page, 200, "Subscription confirmed"));
+  const std::string target = link_target(confirmations[0], "/subscriptions/confirm");
+
+  // A mail scanner follows the link: the page has a button and nothing is confirmed.
+  for (int i = 0; i < 2; ++i) {
+    const Response page = client().get(target);
+    EXPECT_TRUE(IsHtmlPage(page, 200, "bob@example.com"));
+    EXPECT_THAT(lower(page.body), HasSubstr("method=\"post\""));
+  }
+  const auto [id1, event1] = delete_new_order("before the button", "1");
+  ASSERT_FALSE(event1.empty());
+  EXPECT_TRUE(mails_to(mails_after(event1), "bob@example.com", event1).empty())
+      << "a GET of the link confirmed the subscription";
+
+  const Response done =
+      client().post(target, "", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_TRUE(IsHtmlPage(done, 200, "Subscription confirmed"));
+  const auto [id2, event2] = delete_new_order("after the button", "1");
+  ASSERT_FALSE(event2.empty());
+  EXPECT_EQ(mails_to(mails_after(event2), "bob@example.com", event2).size(), 1u);
+
+  EXPECT_TRUE(IsHtmlPage(client().post(target, ""), 400, "used already"))
+      << "the link works once";
+  EXPECT_TRUE(IsHtmlPage(client().get(target), 400, ""));
+}
+
+TEST_F(EventsSubscriptions, LinkTokensAreOpaqueAndTheStoreKeepsNoneOfThem) {
+  ASSERT_TRUE(subscribe_and_confirm(client(), maildir(), "opaque.person@example.com"));
+  const auto all = mails();
+  const auto confirmations = confirmations_to(all, "opaque.person@example.com");
+  ASSERT_EQ(confirmations.size(), 1u);
+  const auto token_of = [](const std::string& target) {
+    return target.substr(target.find("token=") + 6);
+  };
+  const std::string confirm = token_of(link_target(confirmations[0], "/subscriptions/confirm"));
+  const std::string unsubscribe = token_of(list_unsubscribe_target(confirmations[0]));
+  std::string hex_address;
+  for (const unsigned char ch : std::string("opaque.person@example.com")) {
+    constexpr std::string_view kDigits = "0123456789abcdef";
+    hex_address += kDigits[ch >> 4];
+    hex_address += kDigits[ch & 15];
+  }
+  for (const std::string& token : {confirm, unsubscribe}) {
+    EXPECT_GE(token.size(), 32u) << token;
+    EXPECT_EQ(token.find(hex_address.substr(0, 12)), std::string::npos) << token;
+    EXPECT_EQ(token.find("opaque"), std::string::npos) << token;
+  }
+  // Neither token is written anywhere in the data directory (the store keeps keyed hashes).
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(server().data_dir())) {
+    if (!entry.is_regular_file() || entry.path().string().find("/mail/") != std::string::npos)
+      continue;
+    const std::string bytes = slurp_if_exists(entry.path()).value_or("");
+    EXPECT_EQ(bytes.find(confirm), std::string::npos) << entry.path();
+    EXPECT_EQ(bytes.find(unsubscribe), std::string::npos) << entry.path();
+  }
 }
 
 TEST_F(EventsSubscriptions, ConfirmedSubscriberGetsExactlyOneNoticeAndPendingOneGetsNone) {
@@ -194,8 +247,10 @@ TEST_F(EventsSubscriptions, TamperedConfirmTokenIsA400Page) {
   ASSERT_LT(i, target.size());
   target[i] = target[i] == 'A' ? 'B' : 'A';
   EXPECT_TRUE(IsHtmlPage(client().get(target), 400, ""));
+  EXPECT_TRUE(IsHtmlPage(client().post(target, ""), 400, ""));
   EXPECT_TRUE(IsHtmlPage(client().get("/subscriptions/confirm?token=garbage"), 400, ""));
   EXPECT_TRUE(IsHtmlPage(client().get("/subscriptions/confirm"), 400, ""));
+  EXPECT_TRUE(IsHtmlPage(client().post("/subscriptions/confirm", ""), 400, ""));
 }
 
 TEST_F(EventsSubscriptions, ConfirmLinkOfAnUnsubscribedAddressIsA404Page) {
@@ -203,17 +258,20 @@ TEST_F(EventsSubscriptions, ConfirmLinkOfAnUnsubscribedAddressIsA404Page) {
   const auto all = wait_for_mail(
       maildir(), [](const auto& m) { return !confirmations_to(m, "gone@example.com").empty(); },
       kEventually);
-  const std::string target =
-      link_target(confirmations_to(all, "gone@example.com").at(0), "/subscriptions/confirm");
-  EXPECT_TRUE(IsSuccessMessage(
-      client().post("/subscriptions/unsubscribe", subscribe_body("gone@example.com")),
-      kUnsubscribedMessage));
-  EXPECT_TRUE(IsHtmlPage(client().get(target), 404, ""));
+  const MailMessage confirmation = confirmations_to(all, "gone@example.com").at(0);
+  const std::string target = link_target(confirmation, "/subscriptions/confirm");
+  // Unsubscribed with the one-click link of the same mail.
+  EXPECT_TRUE(IsHtmlPage(client().post(list_unsubscribe_target(confirmation),
+                                       "List-Unsubscribe=One-Click",
+                                       {{"Content-Type", "application/x-www-form-urlencoded"}}),
+                         200, "Unsubscribed"));
+  EXPECT_TRUE(IsHtmlPage(confirm_by_link(client(), target), 404, ""));
 }
 
 // --- unsubscribe ------------------------------------------------------------------------------
 
-TEST_F(EventsSubscriptions, UnsubscribeByJsonMatchesAnyCaseAndStopsNotices) {
+// Anyone may ask to unsubscribe an address; only its owner can act on the link mailed to it.
+TEST_F(EventsSubscriptions, UnsubscribeByAddressMailsALinkThatUnsubscribes) {
   ASSERT_TRUE(subscribe_and_confirm(client(), maildir(), "a@example.com"));
   ASSERT_TRUE(subscribe_and_confirm(client(), maildir(), "Mixed.Case@Example.COM"));
   // Both are subscribed: the first delete reaches both.
@@ -224,11 +282,42 @@ TEST_F(EventsSubscriptions, UnsubscribeByJsonMatchesAnyCaseAndStopsNotices) {
   EXPECT_EQ(mails_to(first, "mixed.case@example.com", event1).size(), 1u);
 
   const Response r1 = client().post("/subscriptions/unsubscribe", subscribe_body("A@Example.com"));
-  EXPECT_TRUE(IsSuccessMessage(r1, kUnsubscribedMessage));
-  EXPECT_EQ(r1.body, success_body(kUnsubscribedMessage));
+  EXPECT_TRUE(IsSuccessMessage(r1, kUnsubscribeMailedMessage));
+  EXPECT_EQ(r1.body, success_body(kUnsubscribeMailedMessage));
   const Response r2 =
       client().post("/subscriptions/unsubscribe", subscribe_body("mixed.case@example.com"));
-  EXPECT_TRUE(IsSuccessMessage(r2, kUnsubscribedMessage));
+  EXPECT_TRUE(IsSuccessMessage(r2, kUnsubscribeMailedMessage));
+
+  const auto is_unsubscribe_mail = [](const MailMessage& m) {
+    return m.subject() == "Unsubscribe from orderflow deletion notices";
+  };
+  const auto links = wait_for_mail(
+      maildir(),
+      [&](const auto& all) {
+        int n = 0;
+        for (const auto& m : all) n += is_unsubscribe_mail(m);
+        return n >= 2;
+      },
+      kEventually);
+  // Asking is not unsubscribing: the next notice still goes to both.
+  const auto [id_mid, event_mid] = delete_new_order("asked, not yet unsubscribed", "1");
+  ASSERT_FALSE(event_mid.empty());
+  const auto mid = mails_after(event_mid);
+  EXPECT_EQ(mails_to(mid, "a@example.com", event_mid).size(), 1u);
+  EXPECT_EQ(mails_to(mid, "mixed.case@example.com", event_mid).size(), 1u);
+
+  int opened = 0;
+  for (const auto& m : links) {
+    if (!is_unsubscribe_mail(m)) continue;
+    const std::string target = link_target(m, "/subscriptions/unsubscribe");
+    ASSERT_THAT(target, StartsWith("/subscriptions/unsubscribe?token=")) << m.text;
+    EXPECT_EQ(list_unsubscribe_target(m), target);
+    const Response page = client().get(target);
+    ASSERT_TRUE(IsHtmlPage(page, 200, "<form"));
+    EXPECT_TRUE(IsHtmlPage(client().post(target, ""), 200, "Unsubscribed"));
+    ++opened;
+  }
+  EXPECT_EQ(opened, 2);
 
   const auto [id2, event2] = delete_new_order("after unsubscribe", "1");
   ASSERT_FALSE(event2.empty());
@@ -245,7 +334,7 @@ TEST_F(EventsSubscriptions, UnsubscribeAnswersTheSameWhetherOrNotSubscribed) {
   const Response unknown =
       client().post("/subscriptions/unsubscribe", subscribe_body("nobody@example.com"));
   const Response again = client().post("/subscriptions/unsubscribe", subscribe_body("known@example.com"));
-  EXPECT_TRUE(IsSuccessMessage(known, kUnsubscribedMessage));
+  EXPECT_TRUE(IsSuccessMessage(known, kUnsubscribeMailedMessage));
   for (const Response* r : {&pending, &unknown, &again}) {
     EXPECT_EQ(r->status, known.status) << describe(*r);
     EXPECT_EQ(r->body, known.body) << describe(*r);
@@ -306,7 +395,8 @@ TEST_F(EventsSubscriptions, ResubscribingAPendingAddressResendsTheConfirmation) 
       kEventually);
   const auto confirmations = confirmations_to(all, "j@example.com");
   ASSERT_EQ(confirmations.size(), 2u);
-  EXPECT_TRUE(IsHtmlPage(client().get(link_target(confirmations[1], "/subscriptions/confirm")),
+  EXPECT_TRUE(IsHtmlPage(confirm_by_link(client(), link_target(confirmations[1],
+                                                                "/subscriptions/confirm")),
                          200, "Subscription confirmed"));
 }
 
@@ -357,6 +447,86 @@ TEST_F(EventsSubscriptions, EveryDeleteNotifiesEveryConfirmedSubscriberOnce) {
   for (const auto& e : event_ids)
     for (const auto& s : subscribers)
       EXPECT_EQ(mails_to(all, s, e).size(), 1u) << e << " to " << s;
+}
+
+// --- limits (issue 13): requests per client address, mails per address ----------------------
+
+TEST(SubscriptionLimits, MailsToOneAddressAreLimitedAndTheAnswerTellsNothingOfItsState) {
+  TempDir dir;
+  ServerOptions o;
+  o.subscription_limits = true;  // the defaults: one link mail per 10 minutes, 5 a day
+  o.env = {{"ORDERFLOW_RECOGNIZER", "none"}};
+  ServerProcess server(dir.path(), o);
+  HttpClient c(server.port());
+  const auto maildir = server.data_dir() / "mail";
+
+  ASSERT_TRUE(subscribe_and_confirm(c, maildir, "known@example.com"));
+  EXPECT_TRUE(HasStatus(c.post("/subscriptions", subscribe_body("new@example.com")), 200));
+  // Confirmation and unsubscribe mails count apart: leaving right after joining is allowed.
+  EXPECT_TRUE(HasStatus(c.post("/subscriptions/unsubscribe", subscribe_body("known@example.com")),
+                        200));
+  EXPECT_TRUE(HasStatus(c.post("/subscriptions/unsubscribe", subscribe_body("nobody@example.com")),
+                        200));
+  // A second request within the interval, for a confirmed, a pending and an unknown address:
+  // the same 429 (the unknown one was mailed nothing, yet its request counted).
+  std::vector<Response> refused;
+  for (const char* email : {"known@example.com", "NEW@example.com"})
+    refused.push_back(c.post("/subscriptions", subscribe_body(email)));
+  for (const char* email : {"known@example.com", "nobody@example.com"})
+    refused.push_back(c.post("/subscriptions/unsubscribe", subscribe_body(email)));
+  for (const Response& r : refused) {
+    EXPECT_TRUE(IsErrorCode(r, 429, "rate_limited")) << describe(r);
+    ASSERT_TRUE(r.header("Retry-After").has_value());
+    EXPECT_GT(std::stoi(*r.header("Retry-After")), 500) << "about ten minutes";
+    EXPECT_EQ(r.body, refused[0].body) << "the answer must not tell one address from another";
+  }
+  // Refused requests mailed nothing: one confirmation each, and known's one unsubscribe link.
+  const auto all = wait_for_mail(
+      maildir, [](const auto& m) { return mails_to(m, "known@example.com").size() >= 2; },
+      kEventually);
+  EXPECT_EQ(confirmations_to(all, "known@example.com").size(), 1u);
+  EXPECT_EQ(confirmations_to(all, "new@example.com").size(), 1u);
+  EXPECT_EQ(mails_to(all, "nobody@example.com").size(), 0u);
+  EXPECT_EQ(mails_to(all, "known@example.com").size(), 2u);
+}
+
+TEST(SubscriptionLimits, RequestsFromOneClientAreLimited) {
+  TempDir dir;
+  ServerOptions o;
+  o.subscription_limits = true;
+  o.env = {{"ORDERFLOW_RECOGNIZER", "none"},
+           {"ORDERFLOW_LIMITS_SUBSCRIPTION_REQUESTS_PER_HOUR", "3"}};
+  ServerProcess server(dir.path(), o);
+  HttpClient c(server.port());
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(HasStatus(
+        c.post("/subscriptions", subscribe_body("person" + std::to_string(i) + "@example.com")),
+        200));
+  const Response r = c.post("/subscriptions", subscribe_body("person9@example.com"));
+  EXPECT_TRUE(IsErrorCode(r, 429, "rate_limited")) << describe(r);
+  EXPECT_NE(r.body.find("from this address"), std::string::npos) << r.body;
+  EXPECT_TRUE(r.header("Retry-After").has_value());
+  EXPECT_TRUE(IsErrorCode(c.post("/subscriptions/unsubscribe", subscribe_body("x@example.com")),
+                          429, "rate_limited"));
+  EXPECT_TRUE(HasStatus(c.get("/orders"), 200)) << "only the subscription routes are held back";
+}
+
+TEST(SubscriptionLimits, StartUpWarnsWhenLinksWouldTravelInClearText) {
+  TempDir dir;
+  ServerOptions o;
+  o.env = {{"ORDERFLOW_RECOGNIZER", "none"}, {"ORDERFLOW_PUBLIC_URL", "http://orders.example.com"}};
+  ServerProcess server(dir.path(), o);
+  EXPECT_TRUE(eventually(
+      [&] { return server.log().find("is neither https nor on a loopback") != std::string::npos; }))
+      << server.log();
+  TempDir safe_dir;
+  ServerOptions safe;
+  safe.env = {{"ORDERFLOW_RECOGNIZER", "none"},
+              {"ORDERFLOW_PUBLIC_URL", "https://orders.example.com"}};
+  ServerProcess safe_server(safe_dir.path(), safe);
+  HttpClient c(safe_server.port());
+  EXPECT_TRUE(HasStatus(c.get("/healthz"), 200));
+  EXPECT_EQ(safe_server.log().find("is neither https"), std::string::npos);
 }
 
 }  // namespace

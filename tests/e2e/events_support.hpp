@@ -31,6 +31,8 @@ constexpr std::string_view kNotify = "notify_subscribers";
 constexpr std::string_view kSubscribedMessage = "Confirmation email sent. Please check your inbox.";
 constexpr std::string_view kUnsubscribedMessage =
     "If this address was subscribed, it has been unsubscribed. No further mail will be sent.";
+constexpr std::string_view kUnsubscribeMailedMessage =
+    "If this address is subscribed, a mail with a link to unsubscribe has been sent to it.";
 
 // Polls `done` until it holds or `bound` passes; returns its last answer.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds bound = kEventually);
@@ -61,6 +63,9 @@ testing::AssertionResult delete_order(HttpClient& c, const std::string& id);
 std::filesystem::path server_maildir(const ServerProcess& server);
 std::string subscribe_body(std::string_view email);
 // POST /subscriptions, waits for the confirmation mail in `maildir`, follows its link.
+// Opens a confirmation link as a person does: its page (a GET, which confirms nothing), then
+// the page's button (a POST to the same target). The page's answer when it has no button.
+Response confirm_by_link(HttpClient& c, const std::string& target);
 testing::AssertionResult subscribe_and_confirm(HttpClient& c, const std::filesystem::path& maildir,
                                                const std::string& email);
 

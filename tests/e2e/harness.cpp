@@ -211,6 +211,11 @@ void ServerProcess::spawn_child() {
     args.insert(args.end(), {"--listen", "127.0.0.1:0"});
   args.insert(args.end(), options_.args.begin(), options_.args.end());
   Headers env = options_.env;
+  if (!options_.subscription_limits)
+    for (const char* limit :
+         {"ORDERFLOW_LIMITS_SUBSCRIPTION_REQUESTS_PER_HOUR", "ORDERFLOW_LIMITS_ADDRESS_MAIL_INTERVAL_S",
+          "ORDERFLOW_LIMITS_ADDRESS_MAILS_PER_DAY"})
+      if (!has_header(env, limit)) env.emplace_back(limit, "0");
   if (e2e_store_is_postgres() && !has_header(env, "ORDERFLOW_STORE")) {
     if (!database_) database_ = std::make_unique<PostgresDatabase>();
     env.emplace_back("ORDERFLOW_STORE", database_->url());

@@ -33,6 +33,10 @@ struct ServerOptions {
   std::vector<std::string> args;  // appended after `<command> --data-dir ... --listen ...`;
                                   // with a --listen of their own (0.0.0.0:0), that one instead
   Headers env;                    // extra environment variables (name, value)
+  // The subscription rate limits (per client address and per mailed address) are off unless
+  // a test is about them: every test subscribes from 127.0.0.1, many of them to one address.
+  // A limit set in `env` is kept either way.
+  bool subscription_limits = false;
 };
 
 // `orderflow <command> --listen 127.0.0.1:0 --data-dir <work_dir>/data` as a child process.

@@ -16,11 +16,13 @@ namespace {
 std::string random_hex(std::size_t bytes) {
   std::array<unsigned char, 32> raw{};
   if (bytes > raw.size() || RAND_bytes(raw.data(), static_cast<int>(bytes)) != 1)
-    throw std::runtime_error("no randomness for a new API key (OpenSSL RAND_bytes failed)");
+    throw std::runtime_error("no randomness for a new token (OpenSSL RAND_bytes failed)");
   return domain::to_hex(std::string_view(reinterpret_cast<const char*>(raw.data()), bytes));
 }
 
 }  // namespace
+
+std::string random_token() { return random_hex(32); }
 
 MintedKey mint_api_key() {
   MintedKey key;

@@ -15,6 +15,9 @@ struct MintedKey {
 // A new key from OpenSSL's CSPRNG. Throws std::runtime_error when it has no randomness.
 MintedKey mint_api_key();
 
+// 256 random bits from OpenSSL's CSPRNG as 64 lower-case hex digits (for link tokens).
+std::string random_token();
+
 // Lower-case hex SHA-256 of the key's whole text. A key carries 256 random bits, so a fast
 // hash is enough: there is nothing to guess that a slow one would protect.
 std::string hash_api_key(std::string_view key_text);

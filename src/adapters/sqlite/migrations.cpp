@@ -117,6 +117,18 @@ constexpr std::array kMigrations{
         revoked_us INTEGER
       ) WITHOUT ROWID;
     )sql"},
+    // Link tokens (issue 13): opaque tokens in mailed links, kept only as a keyed hash.
+    Migration{7, R"sql(
+      CREATE TABLE link_tokens (
+        token_hash TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL,
+        email_key TEXT NOT NULL,
+        email TEXT NOT NULL,
+        expires_us INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX link_tokens_by_email ON link_tokens(email_key, purpose);
+      CREATE INDEX link_tokens_by_expiry ON link_tokens(expires_us) WHERE expires_us IS NOT NULL;
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

@@ -30,6 +30,11 @@ class SqliteSubscriptionStore final : public ports::SubscriptionStore {
   void release_notice(std::string_view event_id, std::string_view email,
                       domain::Timestamp lease_until) override;
   bool notice_sent(std::string_view event_id, std::string_view email) override;
+  void keep_link(std::string_view token_hash, ports::LinkPurpose purpose, std::string_view email,
+                 std::optional<domain::Timestamp> expires, domain::Timestamp now) override;
+  std::optional<std::string> find_link(std::string_view token_hash, ports::LinkPurpose purpose,
+                                       domain::Timestamp now) override;
+  void drop_links(std::string_view email, ports::LinkPurpose purpose) override;
 
  private:
   std::shared_ptr<SqliteDatabase> db_;
