@@ -85,17 +85,87 @@ bool is_uuid(std::string_view s) {
 
 std::string etag_for(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
 
-std::optional<std::int64_t> parse_if_match(std::string_view h) {
-  while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
-  while (!h.empty() && h.back() == ' ') h.remove_suffix(1);
-  if (h == "*") return 0;
-  if (h.starts_with("W/")) h.remove_prefix(2);
-  if (h.size() < 3 || h.front() != '"' || h.back() != '"') return std::nullopt;
-  h = h.substr(1, h.size() - 2);
+std::optional<EntityTags> parse_entity_tags(std::string_view field) {
+  const auto skip_blanks = [&field] {
+    while (!field.empty() && (field.front() == ' ' || field.front() == '\t'))
+      field.remove_prefix(1);
+  };
+  skip_blanks();
+  while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+  EntityTags out;
+  if (field == "*") {
+    out.any = true;
+    return out;
+  }
+  bool expect_tag = true;
+  while (!field.empty()) {
+    if (!expect_tag) {
+      if (field.front() != ',') return std::nullopt;
+      field.remove_prefix(1);
+      skip_blanks();
+      expect_tag = true;
+      continue;
+    }
+    if (field.front() == ',') {  // empty list elements are allowed (RFC 9110 §5.6.1)
+      field.remove_prefix(1);
+      skip_blanks();
+      continue;
+    }
+    bool weak = false;
+    if (field.starts_with("W/")) {
+      weak = true;
+      field.remove_prefix(2);
+    }
+    if (field.empty() || field.front() != '"') return std::nullopt;
+    const auto close = field.find('"', 1);
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view opaque = field.substr(1, close - 1);
+    for (const char ch : opaque) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c < 0x21 || c == 0x7f) return std::nullopt;  // etagc: visible characters but DQUOTE
+    }
+    out.tags.emplace_back(weak, std::string(opaque));
+    field.remove_prefix(close + 1);
+    skip_blanks();
+    expect_tag = false;
+  }
+  if (out.tags.empty()) return std::nullopt;
+  return out;
+}
+
+namespace {
+
+// The version an opaque tag of ours stands for ("3" -> 3), or nullopt.
+std::optional<std::int64_t> version_of(std::string_view opaque) {
   std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(h.data(), h.data() + h.size(), v);
-  if (ec != std::errc{} || ptr != h.data() + h.size() || v <= 0) return std::nullopt;
+  auto [ptr, ec] = std::from_chars(opaque.data(), opaque.data() + opaque.size(), v);
+  if (opaque.empty() || ec != std::errc{} || ptr != opaque.data() + opaque.size() || v <= 0)
+    return std::nullopt;
   return v;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::int64_t>> if_match_versions(std::string_view field) {
+  const auto tags = parse_entity_tags(field);
+  if (!tags) return std::nullopt;
+  std::vector<std::int64_t> versions;
+  if (tags->any) {
+    versions.push_back(0);
+    return versions;
+  }
+  for (const auto& [weak, opaque] : tags->tags)
+    if (const auto v = version_of(opaque); !weak && v) versions.push_back(*v);
+  return versions;
+}
+
+bool if_none_match_hits(std::string_view field, std::int64_t version) {
+  const auto tags = parse_entity_tags(field);
+  if (!tags) return false;
+  if (tags->any) return true;
+  for (const auto& tag : tags->tags)
+    if (version_of(tag.second) == version) return true;
+  return false;
 }
 
 void write_order_fields(JsonWriter& w, const Order& o) {

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "domain/json_writer.hpp"
 #include "domain/money.hpp"
@@ -39,8 +41,18 @@ bool is_valid_utf8(std::string_view s);
 bool is_uuid(std::string_view s);
 // Strong ETag for a version: "\"3\"".
 std::string etag_for(std::int64_t version);
-// Parses an If-Match value: a single strong or weak ETag we issued, or "*" (returned as 0).
-std::optional<std::int64_t> parse_if_match(std::string_view header);
+// An If-Match or If-None-Match field (RFC 9110 §13.1.1, §13.1.2): "*", or a list of entity
+// tags, each weak (W/"x") or strong ("x"). nullopt when the field is not of that form.
+struct EntityTags {
+  bool any = false;
+  std::vector<std::pair<bool, std::string>> tags;  // (weak, the text between the quotes)
+};
+std::optional<EntityTags> parse_entity_tags(std::string_view field);
+// If-Match, compared strongly: the order versions its strong tags name, or {0} for "*" (any
+// version). A weak tag, or one we never issued, names none. nullopt when malformed.
+std::optional<std::vector<std::int64_t>> if_match_versions(std::string_view field);
+// If-None-Match, compared weakly: true when it is "*" or one of its tags names `version`.
+bool if_none_match_hits(std::string_view field, std::int64_t version);
 
 // Writes the order's fields as the seed names them (orderId, description, price,
 // creationDate, lastModifiedDate) into an object the caller has opened.

@@ -15,6 +15,8 @@ bool valid_idempotency_key(std::string_view key) {
   return true;
 }
 
+constexpr std::int64_t kFirstVersion = 1;  // of every order created
+
 Response created_response(const std::string& order_id, bool replayed) {
   domain::JsonWriter w;
   w.begin_object()
@@ -50,8 +52,15 @@ std::variant<NewOrder, Response> read_request(OrderContext& ctx, const Request& 
   if (!input) return error_response(400, "validation", input.why());
 
   const auto now = ctx.clock.now();
-  domain::Order order{
-      ctx.ids.new_id(), std::move(*input->description), *input->price, now, now, 1, {}, {}, {}};
+  domain::Order order{ctx.ids.new_id(),
+                      std::move(*input->description),
+                      *input->price,
+                      now,
+                      now,
+                      kFirstVersion,
+                      {},
+                      {},
+                      {}};
   if (claim) {
     // The content, not the bytes: the same fields sent with other spacing are the same request.
     claim->fingerprint = order.description + '\x1f' + order.price.to_string();
@@ -68,8 +77,12 @@ Response response_for(const ports::CreateResult& result) {
       r.headers.emplace_back("ETag", domain::etag_for(result.order.version));
       return r;
     }
-    case ports::CreateResult::Kind::replayed:
-      return created_response(result.order.id, true);
+    case ports::CreateResult::Kind::replayed: {
+      // The first answer again: the order as it was created, whatever it became since.
+      Response r = created_response(result.order.id, true);
+      r.headers.emplace_back("ETag", domain::etag_for(kFirstVersion));
+      return r;
+    }
     case ports::CreateResult::Kind::key_conflict:
       break;
   }

@@ -1,4 +1,5 @@
-// GET /orders/{orderId}: one order, with its ETag (and 304 for a matching If-None-Match).
+// GET /orders/{orderId}: one order, with its ETag (and 304 for an If-None-Match that names it,
+// compared weakly as RFC 9110 §13.1.2 asks).
 #include "functions/order_functions.hpp"
 #include "functions/order_input.hpp"
 
@@ -12,7 +13,8 @@ Response get_order_by_id(OrderContext& ctx, const Request& req) {
   if (!order) return not_found_response();
 
   const std::string etag = domain::etag_for(order->version);
-  if (req.has_header("If-None-Match") && req.header("If-None-Match") == etag) {
+  if (req.has_header("If-None-Match") &&
+      domain::if_none_match_hits(req.header("If-None-Match"), order->version)) {
     Response r{304, {}, {}, {}};
     r.headers.emplace_back("ETag", etag);
     return r;

@@ -94,12 +94,20 @@ Response precondition_failed_response() {
                         "current ETag); read it again and retry");
 }
 
-domain::Result<std::optional<std::int64_t>> read_if_match(const Request& req) {
+domain::Result<std::optional<std::int64_t>> read_if_match(
+    const Request& req, const std::function<std::optional<std::int64_t>()>& current_version) {
   if (!req.has_header("If-Match")) return std::optional<std::int64_t>{};
-  auto version = domain::parse_if_match(req.header("If-Match"));
-  if (!version)
-    return domain::fail("If-Match must be an ETag of this order (for example \"3\") or *");
-  return version;
+  auto versions = domain::if_match_versions(req.header("If-Match"));
+  if (!versions)
+    return domain::fail("If-Match must be * or a list of ETags of this order (for example \"3\")");
+  // None of ours: no version matches, and the store says 412 (or 404 for no order).
+  if (versions->empty()) return std::optional<std::int64_t>{kNoVersion};
+  if (versions->size() == 1) return std::optional<std::int64_t>{versions->front()};
+  // A list: the one that names the current version, which the store then checks again.
+  const auto current = current_version();
+  for (const std::int64_t v : *versions)
+    if (current && v == *current) return std::optional<std::int64_t>{v};
+  return std::optional<std::int64_t>{kNoVersion};
 }
 
 }  // namespace orderflow::functions

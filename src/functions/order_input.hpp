@@ -1,6 +1,8 @@
 // Turns a request body into validated order fields, with the seed's messages.
 #pragma once
 
+#include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,8 +41,12 @@ void write_order(domain::JsonWriter& w, const domain::Order& order, ports::Objec
 Response not_found_response();
 Response precondition_failed_response();
 
-// Reads If-Match: nullopt when the header is absent, 0 for "*", else the version. A failure
-// when the header is malformed.
-domain::Result<std::optional<std::int64_t>> read_if_match(const Request& req);
+// A version no order has: an If-Match that names none of ours expects it, and fails.
+inline constexpr std::int64_t kNoVersion = std::numeric_limits<std::int64_t>::max();
+// The If-Match version the store is to check: none without the header, 0 for "*", kNoVersion
+// when it names none of ours (412), or a 400's reason when malformed. A list of several is
+// resolved against `current_version` (the order's version now, nullopt when there is none).
+domain::Result<std::optional<std::int64_t>> read_if_match(
+    const Request& req, const std::function<std::optional<std::int64_t>()>& current_version);
 
 }  // namespace orderflow::functions

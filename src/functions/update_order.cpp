@@ -7,7 +7,10 @@ namespace orderflow::functions {
 Response update_order(OrderContext& ctx, const Request& req) {
   const std::string id = lower_case_id(req.path_param("orderId"));
   if (auto bad = check_order_id(id)) return std::move(*bad);
-  const auto if_match = read_if_match(req);
+  const auto if_match = read_if_match(req, [&]() -> std::optional<std::int64_t> {
+    const auto order = ctx.store.get(id);
+    return order ? std::optional<std::int64_t>(order->version) : std::nullopt;
+  });
   if (!if_match) return error_response(400, "validation", if_match.why());
   const std::optional<std::int64_t> expected_version = *if_match;
 

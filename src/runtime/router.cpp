@@ -43,6 +43,8 @@ Router::Router(std::span<const Route> routes) {
                                std::string(route.pattern));
     it->routes.push_back(&route);
     it->allow += std::string(route.method) + ", ";
+    // HEAD is served wherever GET is (RFC 9110 §9.3.2), so Allow names it too.
+    if (route.method == "GET") it->allow += "HEAD, ";
   }
   for (auto& p : patterns_) p.allow += "OPTIONS";
 }

@@ -131,7 +131,10 @@ Response recognize_image(Services& s, const Request& req) {
   return r;
 }
 
-Response openapi(Services&, const Request&) {
+// Embedded with the web app's files (CMakeLists.txt): gzip, a strong ETag and revalidation.
+Response openapi(Services&, const Request& req) {
+  if (const EmbeddedFile* file = find_embedded_file("/openapi.json"))
+    return serve_embedded_file(*file, req);
   return Response{200, std::string(openapi_document()), "application/json", {}};
 }
 

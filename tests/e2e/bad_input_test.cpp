@@ -526,10 +526,13 @@ TEST_F(BadInput, WrongMethodIs405WithAllow) {
   };
   const std::string one = std::string("/orders/") + kUnknownId;
   const std::vector<Case> cases = {
-      {"DELETE", "/orders", {"GET", "POST"}}, {"PUT", "/orders", {"GET", "POST"}},
-      {"PATCH", "/orders", {"GET", "POST"}},  {"POST", one, {"GET", "PUT", "PATCH", "DELETE"}},
-      {"POST", "/healthz", {"GET"}},          {"DELETE", "/metrics", {"GET"}},
-      {"PUT", "/openapi.json", {"GET"}},
+      {"DELETE", "/orders", {"GET", "HEAD", "POST"}},
+      {"PUT", "/orders", {"GET", "HEAD", "POST"}},
+      {"PATCH", "/orders", {"GET", "HEAD", "POST"}},
+      {"POST", one, {"GET", "HEAD", "PUT", "PATCH", "DELETE"}},
+      {"POST", "/healthz", {"GET", "HEAD"}},
+      {"DELETE", "/metrics", {"GET", "HEAD"}},
+      {"PUT", "/openapi.json", {"GET", "HEAD"}},
   };
   const std::size_t before = order_count();
   for (const auto& c : cases) {

@@ -373,7 +373,7 @@ TEST_F(HttpServerTest, KnownPathWithWrongMethodIs405WithAllow) {
   Client c(server_.port());
   auto r = c.request(http::verb::delete_, "/echo/x");
   EXPECT_EQ(r.result_int(), 405);
-  EXPECT_EQ(r[http::field::allow], "GET, POST, OPTIONS");
+  EXPECT_EQ(r[http::field::allow], "GET, HEAD, POST, OPTIONS");
   EXPECT_EQ(json_of(r).at("code"), "method_not_allowed");
 }
 
@@ -460,7 +460,7 @@ TEST_F(HttpServerTest, PreflightOnAKnownPath) {
                      {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(r.result_int(), 204);
   EXPECT_EQ(r[http::field::access_control_allow_origin], "https://app.example");
-  EXPECT_EQ(r[http::field::access_control_allow_methods], "GET, POST, OPTIONS");
+  EXPECT_EQ(r[http::field::access_control_allow_methods], "GET, HEAD, POST, OPTIONS");
   EXPECT_THAT(std::string(r[http::field::access_control_allow_headers]), HasSubstr("Idempotency-Key"));
   EXPECT_THAT(std::string(r[http::field::access_control_allow_headers]), HasSubstr("If-Match"));
   EXPECT_FALSE(r[http::field::access_control_max_age].empty());

@@ -77,5 +77,21 @@ TEST(OpenApi, OrderPriceIsANumberAndErrorsHaveTheEnvelope) {
   EXPECT_NE(std::find(required.begin(), required.end(), boost::json::value("code")), required.end());
 }
 
+// Validators evaluate a float multipleOf in binary and refuse valid prices (19.99): money is
+// described by its range and decimal places, and a string form by a pattern.
+TEST(OpenApi, MoneyIsDescribedWithoutAFloatMultipleOfAndServersAreDeclared) {
+  EXPECT_EQ(openapi_document().find("\"multipleOf\":"), std::string_view::npos);
+  const auto doc = document();
+  const auto& schemas = doc.at("components").at("schemas").as_object();
+  const auto& input = schemas.at("PriceInput").at("oneOf").as_array();
+  ASSERT_EQ(input.size(), 2u);
+  EXPECT_EQ(input[1].at("type").as_string(), "string");
+  EXPECT_FALSE(input[1].at("pattern").as_string().empty());
+  EXPECT_EQ(schemas.at("NewOrder").at("properties").at("price").at("$ref").as_string(),
+            "#/components/schemas/PriceInput");
+  ASSERT_TRUE(doc.contains("servers"));
+  EXPECT_FALSE(doc.at("servers").as_array().empty());
+}
+
 }  // namespace
 }  // namespace orderflow::runtime

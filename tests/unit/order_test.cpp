@@ -56,15 +56,28 @@ TEST(Uuid, AcceptsCanonicalTextOnly) {
   EXPECT_FALSE(is_uuid("../../etc/passwd"));
 }
 
-TEST(ETag, RoundTripsAndAcceptsStar) {
+TEST(ETag, IfMatchComparesStronglyAndTakesListsAndStar) {
   EXPECT_EQ(etag_for(3), "\"3\"");
-  EXPECT_EQ(parse_if_match("\"3\""), 3);
-  EXPECT_EQ(parse_if_match("W/\"7\""), 7);
-  EXPECT_EQ(parse_if_match("*"), 0);
-  EXPECT_FALSE(parse_if_match("3").has_value());
-  EXPECT_FALSE(parse_if_match("\"\"").has_value());
-  EXPECT_FALSE(parse_if_match("\"-1\"").has_value());
-  EXPECT_FALSE(parse_if_match("\"abc\"").has_value());
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(if_match_versions("\"3\""), V{3});
+  EXPECT_EQ(if_match_versions(" \"3\" , \"5\""), (V{3, 5}));
+  EXPECT_EQ(if_match_versions("*"), V{0});
+  EXPECT_EQ(if_match_versions("W/\"7\""), V{}) << "a weak tag never matches strongly";
+  EXPECT_EQ(if_match_versions("W/\"7\", \"8\""), V{8});
+  EXPECT_EQ(if_match_versions("\"abc\", \"-1\", \"\""), V{}) << "tags we never issued";
+  for (const char* malformed : {"3", "\"3", "\"3\" \"4\"", "W/3", "", "\"a b\""})
+    EXPECT_FALSE(if_match_versions(malformed).has_value()) << malformed;
+}
+
+TEST(ETag, IfNoneMatchComparesWeaklyAndTakesListsAndStar) {
+  EXPECT_TRUE(if_none_match_hits("\"1\"", 1));
+  EXPECT_TRUE(if_none_match_hits("W/\"1\"", 1));
+  EXPECT_TRUE(if_none_match_hits("*", 1));
+  EXPECT_TRUE(if_none_match_hits("\"4\", W/\"1\"", 1));
+  EXPECT_TRUE(if_none_match_hits("\"x,y\", \"1\"", 1)) << "a comma inside a tag";
+  EXPECT_FALSE(if_none_match_hits("\"2\"", 1));
+  EXPECT_FALSE(if_none_match_hits("\"11\"", 1));
+  EXPECT_FALSE(if_none_match_hits("1", 1)) << "malformed: served in full";
 }
 
 TEST(Time, FormatsRfc3339WithMicroseconds) {

@@ -63,11 +63,11 @@ TEST_F(RouterTest, KnownPathWithOtherMethodIs405WithAllow) {
   auto m = router.match_path("DELETE", "/orders", params);
   ASSERT_EQ(m.outcome, Router::Outcome::method_not_allowed);
   EXPECT_EQ(m.route, nullptr);
-  EXPECT_EQ(router.allow(m.pattern), "POST, GET, OPTIONS");
+  EXPECT_EQ(router.allow(m.pattern), "POST, GET, HEAD, OPTIONS");
 
   m = router.match_path("POST", "/orders/abc", params);
   ASSERT_EQ(m.outcome, Router::Outcome::method_not_allowed);
-  EXPECT_EQ(router.allow(m.pattern), "GET, PUT, PATCH, DELETE, OPTIONS");
+  EXPECT_EQ(router.allow(m.pattern), "GET, HEAD, PUT, PATCH, DELETE, OPTIONS");
 
   m = router.match_path("HEAD", "/healthz", params);
   EXPECT_EQ(m.outcome, Router::Outcome::method_not_allowed);
