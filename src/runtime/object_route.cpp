@@ -13,12 +13,15 @@ namespace {
 using functions::error_response;
 using functions::Response;
 
+// An encoded backslash or NUL in the path. An encoded slash is fine: clients generated from
+// the OpenAPI document send the key as one path parameter, its '/' as %2F, and the decoded key
+// is checked like any other (no "..", no empty segment).
 bool has_encoded_separator(std::string_view raw_target) {
   const std::string_view path = raw_target.substr(0, raw_target.find('?'));
   for (std::size_t i = 0; i + 2 < path.size(); ++i) {
     if (path[i] != '%') continue;
     const char a = path[i + 1], b = static_cast<char>(path[i + 2] | 0x20);
-    if ((a == '2' && b == 'f') || (a == '5' && b == 'c') || (a == '0' && b == '0')) return true;
+    if ((a == '5' && b == 'c') || (a == '0' && b == '0')) return true;
   }
   return false;
 }
@@ -74,7 +77,7 @@ functions::Response serve_object(adapters::FileObjectStore* store, const functio
     return error_response(404, "not_found", "Objects are kept in S3; use the presigned S3 link");
   if (has_encoded_separator(req.raw_target))
     return error_response(400, "validation",
-                          "object key must not contain encoded slashes, backslashes or NUL");
+                          "object key must not contain encoded backslashes or NUL");
   const std::string_view key = req.path_param("key");
   if (!domain::is_valid_object_key(key) || key.starts_with(".tmp"))
     return error_response(400, "validation", "invalid object key");

@@ -55,7 +55,7 @@ bool refused_for_key(const Response& r) {
 std::string concrete(std::string path, const std::string& order_id) {
   const std::map<std::string, std::string> values = {
       {"{orderId}", order_id}, {"{deliveryId}", "1"},    {"{keyId}", "0000000000000000"},
-      {"{key+}", "x/y"},       {"{file}", "missing.js"},
+      {"{key}", "x%2Fy"},       {"{file}", "missing.js"},
   };
   for (const auto& [name, value] : values)
     if (auto at = path.find(name); at != std::string::npos) path.replace(at, name.size(), value);
