@@ -1,5 +1,6 @@
 // The ReportRenderer on Cairo + Pango: an A4 portrait PDF streamed page by page through a
-// Cairo write callback, all text set by Pango in DejaVu Sans.
+// Cairo write callback, all text set by Pango in DejaVu Sans, and in whichever installed font
+// fontconfig finds for a character DejaVu lacks (CJK, Thai, most emoji; see install-deps.sh).
 #pragma once
 
 #include "ports/report_renderer.hpp"
