@@ -31,7 +31,8 @@ constexpr double kTableBottom = kPageHeight - kMargin - kFooterHeight;
 // page count depends on the rows alone and the measuring pass needs no header.
 constexpr double kTitleTop = kMargin;
 constexpr double kGeneratedTop = kMargin + 28;
-constexpr double kMetricsTop = kMargin + 48;
+constexpr double kRangeTop = kMargin + 40;
+constexpr double kMetricsTop = kMargin + 56;
 constexpr double kMetricsHeight = 46;
 constexpr double kMetricsGap = 12;
 constexpr double kChartTitleTop = kMetricsTop + kMetricsHeight + 14;
@@ -70,6 +71,25 @@ std::string display_time(domain::Timestamp t) {
   s[10] = ' ';
   s.resize(19);
   return s + " UTC";
+}
+
+// A bound of the deletedAt range: to the second, unless it falls between seconds.
+std::string display_bound(domain::Timestamp t) {
+  const std::string rfc = domain::format_rfc3339(t);
+  const std::string fraction = rfc.substr(19, 7);  // ".123456"
+  std::string s = display_time(t);
+  if (fraction != ".000000") s.insert(19, fraction);
+  return s;
+}
+
+// Which orders the report holds: the page's second line and the document's subject.
+std::string range_text(const ports::ReportHeader& h) {
+  if (h.deleted_from && h.deleted_to)
+    return "Orders deleted from " + display_bound(*h.deleted_from) + " until before " +
+           display_bound(*h.deleted_to);
+  if (h.deleted_from) return "Orders deleted from " + display_bound(*h.deleted_from) + " on";
+  if (h.deleted_to) return "Orders deleted before " + display_bound(*h.deleted_to);
+  return "All deleted orders";
 }
 
 double text_width(const pdf::Typesetter& ts, std::string_view text, bool bold) {
@@ -196,8 +216,7 @@ class CairoDocument final : public ports::ReportDocument {
         bold_small_(ts(), TextStyle{kTableFontSize, true}) {
     surface_.reset(cairo_pdf_surface_create_for_stream(&CairoDocument::write_chunk, this,
                                                        kPageWidth, kPageHeight));
-    cairo_pdf_surface_set_metadata(surface_.get(), CAIRO_PDF_METADATA_TITLE, footer_title_.c_str());
-    cairo_pdf_surface_set_metadata(surface_.get(), CAIRO_PDF_METADATA_CREATOR, "orderflow");
+    set_metadata(header);
     cr_.reset(cairo_create(surface_.get()));
     try {
       check();
@@ -251,6 +270,13 @@ class CairoDocument final : public ports::ReportDocument {
   }
   const pdf::Typesetter& ts() const { return layout_.typesetter(); }
 
+  void set_metadata(const ports::ReportHeader& header) {
+    cairo_surface_t* s = surface_.get();
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, footer_title_.c_str());
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_SUBJECT, range_text(header).c_str());
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "orderflow");
+  }
+
   // Cairo cannot take an exception through its C frames: keep it and return an error.
   static cairo_status_t write_chunk(void* closure, const unsigned char* data, unsigned int length) {
     auto* self = static_cast<CairoDocument*>(closure);
@@ -292,6 +318,8 @@ class CairoDocument final : public ports::ReportDocument {
     TextBox generated(ts(), TextStyle{9});
     text(generated, "Generated " + display_time(header.generated_at), kMargin, kGeneratedTop,
          kMuted);
+    TextBox range(ts(), TextStyle{9, false, kContentWidth});
+    text(range, range_text(header), kMargin, kRangeTop, kMuted);
 
     const double box_w = (kContentWidth - kMetricsGap) / 2;
     TextBox label(ts(), TextStyle{8});
