@@ -27,8 +27,8 @@ struct ReportBar {
 };
 
 struct ReportHeader {
-  std::string title;  // also the document's title in its metadata
-  domain::Timestamp generated_at;
+  std::string title;               // also the document's title in its metadata
+  domain::Timestamp generated_at;  // also its creation date
   // The deletedAt range the rows were chosen by (from inclusive, to exclusive; unset: open).
   std::optional<domain::Timestamp> deleted_from;
   std::optional<domain::Timestamp> deleted_to;

@@ -1,6 +1,6 @@
 // Map: geometry constants; TableLayout (fonts, columns, row heights: shared by both passes);
 // PageFlow (where rows go and when a page breaks); the paginator (measures only) and the
-// document (draws onto a streaming Cairo PDF surface).
+// document (draws onto a streaming Cairo PDF surface, with metadata and an outline).
 #include "adapters/pdf/cairo_report_renderer.hpp"
 
 #include <cairo-pdf.h>
@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "adapters/pdf/pango_text.hpp"
 #include "domain/time.hpp"
@@ -50,6 +51,8 @@ constexpr int kMaxDescriptionLines = 4;
 // Far more than 4 lines of the narrowest glyph hold: a longer text only costs layout time.
 constexpr std::size_t kMaxCellChars = 1000;
 
+constexpr cairo_pdf_outline_flags_t kPlainOutline{};  // closed, regular text
+
 struct Rgb {
   double r, g, b;
 };
@@ -90,6 +93,11 @@ std::string range_text(const ports::ReportHeader& h) {
   if (h.deleted_from) return "Orders deleted from " + display_bound(*h.deleted_from) + " on";
   if (h.deleted_to) return "Orders deleted before " + display_bound(*h.deleted_to);
   return "All deleted orders";
+}
+
+// The metadata's date form (ISO 8601, which cairo turns into a PDF date).
+std::string metadata_time(domain::Timestamp t) {
+  return domain::format_rfc3339(t).substr(0, 19) + "Z";
 }
 
 double text_width(const pdf::Typesetter& ts, std::string_view text, bool bold) {
@@ -258,8 +266,9 @@ class CairoDocument final : public ports::ReportDocument {
   }
 
   void finish() override {
-    draw_footer();
-    cairo_surface_finish(surface_.get());  // ends the last page, writes fonts and the trailer
+    end_page();  // the last one: written before the outline that points at it
+    add_outline();
+    cairo_surface_finish(surface_.get());  // writes the fonts, the outline and the trailer
     check();
     finished_ = true;
   }
@@ -273,8 +282,40 @@ class CairoDocument final : public ports::ReportDocument {
   void set_metadata(const ports::ReportHeader& header) {
     cairo_surface_t* s = surface_.get();
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, footer_title_.c_str());
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_AUTHOR, "orderflow");
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_SUBJECT, range_text(header).c_str());
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "orderflow");
+    // The report's own time, not the wall clock's: the same input makes the same document.
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE,
+                                   metadata_time(header.generated_at).c_str());
+  }
+
+  // The rows on the page just done, for its bookmark.
+  void note_page_rows() {
+    if (row_index_ == page_first_row_) return;
+    pages_.push_back(PageRows{flow_.page(), flow_.table_top(), page_first_row_ + 1, row_index_});
+    page_first_row_ = row_index_;
+  }
+
+  // "Summary", then "Orders" with an entry per page: "Page 2: orders 38–91". Added only once
+  // every page is written: cairo 1.16 asserts (or crashes) finishing a surface whose outline
+  // points at a page it failed to write.
+  void add_outline() {
+    cairo_surface_t* s = surface_.get();
+    const auto link = [](int page, double top) {
+      return "page=" + std::to_string(page) + " pos=[" + std::to_string(kMargin) + " " +
+             std::to_string(top) + "]";
+    };
+    cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, "Summary", "page=1", kPlainOutline);
+    const int orders =
+        cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, "Orders",
+                                      link(1, kFirstTableTop).c_str(), CAIRO_PDF_OUTLINE_FLAG_OPEN);
+    for (const PageRows& p : pages_) {
+      const std::string name = "Page " + std::to_string(p.page) + ": orders " +
+                               std::to_string(p.first) + "\xE2\x80\x93" + std::to_string(p.last);
+      cairo_pdf_surface_add_outline(s, orders, name.c_str(), link(p.page, p.table_top).c_str(),
+                                    kPlainOutline);
+    }
   }
 
   // Cairo cannot take an exception through its C frames: keep it and return an error.
@@ -393,6 +434,7 @@ class CairoDocument final : public ports::ReportDocument {
   }
 
   void end_page() {
+    note_page_rows();
     draw_footer();
     cairo_show_page(cr_.get());
     check();
@@ -406,6 +448,13 @@ class CairoDocument final : public ports::ReportDocument {
   PageFlow flow_;
   int declared_pages_;
   std::uint64_t row_index_ = 0;
+  std::uint64_t page_first_row_ = 0;  // rows drawn before the current page
+  struct PageRows {
+    int page;
+    double table_top;
+    std::uint64_t first, last;  // 1-based row numbers
+  };
+  std::vector<PageRows> pages_;  // one entry per page: a few bytes per ~50 rows
   std::string footer_title_;
   TextBox id_, price_, date_, small_, bold_small_;
   // Declared last so they go first: the surface may still call write_chunk while dying.

@@ -9,7 +9,8 @@ namespace orderflow::adapters {
 
 // Page 1: title, generation time, the deletedAt range, key metrics, a bar chart of the top
 // orders by price, then the table; every page: the table header and a "Page x of y" footer.
-// Metadata: title, creator "orderflow", the range as subject. Stateless; each
+// Metadata: title, author and creator "orderflow", the range as subject, generated_at as the
+// creation date. Outline: "Summary", and "Orders" with an entry per page. Stateless; each
 // paginator and document has its own fonts, so documents may be rendered concurrently.
 class CairoReportRenderer final : public ports::ReportRenderer {
  public:
