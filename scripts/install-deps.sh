@@ -19,6 +19,11 @@ PACKAGES=(
   libnats-dev nats-server
   # reports and images
   libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils python3-reportlab python3-renderpm
+  # the report's fallback fonts for what DejaVu (Latin, Greek, Cyrillic, Arabic, Hebrew) lacks,
+  # outline fonts all, so the PDF's text stays searchable: CJK (Han, kana, every Hangul syllable;
+  # 5 MB, where fonts-noto-cjk is 91 MB and fonts-droid-fallback registers no Hangul), Thai
+  # (0.4 MB), emoji and symbols in black and white (3 MB; colour bitmap emoji become images)
+  fonts-wqy-microhei fonts-tlwg-loma-ttf fonts-symbola
   libopencv-dev wordnet-base darknet
   # tests and benchmarks
   libgtest-dev libgmock-dev zlib1g-dev curl python3-aiosmtpd

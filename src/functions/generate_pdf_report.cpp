@@ -1,15 +1,17 @@
-// GET /reports/deleted-orders. Map: the archive's fingerprint (from its listing alone); one
-// streamed pass over the archive (scan_archive); the summary of pass 1 (count, exact total,
-// top 15); render() = measure + draw; the reuse record reports/latest.json; removal of old
-// reports; the function.
+// GET /reports/deleted-orders. Map: the from/to query (a deletedAt range); the archive's
+// fingerprint (from its listing alone); one streamed pass over the archive (scan_archive); the
+// summary of pass 1 (count, exact total, top 15); render() = measure + draw; the reuse record
+// reports/latest.json; removal of old reports; the function.
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "domain/json_writer.hpp"
+#include "domain/result.hpp"
 #include "functions/deleted_order.hpp"
 #include "functions/json_body.hpp"
 #include "functions/report_functions.hpp"
@@ -27,6 +29,63 @@ constexpr std::chrono::hours kLinkLifetime{1};
 // The archive may change between the two passes; render again rather than print a header
 // that disagrees with the rows, but not forever on an archive that never stands still.
 constexpr int kMaxRenderAttempts = 3;
+
+// The orders a report covers: deletedAt in [from, to); an unset end is open.
+struct DeletedRange {
+  std::optional<domain::Timestamp> from;
+  std::optional<domain::Timestamp> to;
+
+  bool contains(domain::Timestamp t) const { return (!from || t >= *from) && (!to || t < *to); }
+  // Appended to the archive's fingerprint in the reuse record, so that a report is only reused
+  // for the range it was made for. Empty for the whole archive: older records stay valid.
+  std::string tag() const {
+    if (!from && !to) return "";
+    return ";from=" + (from ? domain::format_rfc3339(*from) : "") +
+           ";to=" + (to ? domain::format_rfc3339(*to) : "");
+  }
+};
+
+// A two-digit number at text[pos], or -1.
+int two_digits(std::string_view text, std::size_t pos) {
+  const auto digit = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+  if (!digit(pos) || !digit(pos + 1)) return -1;
+  return (text[pos] - '0') * 10 + (text[pos + 1] - '0');
+}
+
+// An RFC 3339 timestamp with any offset. domain::parse_rfc3339 reads UTC ("Z", "+00:00") only,
+// so a numeric offset is taken off here and applied to the UTC reading of the rest.
+std::optional<domain::Timestamp> parse_instant(std::string_view text) {
+  if (auto utc = domain::parse_rfc3339(text)) return utc;
+  constexpr std::size_t kOffsetChars = 6;  // "+hh:mm"
+  if (text.size() <= kOffsetChars) return std::nullopt;
+  const std::string_view zone = text.substr(text.size() - kOffsetChars);
+  const int hours = two_digits(zone, 1);
+  const int minutes = two_digits(zone, 4);
+  if ((zone[0] != '+' && zone[0] != '-') || zone[3] != ':' || hours < 0 || hours > 23 ||
+      minutes < 0 || minutes > 59)
+    return std::nullopt;
+  const auto local =
+      domain::parse_rfc3339(std::string(text.substr(0, text.size() - kOffsetChars)) + "Z");
+  if (!local) return std::nullopt;
+  const auto offset = std::chrono::hours(hours) + std::chrono::minutes(minutes);
+  return zone[0] == '+' ? *local - offset : *local + offset;
+}
+
+domain::Result<DeletedRange> requested_range(const Request& req) {
+  DeletedRange range;
+  for (const auto& [name, end] : {std::pair{"from", &range.from}, std::pair{"to", &range.to}}) {
+    const std::string* text = req.query_param(name);
+    if (text == nullptr) continue;
+    *end = parse_instant(*text);
+    if (!*end)
+      return domain::fail(std::string(name) +
+                          " must be an RFC 3339 timestamp such as 2026-11-01T00:00:00Z (write a "
+                          "+ in an offset as %2B)");
+  }
+  if (range.from && range.to && *range.from >= *range.to)
+    return domain::fail("from must be earlier than to (the range is from inclusive, to exclusive)");
+  return range;
+}
 
 // Identifies the archive's state from its listing alone (no object is read): the number of
 // objects, the newest modification and a hash of every key, size and modification time.
@@ -71,15 +130,16 @@ void for_each_object(ports::ObjectStore& objects, std::string_view prefix, Visit
 }
 
 struct ScanResult {
-  std::string fingerprint;
-  std::uint64_t orders = 0;
+  std::string fingerprint;    // of the whole archive, whatever the range
+  std::uint64_t orders = 0;   // in the range
   std::uint64_t skipped = 0;  // objects that are not readable archive JSON (or vanished)
 };
 
-// One pass over the archive, one object in memory at a time: every readable order goes to
-// on_order in key order.
+// One pass over the archive, one object in memory at a time: every readable order in the range
+// goes to on_order in key order.
 template <class OnOrder>
-ScanResult scan_archive(ports::ObjectStore& objects, OnOrder&& on_order) {
+ScanResult scan_archive(ports::ObjectStore& objects, const DeletedRange& range,
+                        OnOrder&& on_order) {
   Fingerprint fingerprint;
   ScanResult result;
   for_each_object(objects, kArchivePrefix, [&](const ports::ObjectInfo& info) {
@@ -90,6 +150,7 @@ ScanResult scan_archive(ports::ObjectStore& objects, OnOrder&& on_order) {
       ++result.skipped;
       return;
     }
+    if (!range.contains(deleted->deleted_at)) return;
     ++result.orders;
     on_order(*deleted);
   });
@@ -124,10 +185,13 @@ class Summary {
     if (top_.size() > kTopBars) top_.pop_back();
   }
 
-  ports::ReportHeader header(domain::Timestamp now, std::uint64_t orders, int pages) const {
+  ports::ReportHeader header(domain::Timestamp now, const DeletedRange& range, std::uint64_t orders,
+                             int pages) const {
     ports::ReportHeader h;
     h.title = kTitle;
     h.generated_at = now;
+    h.deleted_from = range.from;
+    h.deleted_to = range.to;
     h.order_count = orders;
     h.total = total_.to_string();
     for (const Top& t : top_) h.bars.push_back(ports::ReportBar{t.description, t.price});
@@ -157,22 +221,25 @@ struct Rendered {
 
 // Pass 1 measures the rows (and sums them up); pass 2 draws them with the page count pass 1
 // found. The document streams into one string: the object store takes an object whole.
-std::optional<Rendered> render(ReportContext& ctx, domain::Timestamp now) {
+std::optional<Rendered> render(ReportContext& ctx, domain::Timestamp now,
+                               const DeletedRange& range) {
   for (int attempt = 1;; ++attempt) {
     Summary summary;
     auto paginator = ctx.renderer.paginate();
-    const ScanResult first = scan_archive(ctx.objects, [&](const DeletedOrder& d) {
+    const ScanResult first = scan_archive(ctx.objects, range, [&](const DeletedOrder& d) {
       summary.add(d);
       add_order(*paginator, d);
     });
     if (first.orders == 0) return std::nullopt;
-    const ports::ReportHeader header = summary.header(now, first.orders, paginator->page_count());
+    const ports::ReportHeader header =
+        summary.header(now, range, first.orders, paginator->page_count());
     paginator.reset();
 
     Rendered out;
     auto document =
         ctx.renderer.begin(header, [&out](std::string_view bytes) { out.pdf.append(bytes); });
-    out.scan = scan_archive(ctx.objects, [&](const DeletedOrder& d) { add_order(*document, d); });
+    out.scan =
+        scan_archive(ctx.objects, range, [&](const DeletedOrder& d) { add_order(*document, d); });
     out.consistent = out.scan.fingerprint == first.fingerprint;
     if (!out.consistent && attempt < kMaxRenderAttempts) continue;
     document->finish();
@@ -273,34 +340,41 @@ Response success(ReportContext& ctx, domain::Timestamp now, const LatestReport& 
 
 Response nothing_archived() { return error_response(404, "not_found", "No deleted orders found"); }
 
+Response nothing_in_range() {
+  return error_response(404, "not_found", "No deleted orders found in the requested range");
+}
+
 // The previous report when the archive has not changed since it was made (or 404 when the
 // archive is empty now); nullopt when a new one must be rendered. Listing the archive only to
 // compare fingerprints is worth it when there is a report to reuse; otherwise pass 1 lists it.
-std::optional<Response> reusable(ReportContext& ctx, domain::Timestamp now) {
+std::optional<Response> reusable(ReportContext& ctx, domain::Timestamp now,
+                                 const DeletedRange& range) {
   const auto latest = read_latest(ctx.objects);
   if (!latest || !object_exists(ctx.objects, latest->key)) return std::nullopt;
   Fingerprint listed;
   for_each_object(ctx.objects, kArchivePrefix, [&](const ports::ObjectInfo& o) { listed.add(o); });
   if (listed.count() == 0) return nothing_archived();
-  if (latest->fingerprint == listed.text()) return success(ctx, now, *latest);
+  if (latest->fingerprint == listed.text() + range.tag()) return success(ctx, now, *latest);
   return std::nullopt;
 }
 
 }  // namespace
 
-Response generate_pdf_report(ReportContext& ctx, const Request& /*req*/) {
-  if (auto reused = reusable(ctx, ctx.clock.now())) return std::move(*reused);
+Response generate_pdf_report(ReportContext& ctx, const Request& req) {
+  const auto range = requested_range(req);
+  if (!range) return error_response(400, "validation", range.why());
+  if (auto reused = reusable(ctx, ctx.clock.now(), *range)) return std::move(*reused);
   // Whoever waited here while another request rendered finds that report reusable.
   const std::lock_guard one_render(*ctx.rendering);
   const domain::Timestamp now = ctx.clock.now();
-  if (auto reused = reusable(ctx, now)) return std::move(*reused);
+  if (auto reused = reusable(ctx, now, *range)) return std::move(*reused);
 
-  auto rendered = render(ctx, now);
-  if (!rendered) return nothing_archived();
+  auto rendered = render(ctx, now, *range);
+  if (!rendered) return range->tag().empty() ? nothing_archived() : nothing_in_range();
   LatestReport report;
   report.key = std::string(kReportPrefix) + compact_time(now) + "_" + ctx.ids.new_id() + ".pdf";
   // An archive that kept changing under us gets no fingerprint: the next call renders anew.
-  report.fingerprint = rendered->consistent ? rendered->scan.fingerprint : "";
+  report.fingerprint = rendered->consistent ? rendered->scan.fingerprint + range->tag() : "";
   report.orders = rendered->scan.orders;
   report.skipped = rendered->scan.skipped;
   ctx.objects.put(report.key, rendered->pdf, "application/pdf");

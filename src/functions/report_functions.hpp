@@ -27,14 +27,17 @@ struct ReportContext {
   std::shared_ptr<std::mutex> rendering = std::make_shared<std::mutex>();
 };
 
-// GET /reports/deleted-orders
+// GET /reports/deleted-orders[?from=RFC3339][&to=RFC3339]
 // 200 {"status":"success","pdf_url","expiresAt","orders","skipped"}: the report of every
-// object under deleted_orders/ (objects that are not readable archive JSON are left out and
-// counted in `skipped`), stored as reports/deleted_orders_{yyyymmddThhmmssZ}_{id}.pdf. The
+// object under deleted_orders/ whose deletedAt is in [from, to) (either end optional; objects
+// that are not readable archive JSON are left out and counted in `skipped`; `orders` counts the
+// orders in the range), stored as reports/deleted_orders_{yyyymmddThhmmssZ}_{id}.pdf. The
 // archive is streamed twice (measure, then draw), never held in memory. An unchanged archive
-// reuses the previous report (reports/latest.json keeps its fingerprint); concurrent requests
-// share one render.
-// 404 not_found "No deleted orders found" when there is no readable archived order.
+// asked for the same range reuses the previous report (reports/latest.json keeps its
+// fingerprint and range); concurrent requests share one render.
+// 400 validation when from or to is not an RFC 3339 timestamp, or from >= to.
+// 404 not_found "No deleted orders found" when there is no readable archived order, "No deleted
+// orders found in the requested range" when there are some but none in the range.
 Response generate_pdf_report(ReportContext& ctx, const Request& req);
 
 }  // namespace orderflow::functions

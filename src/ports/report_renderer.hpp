@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,8 +27,11 @@ struct ReportBar {
 };
 
 struct ReportHeader {
-  std::string title;
-  domain::Timestamp generated_at;
+  std::string title;               // also the document's title in its metadata
+  domain::Timestamp generated_at;  // also its creation date
+  // The deletedAt range the rows were chosen by (from inclusive, to exclusive; unset: open).
+  std::optional<domain::Timestamp> deleted_from;
+  std::optional<domain::Timestamp> deleted_to;
   std::uint64_t order_count = 0;
   std::string total;            // exact decimal text, e.g. "1234.50"
   std::vector<ReportBar> bars;  // highest price first; the renderer draws at most 15

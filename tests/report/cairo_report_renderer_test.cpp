@@ -84,6 +84,25 @@ TEST(CairoReportRenderer, SinkFailureReachesTheCaller) {
   }
 }
 
+// The fonts, the outline and the trailer are written by finish(): a sink failing then (after
+// several pages went out) is the caller's exception too, and nothing crashes.
+TEST(CairoReportRenderer, SinkFailingWhileFinishingReachesTheCaller) {
+  adapters::CairoReportRenderer renderer;
+  bool finishing = false;
+  auto doc = renderer.begin(header_for(300, 1), [&finishing](std::string_view) {
+    if (finishing) throw std::runtime_error("disk full at the end");
+  });
+  RowSource rows;
+  for (int i = 0; i < 300; ++i) doc->add_row(rows.next(i));
+  finishing = true;
+  try {
+    doc->finish();
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "disk full at the end");
+  }
+}
+
 TEST(CairoReportRenderer, AbandonedDocumentStopsWriting) {
   adapters::CairoReportRenderer renderer;
   std::string pdf;

@@ -43,6 +43,15 @@ std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
 
 }  // namespace
 
+std::string run_pdf_tool(std::string_view command, std::string_view bytes, const fs::path& dir) {
+  const fs::path file = dir / "report-under-tool.pdf";
+  std::ofstream(file, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::string out = run(std::string(command) + " " + quoted(file));
+  fs::remove(file);
+  return out;
+}
+
 PdfText read_pdf(std::string_view bytes, const fs::path& dir) {
   const fs::path file = dir / "report-under-test.pdf";
   std::ofstream(file, std::ios::binary)
@@ -80,14 +89,15 @@ std::size_t count_of(std::string_view haystack, std::string_view needle) {
 
 domain::Timestamp ReportTest::t0() { return *domain::parse_rfc3339("2026-11-25T10:00:00Z"); }
 
-std::string ReportTest::archive(int n, std::string_view description, std::string_view price) {
+std::string ReportTest::archive(int n, std::string_view description, std::string_view price,
+                                std::optional<domain::Timestamp> deleted_at) {
   functions::DeletedOrder d;
   d.order.id = order_id(n);
   d.order.description = std::string(description);
   d.order.price = *domain::Money::parse(price);
   d.order.created = t0() - std::chrono::hours(48) + std::chrono::seconds(n);
   d.order.last_modified = d.order.created;
-  d.deleted_at = t0() - std::chrono::hours(24) + std::chrono::seconds(n);
+  d.deleted_at = deleted_at.value_or(t0() - std::chrono::hours(24) + std::chrono::seconds(n));
   d.event_id = order_id(1'000'000 + n);
   objects_.put(functions::archive_key(d.order.id), functions::archive_json(d), "application/json");
   return d.order.id;
@@ -95,6 +105,12 @@ std::string ReportTest::archive(int n, std::string_view description, std::string
 
 functions::Response ReportTest::generate() {
   return functions::generate_pdf_report(ctx_, functions::Request{});
+}
+
+functions::Response ReportTest::generate(std::vector<std::pair<std::string, std::string>> query) {
+  functions::Request req;
+  req.query = std::move(query);
+  return functions::generate_pdf_report(ctx_, req);
 }
 
 boost::json::object ReportTest::body_of(const functions::Response& r) {
@@ -110,13 +126,19 @@ std::string ReportTest::report_key(const functions::Response& r) {
 }
 
 PdfText ReportTest::pdf_of(const std::string& key) {
-  const auto stored = objects_.get(key);
+  const std::string bytes = pdf_bytes(key);
+  if (bytes.empty()) return {};
+  return read_pdf(bytes, tmp_.path());
+}
+
+std::string ReportTest::pdf_bytes(const std::string& key) {
+  auto stored = objects_.get(key);
   if (!stored) {
     ADD_FAILURE() << "no object " << key;
     return {};
   }
   EXPECT_EQ(stored->content_type, "application/pdf");
-  return read_pdf(stored->bytes, tmp_.path());
+  return std::move(stored->bytes);
 }
 
 bool ReportTest::exists(const std::string& key) { return objects_.get(key).has_value(); }

@@ -2,11 +2,11 @@
 // clock the test moves, and the PDF read back with poppler-utils (pdftotext, pdfinfo).
 #pragma once
 
-#include "support/temp_dir.hpp"
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +15,7 @@
 #include "adapters/files/file_object_store.hpp"
 #include "adapters/pdf/cairo_report_renderer.hpp"
 #include "functions/report_functions.hpp"
+#include "support/temp_dir.hpp"
 
 namespace orderflow::report_test {
 
@@ -45,6 +46,10 @@ struct PdfText {
   std::string bbox;  // pdftotext -bbox: one <word xMin= yMin= xMax= yMax=> per word
 };
 PdfText read_pdf(std::string_view bytes, const std::filesystem::path& dir);
+// The standard output of a poppler-utils command run on the PDF, e.g. "pdffonts" or
+// "pdfinfo -isodates" (the file name is appended); a failing command fails the test.
+std::string run_pdf_tool(std::string_view command, std::string_view bytes,
+                         const std::filesystem::path& dir);
 
 // Every word box pdftotext -bbox reports, in points from the top-left corner.
 struct WordBox {
@@ -63,13 +68,18 @@ class ReportTest : public ::testing::Test {
  protected:
   static domain::Timestamp t0();  // 2026-11-25T10:00:00Z
 
-  // Archives one deleted order the way archive_deleted_order does; returns its id.
-  std::string archive(int n, std::string_view description, std::string_view price);
+  // Archives one deleted order the way archive_deleted_order does; returns its id. Deleted at
+  // t0() - 24 h + n s unless `deleted_at` says otherwise.
+  std::string archive(int n, std::string_view description, std::string_view price,
+                      std::optional<domain::Timestamp> deleted_at = std::nullopt);
   functions::Response generate();
+  // With these query parameters (decoded), e.g. {{"from", "2026-11-24T00:00:00Z"}}.
+  functions::Response generate(std::vector<std::pair<std::string, std::string>> query);
   static boost::json::object body_of(const functions::Response& r);
   // The object key inside the response's pdf_url.
   static std::string report_key(const functions::Response& r);
   PdfText pdf_of(const std::string& key);
+  std::string pdf_bytes(const std::string& key);
   bool exists(const std::string& key);
 
   TempDir tmp_;

@@ -1,6 +1,6 @@
 // Map: geometry constants; TableLayout (fonts, columns, row heights: shared by both passes);
 // PageFlow (where rows go and when a page breaks); the paginator (measures only) and the
-// document (draws onto a streaming Cairo PDF surface).
+// document (draws onto a streaming Cairo PDF surface, with metadata and an outline).
 #include "adapters/pdf/cairo_report_renderer.hpp"
 
 #include <cairo-pdf.h>
@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "adapters/pdf/pango_text.hpp"
 #include "domain/time.hpp"
@@ -31,7 +32,8 @@ constexpr double kTableBottom = kPageHeight - kMargin - kFooterHeight;
 // page count depends on the rows alone and the measuring pass needs no header.
 constexpr double kTitleTop = kMargin;
 constexpr double kGeneratedTop = kMargin + 28;
-constexpr double kMetricsTop = kMargin + 48;
+constexpr double kRangeTop = kMargin + 40;
+constexpr double kMetricsTop = kMargin + 56;
 constexpr double kMetricsHeight = 46;
 constexpr double kMetricsGap = 12;
 constexpr double kChartTitleTop = kMetricsTop + kMetricsHeight + 14;
@@ -48,6 +50,8 @@ constexpr double kCellPadY = 2.5;
 constexpr int kMaxDescriptionLines = 4;
 // Far more than 4 lines of the narrowest glyph hold: a longer text only costs layout time.
 constexpr std::size_t kMaxCellChars = 1000;
+
+constexpr cairo_pdf_outline_flags_t kPlainOutline{};  // closed, regular text
 
 struct Rgb {
   double r, g, b;
@@ -70,6 +74,30 @@ std::string display_time(domain::Timestamp t) {
   s[10] = ' ';
   s.resize(19);
   return s + " UTC";
+}
+
+// A bound of the deletedAt range: to the second, unless it falls between seconds.
+std::string display_bound(domain::Timestamp t) {
+  const std::string rfc = domain::format_rfc3339(t);
+  const std::string fraction = rfc.substr(19, 7);  // ".123456"
+  std::string s = display_time(t);
+  if (fraction != ".000000") s.insert(19, fraction);
+  return s;
+}
+
+// Which orders the report holds: the page's second line and the document's subject.
+std::string range_text(const ports::ReportHeader& h) {
+  if (h.deleted_from && h.deleted_to)
+    return "Orders deleted from " + display_bound(*h.deleted_from) + " until before " +
+           display_bound(*h.deleted_to);
+  if (h.deleted_from) return "Orders deleted from " + display_bound(*h.deleted_from) + " on";
+  if (h.deleted_to) return "Orders deleted before " + display_bound(*h.deleted_to);
+  return "All deleted orders";
+}
+
+// The metadata's date form (ISO 8601, which cairo turns into a PDF date).
+std::string metadata_time(domain::Timestamp t) {
+  return domain::format_rfc3339(t).substr(0, 19) + "Z";
 }
 
 double text_width(const pdf::Typesetter& ts, std::string_view text, bool bold) {
@@ -196,8 +224,7 @@ class CairoDocument final : public ports::ReportDocument {
         bold_small_(ts(), TextStyle{kTableFontSize, true}) {
     surface_.reset(cairo_pdf_surface_create_for_stream(&CairoDocument::write_chunk, this,
                                                        kPageWidth, kPageHeight));
-    cairo_pdf_surface_set_metadata(surface_.get(), CAIRO_PDF_METADATA_TITLE, footer_title_.c_str());
-    cairo_pdf_surface_set_metadata(surface_.get(), CAIRO_PDF_METADATA_CREATOR, "orderflow");
+    set_metadata(header);
     cr_.reset(cairo_create(surface_.get()));
     try {
       check();
@@ -239,8 +266,9 @@ class CairoDocument final : public ports::ReportDocument {
   }
 
   void finish() override {
-    draw_footer();
-    cairo_surface_finish(surface_.get());  // ends the last page, writes fonts and the trailer
+    end_page();  // the last one: written before the outline that points at it
+    add_outline();
+    cairo_surface_finish(surface_.get());  // writes the fonts, the outline and the trailer
     check();
     finished_ = true;
   }
@@ -250,6 +278,45 @@ class CairoDocument final : public ports::ReportDocument {
     return TextStyle{kTableFontSize, false, column_width - 2 * kCellPadX};
   }
   const pdf::Typesetter& ts() const { return layout_.typesetter(); }
+
+  void set_metadata(const ports::ReportHeader& header) {
+    cairo_surface_t* s = surface_.get();
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, footer_title_.c_str());
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_AUTHOR, "orderflow");
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_SUBJECT, range_text(header).c_str());
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "orderflow");
+    // The report's own time, not the wall clock's: the same input makes the same document.
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE,
+                                   metadata_time(header.generated_at).c_str());
+  }
+
+  // The rows on the page just done, for its bookmark.
+  void note_page_rows() {
+    if (row_index_ == page_first_row_) return;
+    pages_.push_back(PageRows{flow_.page(), flow_.table_top(), page_first_row_ + 1, row_index_});
+    page_first_row_ = row_index_;
+  }
+
+  // "Summary", then "Orders" with an entry per page: "Page 2: orders 38–91". Added only once
+  // every page is written: cairo 1.16 asserts (or crashes) finishing a surface whose outline
+  // points at a page it failed to write.
+  void add_outline() {
+    cairo_surface_t* s = surface_.get();
+    const auto link = [](int page, double top) {
+      return "page=" + std::to_string(page) + " pos=[" + std::to_string(kMargin) + " " +
+             std::to_string(top) + "]";
+    };
+    cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, "Summary", "page=1", kPlainOutline);
+    const int orders =
+        cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, "Orders",
+                                      link(1, kFirstTableTop).c_str(), CAIRO_PDF_OUTLINE_FLAG_OPEN);
+    for (const PageRows& p : pages_) {
+      const std::string name = "Page " + std::to_string(p.page) + ": orders " +
+                               std::to_string(p.first) + "\xE2\x80\x93" + std::to_string(p.last);
+      cairo_pdf_surface_add_outline(s, orders, name.c_str(), link(p.page, p.table_top).c_str(),
+                                    kPlainOutline);
+    }
+  }
 
   // Cairo cannot take an exception through its C frames: keep it and return an error.
   static cairo_status_t write_chunk(void* closure, const unsigned char* data, unsigned int length) {
@@ -292,6 +359,8 @@ class CairoDocument final : public ports::ReportDocument {
     TextBox generated(ts(), TextStyle{9});
     text(generated, "Generated " + display_time(header.generated_at), kMargin, kGeneratedTop,
          kMuted);
+    TextBox range(ts(), TextStyle{9, false, kContentWidth});
+    text(range, range_text(header), kMargin, kRangeTop, kMuted);
 
     const double box_w = (kContentWidth - kMetricsGap) / 2;
     TextBox label(ts(), TextStyle{8});
@@ -365,6 +434,7 @@ class CairoDocument final : public ports::ReportDocument {
   }
 
   void end_page() {
+    note_page_rows();
     draw_footer();
     cairo_show_page(cr_.get());
     check();
@@ -378,6 +448,13 @@ class CairoDocument final : public ports::ReportDocument {
   PageFlow flow_;
   int declared_pages_;
   std::uint64_t row_index_ = 0;
+  std::uint64_t page_first_row_ = 0;  // rows drawn before the current page
+  struct PageRows {
+    int page;
+    double table_top;
+    std::uint64_t first, last;  // 1-based row numbers
+  };
+  std::vector<PageRows> pages_;  // one entry per page: a few bytes per ~50 rows
   std::string footer_title_;
   TextBox id_, price_, date_, small_, bold_small_;
   // Declared last so they go first: the surface may still call write_chunk while dying.

@@ -7,6 +7,10 @@
 namespace orderflow::adapters::pdf {
 namespace {
 
+// The first choice, not the only one: Pango falls back, per character, to the installed font
+// fontconfig ranks best for it (WenQuanYi Micro Hei for CJK, Loma for Thai, Symbola for emoji
+// DejaVu lacks). Install outline fonts only: a colour bitmap emoji font (Noto Color Emoji)
+// would win the emoji and be drawn as images, which no reader can search or copy.
 constexpr const char* kFontFamily = "DejaVu Sans";
 
 bool breaks_lines(gunichar c) {

@@ -1,0 +1,102 @@
+// GET /reports/deleted-orders?from=&to= on the real binary: orders deleted through the API,
+// reports over deletedAt ranges (from inclusive, to exclusive, either optional, any offset),
+// and the 400s for a malformed bound or an empty range, which render nothing.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "domain/time.hpp"
+#include "e2e/events_support.hpp"
+#include "e2e/harness.hpp"
+
+namespace orderflow::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kReport = "/reports/deleted-orders";
+
+// Deletes a new order and returns its archived deletedAt.
+std::string delete_one(HttpClient& c, const ServerProcess& server, std::string_view description) {
+  const std::string id = create_order(c, description, "\"3.50\"");
+  if (id.empty() || !delete_order(c, id)) return "";
+  const auto archived = wait_for_archive(server, id);
+  if (!archived) {
+    ADD_FAILURE() << "no archive object for " << id;
+    return "";
+  }
+  return string_field(boost::json::parse(*archived), "deletedAt");
+}
+
+std::string report_target(std::string_view from, std::string_view to) {
+  std::string target(kReport);
+  char sep = '?';
+  if (!from.empty()) target += std::string(1, sep) + "from=" + query_escape(from), sep = '&';
+  if (!to.empty()) target += std::string(1, sep) + "to=" + query_escape(to);
+  return target;
+}
+
+// The "orders" count of a 200 answer, or -1 (and a failure).
+std::int64_t orders_in(HttpClient& c, std::string_view from, std::string_view to) {
+  const Response r = c.get(report_target(from, to));
+  if (r.status != 200) {
+    ADD_FAILURE() << describe(r);
+    return -1;
+  }
+  return r.json().at("orders").as_int64();
+}
+
+// `t` written with a +01:00 offset: the same instant, another spelling.
+std::string in_plus_one_hour(std::string_view rfc3339_utc) {
+  const auto t = domain::parse_rfc3339(rfc3339_utc);
+  std::string shifted = domain::format_rfc3339(*t + std::chrono::hours(1));
+  shifted.pop_back();  // the Z
+  return shifted + "+01:00";
+}
+
+bool reports_stored(const ServerProcess& server) {
+  const fs::path dir = server.data_dir() / "objects" / "reports";
+  std::error_code ec;
+  return fs::exists(dir, ec) && !fs::is_empty(dir, ec);
+}
+
+TEST(ReportRange, FiltersByDeletedAtAndRejectsBadBoundsWithoutRendering) {
+  TestServer t;
+  HttpClient c(t.server.port());
+  const std::string first = delete_one(c, t.server, "deleted first");
+  const std::string second = delete_one(c, t.server, "deleted second");
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(second.empty());
+  ASSERT_LT(*domain::parse_rfc3339(first), *domain::parse_rfc3339(second));
+
+  const std::string bad_from =
+      "from must be an RFC 3339 timestamp such as 2026-11-01T00:00:00Z (write a + in an offset "
+      "as %2B)";
+  EXPECT_TRUE(IsError(c.get(report_target("last tuesday", "")), 400, "validation", bad_from));
+  EXPECT_TRUE(IsError(c.get(report_target("2026-11-01", "")), 400, "validation", bad_from));
+  // An unencoded + arrives as a space, and the message says how to send it.
+  EXPECT_TRUE(IsError(c.get(std::string(kReport) + "?from=2026-11-01T00:00:00+01:00"), 400,
+                      "validation", bad_from));
+  EXPECT_TRUE(IsError(c.get(report_target("", "2026-11-01T25:00:00Z")), 400, "validation",
+                      "to must be an RFC 3339 timestamp such as 2026-11-01T00:00:00Z (write a + "
+                      "in an offset as %2B)"));
+  const std::string empty_range =
+      "from must be earlier than to (the range is from inclusive, to exclusive)";
+  EXPECT_TRUE(IsError(c.get(report_target(second, second)), 400, "validation", empty_range));
+  EXPECT_TRUE(IsError(c.get(report_target(second, first)), 400, "validation", empty_range));
+  EXPECT_FALSE(reports_stored(t.server)) << "a rejected request rendered a report";
+
+  EXPECT_EQ(orders_in(c, "", ""), 2);
+  EXPECT_EQ(orders_in(c, second, ""), 1);  // from is inclusive
+  EXPECT_EQ(orders_in(c, "", second), 1);  // to is exclusive
+  EXPECT_EQ(orders_in(c, first, second), 1);
+  EXPECT_EQ(orders_in(c, in_plus_one_hour(first), ""), 2);  // sent as %2B01:00
+  EXPECT_TRUE(IsError(c.get(report_target("", first)), 404, "not_found",
+                      "No deleted orders found in the requested range"));
+}
+
+}  // namespace
+}  // namespace orderflow::e2e
