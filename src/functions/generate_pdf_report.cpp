@@ -29,21 +29,7 @@ constexpr std::chrono::hours kLinkLifetime{1};
 // The archive may change between the two passes; render again rather than print a header
 // that disagrees with the rows, but not forever on an archive that never stands still.
 constexpr int kMaxRenderAttempts = 3;
-
-// The orders a report covers: deletedAt in [from, to); an unset end is open.
-struct DeletedRange {
-  std::optional<domain::Timestamp> from;
-  std::optional<domain::Timestamp> to;
-
-  bool contains(domain::Timestamp t) const { return (!from || t >= *from) && (!to || t < *to); }
-  // Appended to the archive's fingerprint in the reuse record, so that a report is only reused
-  // for the range it was made for. Empty for the whole archive: older records stay valid.
-  std::string tag() const {
-    if (!from && !to) return "";
-    return ";from=" + (from ? domain::format_rfc3339(*from) : "") +
-           ";to=" + (to ? domain::format_rfc3339(*to) : "");
-  }
-};
+constexpr std::uint64_t kProgressEvery = 100;  // rows between two progress reports
 
 // A two-digit number at text[pos], or -1.
 int two_digits(std::string_view text, std::size_t pos) {
@@ -71,6 +57,14 @@ std::optional<domain::Timestamp> parse_instant(std::string_view text) {
   return zone[0] == '+' ? *local - offset : *local + offset;
 }
 
+}  // namespace
+
+std::string DeletedRange::tag() const {
+  if (!from && !to) return "";
+  return ";from=" + (from ? domain::format_rfc3339(*from) : "") +
+         ";to=" + (to ? domain::format_rfc3339(*to) : "");
+}
+
 domain::Result<DeletedRange> requested_range(const Request& req) {
   DeletedRange range;
   for (const auto& [name, end] : {std::pair{"from", &range.from}, std::pair{"to", &range.to}}) {
@@ -86,6 +80,8 @@ domain::Result<DeletedRange> requested_range(const Request& req) {
     return domain::fail("from must be earlier than to (the range is from inclusive, to exclusive)");
   return range;
 }
+
+namespace {
 
 // Identifies the archive's state from its listing alone (no object is read): the number of
 // objects, the newest modification and a hash of every key, size and modification time.
@@ -221,14 +217,19 @@ struct Rendered {
 
 // Pass 1 measures the rows (and sums them up); pass 2 draws them with the page count pass 1
 // found. The document streams into one string: the object store takes an object whole.
-std::optional<Rendered> render(ReportContext& ctx, domain::Timestamp now,
-                               const DeletedRange& range) {
+std::optional<Rendered> render(ReportContext& ctx, domain::Timestamp now, const DeletedRange& range,
+                               const ReportProgress& progress) {
+  const auto tell = [&progress](std::uint64_t rows, std::uint64_t of) {
+    if (progress && rows % kProgressEvery == 0) progress(rows, of);
+  };
   for (int attempt = 1;; ++attempt) {
     Summary summary;
     auto paginator = ctx.renderer.paginate();
+    std::uint64_t measured = 0;
     const ScanResult first = scan_archive(ctx.objects, range, [&](const DeletedOrder& d) {
       summary.add(d);
       add_order(*paginator, d);
+      tell(++measured, 0);
     });
     if (first.orders == 0) return std::nullopt;
     const ports::ReportHeader header =
@@ -238,8 +239,12 @@ std::optional<Rendered> render(ReportContext& ctx, domain::Timestamp now,
     Rendered out;
     auto document =
         ctx.renderer.begin(header, [&out](std::string_view bytes) { out.pdf.append(bytes); });
-    out.scan =
-        scan_archive(ctx.objects, range, [&](const DeletedOrder& d) { add_order(*document, d); });
+    std::uint64_t drawn = 0;
+    if (progress) progress(0, first.orders);
+    out.scan = scan_archive(ctx.objects, range, [&](const DeletedOrder& d) {
+      add_order(*document, d);
+      tell(++drawn, first.orders);
+    });
     out.consistent = out.scan.fingerprint == first.fingerprint;
     if (!out.consistent && attempt < kMaxRenderAttempts) continue;
     document->finish();
@@ -360,21 +365,20 @@ std::optional<Response> reusable(ReportContext& ctx, domain::Timestamp now,
 
 }  // namespace
 
-Response generate_pdf_report(ReportContext& ctx, const Request& req) {
-  const auto range = requested_range(req);
-  if (!range) return error_response(400, "validation", range.why());
-  if (auto reused = reusable(ctx, ctx.clock.now(), *range)) return std::move(*reused);
+Response produce_report(ReportContext& ctx, const DeletedRange& range,
+                        const ReportProgress& progress) {
+  if (auto reused = reusable(ctx, ctx.clock.now(), range)) return std::move(*reused);
   // Whoever waited here while another request rendered finds that report reusable.
   const std::lock_guard one_render(*ctx.rendering);
   const domain::Timestamp now = ctx.clock.now();
-  if (auto reused = reusable(ctx, now, *range)) return std::move(*reused);
+  if (auto reused = reusable(ctx, now, range)) return std::move(*reused);
 
-  auto rendered = render(ctx, now, *range);
-  if (!rendered) return range->tag().empty() ? nothing_archived() : nothing_in_range();
+  auto rendered = render(ctx, now, range, progress);
+  if (!rendered) return range.tag().empty() ? nothing_archived() : nothing_in_range();
   LatestReport report;
   report.key = std::string(kReportPrefix) + compact_time(now) + "_" + ctx.ids.new_id() + ".pdf";
   // An archive that kept changing under us gets no fingerprint: the next call renders anew.
-  report.fingerprint = rendered->consistent ? rendered->scan.fingerprint + range->tag() : "";
+  report.fingerprint = rendered->consistent ? rendered->scan.fingerprint + range.tag() : "";
   report.orders = rendered->scan.orders;
   report.skipped = rendered->scan.skipped;
   ctx.objects.put(report.key, rendered->pdf, "application/pdf");
@@ -382,6 +386,12 @@ Response generate_pdf_report(ReportContext& ctx, const Request& req) {
   ctx.objects.put(kLatestKey, latest_json(report), "application/json");
   remove_old_reports(ctx, now, report.key);
   return success(ctx, now, report);
+}
+
+Response generate_pdf_report(ReportContext& ctx, const Request& req) {
+  const auto range = requested_range(req);
+  if (!range) return error_response(400, "validation", range.why());
+  return produce_report(ctx, *range, {});
 }
 
 }  // namespace orderflow::functions

@@ -3,9 +3,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 
+#include "domain/result.hpp"
+#include "domain/time.hpp"
 #include "functions/api.hpp"
 #include "ports/clock.hpp"
 #include "ports/id_generator.hpp"
@@ -13,6 +19,24 @@
 #include "ports/report_renderer.hpp"
 
 namespace orderflow::functions {
+
+// The orders a report covers: deletedAt in [from, to); an unset end is open.
+struct DeletedRange {
+  std::optional<domain::Timestamp> from;
+  std::optional<domain::Timestamp> to;
+
+  bool contains(domain::Timestamp t) const { return (!from || t >= *from) && (!to || t < *to); }
+  // Appended to the archive's fingerprint in the reuse record, so that a report is only reused
+  // for the range it was made for. Empty for the whole archive: older records stay valid.
+  std::string tag() const;
+};
+
+// The from/to query of a report request; a failure that says what is wrong.
+domain::Result<DeletedRange> requested_range(const Request& req);
+
+// Told how far a render has come: rows measured (of 0: the count is not known yet, pass 1) or
+// rows drawn of `total` (pass 2). Called every hundred rows or so, from the rendering thread.
+using ReportProgress = std::function<void(std::uint64_t rows, std::uint64_t total)>;
 
 struct ReportContext {
   ports::ObjectStore& objects;
@@ -39,5 +63,9 @@ struct ReportContext {
 // 404 not_found "No deleted orders found" when there is no readable archived order, "No deleted
 // orders found in the requested range" when there are some but none in the range.
 Response generate_pdf_report(ReportContext& ctx, const Request& req);
+
+// The same for a parsed range, reporting progress as it renders (a reused report has none).
+Response produce_report(ReportContext& ctx, const DeletedRange& range,
+                        const ReportProgress& progress);
 
 }  // namespace orderflow::functions

@@ -92,6 +92,7 @@ class App {
   functions::SubscriptionLimits subscription_limits_;
   functions::SubscriptionContext subscriptions_;
   functions::ReportContext reports_;
+  functions::ReportJobs report_jobs_;  // renders on threads of its own, stopped before reports_
   std::unique_ptr<functions::ImageContext> images_;  // set by image_loader_ when loaded
   EventFunctionContexts events_;
   Dispatcher dispatcher_;  // runs with bus = local

@@ -111,8 +111,19 @@ Response auth_session(Services& s, const Request& req) {
                   : unavailable("API key management");
 }
 
+// The seed's GET: waits for the report (rendered by the job every request for its range
+// shares), on a worker thread like the render it used to run itself.
 Response report(Services& s, const Request& req) {
+  if (s.report_jobs != nullptr) return s.report_jobs->wait(req);
   return s.reports ? functions::generate_pdf_report(*s.reports, req) : unavailable("reporting");
+}
+
+Response start_report(Services& s, const Request& req) {
+  return s.report_jobs ? s.report_jobs->start(req) : unavailable("report jobs");
+}
+
+Response report_status(Services& s, const Request& req) {
+  return s.report_jobs ? s.report_jobs->status(req) : unavailable("report jobs");
 }
 
 Response object(Services& s, const Request& req) { return serve_object(s.file_objects, req); }
@@ -216,6 +227,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/images/recognize", "recognize_uploaded_image", worker, Access::orders_write,
      recognize_image, nullptr, kUploadJsonOrMultipart},
     {"GET", "/reports/deleted-orders", "generate_pdf_report", worker, Access::reports_read, report},
+    {"POST", "/reports/deleted-orders", "start_report", worker, Access::reports_read, start_report},
+    // After the literal path above, which the router tries first.
+    {"GET", "/reports/{reportId}", "get_report", io, Access::reports_read, report_status},
     {"GET", "/objects/{key+}", "serve_object", worker, Access::open, object},
     {"GET", "/admin/deliveries", "list_deliveries", worker, Access::admin,
      admin_function<functions::list_deliveries>},

@@ -13,6 +13,7 @@
 #include "functions/image_functions.hpp"
 #include "functions/order_functions.hpp"
 #include "functions/report_functions.hpp"
+#include "functions/report_jobs.hpp"
 #include "functions/subscription_functions.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/order_store.hpp"
@@ -51,6 +52,7 @@ struct Services {
   functions::SubscriptionContext* subscriptions = nullptr;
   functions::AdminContext* admin = nullptr;
   functions::ReportContext* reports = nullptr;
+  functions::ReportJobs* report_jobs = nullptr;  // report renders in the background, shared
   ports::DeliveryAdmin* deliveries = nullptr;
   const DispatcherCounters* dispatcher = nullptr;
   adapters::FileObjectStore* file_objects = nullptr;  // null when objects live in S3

@@ -148,6 +148,12 @@ test('every operation, through Prism, matches the document', { timeout: 240000 }
     assert.equal(pdf.bytes.subarray(0, 5).toString(), '%PDF-');
     await call('/reports/deleted-orders', 'GET', '/reports/deleted-orders?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z',
       { headers: auth, expect: 404 });
+    // The report as a job: started, then followed to its end.
+    const job = await call('/reports/deleted-orders', 'POST', '/reports/deleted-orders', { headers: auth, expect: 202 });
+    const jobId = job.json?.reportId;
+    assert.ok(jobId, `no reportId: ${job.text}`);
+    await eventually(async () => (await call('/reports/{reportId}', 'GET', `/reports/${jobId}`, { headers: auth, expect: 200 })).json?.state === 'done', 'the report job');
+    await call('/reports/{reportId}', 'GET', '/reports/00000000-0000-4000-8000-000000000000', { headers: auth, expect: 404 });
 
     // Unsubscribe: the notice's one-click link, its page, and by address.
     const notice = await eventually(() => server.mails().find((m) => /Order "/.test(m.head) || /An order was deleted/.test(m.text)), 'the deletion notice');

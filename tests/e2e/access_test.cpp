@@ -56,6 +56,7 @@ std::string concrete(std::string path, const std::string& order_id) {
   const std::map<std::string, std::string> values = {
       {"{orderId}", order_id}, {"{deliveryId}", "1"},    {"{keyId}", "0000000000000000"},
       {"{key}", "x%2Fy"},       {"{file}", "missing.js"},
+      {"{reportId}", "00000000-0000-4000-8000-000000000000"},
   };
   for (const auto& [name, value] : values)
     if (auto at = path.find(name); at != std::string::npos) path.replace(at, name.size(), value);

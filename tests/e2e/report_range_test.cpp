@@ -98,5 +98,39 @@ TEST(ReportRange, FiltersByDeletedAtAndRejectsBadBoundsWithoutRendering) {
                       "No deleted orders found in the requested range"));
 }
 
+// The report as a job on the real binary: POST starts it (202 + Location), GET /reports/{id}
+// follows it to its link, and the link serves the PDF.
+TEST(ReportJob, StartsWith202AndIsFollowedToItsLink) {
+  TempDir dir;
+  ServerOptions o;
+  o.env = {{"ORDERFLOW_RECOGNIZER", "none"}};
+  ServerProcess server(dir.path(), o);
+  HttpClient c(server.port());
+  ASSERT_FALSE(delete_one(c, server, "a job's order").empty());
+
+  const Response started = c.post(std::string(kReport), "");
+  ASSERT_TRUE(HasStatus(started, 202));
+  const std::string id = string_field(started.json(), "reportId");
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(started.header("Location").value_or(""), "/reports/" + id);
+  boost::json::value job;
+  ASSERT_TRUE(eventually([&] {
+    const Response r = c.get("/reports/" + id);
+    if (r.status != 200) return false;
+    job = r.json();
+    return string_field(job, "state") != "running";
+  }));
+  EXPECT_EQ(string_field(job, "state"), "done") << boost::json::serialize(job);
+  EXPECT_EQ(job.at("orders").as_int64(), 1);
+  EXPECT_EQ(job.at("progress").at("fraction").to_number<double>(), 1.0);
+  const std::string url = string_field(job, "pdf_url");
+  const Response pdf = c.get(url.substr(url.find("/objects/")));
+  ASSERT_TRUE(HasStatus(pdf, 200));
+  EXPECT_EQ(pdf.body.substr(0, 5), "%PDF-");
+  EXPECT_TRUE(
+      IsErrorCode(c.get("/reports/00000000-0000-4000-8000-000000000000"), 404, "not_found"));
+  EXPECT_TRUE(IsErrorCode(c.post(std::string(kReport) + "?to=soon", ""), 400, "validation"));
+}
+
 }  // namespace
 }  // namespace orderflow::e2e

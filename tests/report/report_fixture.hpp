@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -36,7 +37,7 @@ class CountingIds final : public ports::IdGenerator {
   std::string new_id() override;
 
  private:
-  int next_ = 1;
+  std::atomic<int> next_{1};  // report jobs take ids on their own threads
 };
 
 // What poppler reads back from a PDF.
