@@ -280,8 +280,9 @@ async function loadPage(cursor: string | null) {
   const generation = ++listGeneration;
   const previous = currentCursor;
   currentCursor = cursor;
-  const query = cursor ? { limit: PAGE_SIZE, cursor } : { limit: PAGE_SIZE };
-  const r = await request('GET', '/orders', { query }).catch((e) => {
+  // Written inline, so tsc checks the parameter names against the spec (no excess-property check
+  // on a variable).
+  const r = await request('GET', '/orders', { query: { limit: PAGE_SIZE, cursor: cursor || undefined } }).catch((e) => {
     if (generation === listGeneration) currentCursor = previous;
     throw e;
   });
