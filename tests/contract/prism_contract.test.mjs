@@ -125,6 +125,14 @@ test('every operation, through Prism, matches the document', { timeout: 240000 }
     driven.add('POST /images/recognize');
     const uploadText = await upload.text();
     if (uploadText.includes('stoplight.io/prism')) problems.push(`multipart upload: ${uploadText.slice(0, 600)}`);
+    // Confirmed: an order with its photo, read back with its image fields.
+    const photoOrder = await call('/images/recognize', 'POST', '/images/recognize', {
+      headers: auth,
+      json: { image: photo.toString('base64'), description: 'a dog', price: '12.50', confirm: true },
+      expect: 201,
+    });
+    const withPhoto = await call('/orders/{orderId}', 'GET', `/orders/${photoOrder.json?.orderId}`, { headers: auth, expect: 200 });
+    assert.ok(withPhoto.json?.order?.imageUrl, `no imageUrl: ${withPhoto.text}`);
 
     // Subscriptions: subscribe, the link's page and its button.
     await call('/subscriptions', 'POST', '/subscriptions', { json: { email: 'reader@example.com' }, expect: 200 });
