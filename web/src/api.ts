@@ -10,29 +10,10 @@ export type Schemas = components['schemas'];
 export type ErrorBody = Schemas['Error'];
 export type Order = Schemas['Order'];
 
-// ---- what the server answers beyond the spec --------------------------------------------
-// openapi.json does not declare this yet, though the server writes it and the page shows it.
-// It goes once the spec declares it; the check below fails the typecheck then.
-
-// POST /images/recognize: the spec declares both answers as "an object" only (generated as
-// Record<string, unknown>), so the page casts them to these (write_recognition, write_validation).
-export type RecognitionCheck = {
-  status: 'validation_only';
-  recognition: { available: boolean; topDetectedObject: string | null; confidence: number | null };
-  validation: { status: string; message: string };
-};
-export type RecognizedOrder = Omit<RecognitionCheck, 'status'> & {
-  status: 'success';
-  message: string;
-  orderId: string;
-  description: string;
-  price: number;
-  imageKey: string;
-};
-
-// `true` only while the spec still leaves the fields out.
-const recognizeUndeclared: string extends keyof SuccessBody<'POST', '/images/recognize'> ? true : false = true;
-void recognizeUndeclared;
+// POST /images/recognize: the check alone (200) or the order it created (201).
+type RecognizeAnswer = SuccessBody<'POST', '/images/recognize'>;
+export type RecognitionCheck = Extract<RecognizeAnswer, { status: 'validation_only' }>;
+export type RecognizedOrder = Extract<RecognizeAnswer, { status: 'success' }>;
 
 // ---- the operations of the spec ---------------------------------------------------------
 
