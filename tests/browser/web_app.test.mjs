@@ -233,13 +233,18 @@ test('generate report: the PDF opens in a new tab', async () => {
     const pdf = new Promise((resolve) => context.on('response', (r) => {
       if ((r.headers()['content-type'] ?? '').startsWith('application/pdf')) resolve(r);
     }));
+    const calls = [];
+    page.on('request', (r) => calls.push(`${r.method()} ${new URL(r.url()).pathname}`));
     const popup = context.waitForEvent('page');
     await region(page, 'Deleted Orders PDF').getByRole('button', { name: 'Generate Report' }).click();
     const tab = await popup;
     const response = await pdf;
     assert.equal(response.status(), 200);
     assert.equal(response.frame().page(), tab);
-    await statusSays(page, '✓ Report generated');
+    await statusSays(page, '✓ Report generated: 1 deleted order');
+    // Made as a job (POST, then its status while it runs); the progress bar is hidden at the end.
+    assert.ok(calls.includes('POST /reports/deleted-orders'), calls.join(', '));
+    assert.equal(await page.locator('#report-progress').isHidden(), true);
     await screenshot(page, 'report');
   });
 });

@@ -594,18 +594,37 @@ reportButton.addEventListener('click', () => {
   const tab = window.open('', '_blank');
   void busy(reportButton, 'Generating…', async () => {
     showProgress('Generating the report');
+    const bar = $<HTMLProgressElement>('report-progress');
+    bar.value = 0;
+    bar.hidden = false;
     try {
-      const r = await request('GET', '/reports/deleted-orders');
-      const link = el('a', { href: r.body.pdf_url, target: '_blank', rel: 'noopener', textContent: 'Open the report (PDF)' });
+      // A job: started, then followed (a large archive takes a while) with its progress shown.
+      const started = await request('POST', '/reports/deleted-orders');
+      let job = started.body;
+      while (job.state === 'running') {
+        bar.value = job.progress.fraction;
+        const rows = job.progress.total === null
+          ? `${job.progress.rows} orders counted`
+          : `${job.progress.rows} of ${job.progress.total} orders`;
+        showProgress(`Generating the report: ${Math.round(job.progress.fraction * 100)} % (${rows})`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        job = (await request('GET', '/reports/{reportId}', { path: { reportId: job.reportId } })).body;
+      }
+      bar.value = 1;
+      if (job.state === 'failed' || !job.pdf_url) throw new Error(job.message ?? 'The report could not be made');
+      const url = job.pdf_url;
+      const link = el('a', { href: url, target: '_blank', rel: 'noopener', textContent: 'Open the report (PDF)' });
       $('report-link').replaceChildren(link);
       if (tab) {
         tab.opener = null;
-        tab.location.href = r.body.pdf_url;
+        tab.location.href = url;
       }
-      showSuccess(`Report generated: ${r.body.orders} deleted order${r.body.orders === 1 ? '' : 's'}`);
+      showSuccess(`Report generated: ${job.orders} deleted order${job.orders === 1 ? '' : 's'}`);
     } catch (e) {
       tab?.close();
       showError(messageOf(e));
+    } finally {
+      bar.hidden = true;
     }
   });
 });
