@@ -57,9 +57,10 @@ Response unauthorized(std::string_view message) {
   return r;
 }
 
-// Who made a change, for the audit lines: the key's id, or "admin token".
-std::string caller_of(const Request& req) {
-  const std::string_view token = bearer_token(req.header("Authorization"));
+// Who a request that passed the check came as, by its Authorization header: "key <id>", or
+// "the admin token". For the audit lines and the rate limit's buckets.
+std::string caller_of(std::string_view authorization) {
+  const std::string_view token = bearer_token(authorization);
   if (const auto text = domain::parse_key_text(token)) return "key " + std::string(text->id);
   return "the admin token";
 }
@@ -85,7 +86,12 @@ void log_audit(AuditAction action, std::string_view by, std::string_view details
 }
 
 void AccessControl::audit(AuditAction action, const Request& req, std::string_view details) {
-  log_audit(action, caller_of(req), details);
+  record_audit(action, caller_of(req.header("Authorization")), details);
+}
+
+void AccessControl::record_audit(AuditAction action, std::string_view by,
+                                 std::string_view details) {
+  log_audit(action, by, details);
   audited_.at(static_cast<std::size_t>(action)).fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -153,14 +159,8 @@ AccessControl::RateVerdict AccessControl::limit(Access access, std::string_view 
   if (access == Access::open || !policy.limits()) return verdict;
   // The check has let the request in: with keys required its token is a valid key (or the
   // admin token); without, a made-up token must not buy a fresh bucket, so the address counts.
-  std::string caller = "client " + std::string(client);
-  if (options_.keys_required) {
-    const std::string_view token = bearer_token(authorization);
-    if (const auto text = domain::parse_key_text(token))
-      caller = "key " + std::string(text->id);
-    else if (!token.empty())
-      caller = "admin token";
-  }
+  const std::string caller =
+      options_.keys_required ? caller_of(authorization) : "client " + std::string(client);
   const auto state = api_buckets_.take(caller, clock_.now());
   const auto burst = static_cast<std::int64_t>(policy.capacity);
   verdict.headers = {
@@ -275,12 +275,10 @@ void AccessControl::count_denial(int status) {
   std::lock_guard lock(mu_);
   if (now - window_start_ >= kBurstWindow) {
     if (window_401_ + window_403_ >= kBurstRefusals) {
-      log_audit(
+      record_audit(
           AuditAction::refusal_burst, "unknown callers",
           fmt::format("refused={} seconds={} status_401={} status_403={}",
                       window_401_ + window_403_, kBurstWindow.count(), window_401_, window_403_));
-      audited_.at(static_cast<std::size_t>(AuditAction::refusal_burst))
-          .fetch_add(1, std::memory_order_relaxed);
     }
     window_start_ = now;
     window_401_ = 0;

@@ -104,6 +104,8 @@ class AccessControl {
   std::optional<ports::ApiKeyRecord> lookup(std::string_view id);
   void note_use(const std::string& id);
   void count_denial(int status);
+  // Logs the audit line and counts it.
+  void record_audit(AuditAction action, std::string_view by, std::string_view details);
 
   ports::ApiKeyStore& keys_;
   ports::Clock& clock_;
