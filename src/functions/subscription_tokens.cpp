@@ -48,6 +48,12 @@ std::string unsubscribe_link(const ports::Signer& signer, ports::SubscriptionSto
   return std::string(public_url) + "/subscriptions/unsubscribe?token=" + token;
 }
 
+std::optional<std::string> read_confirm_token(const ports::Signer& signer,
+                                              ports::SubscriptionStore& store,
+                                              std::string_view token, domain::Timestamp now) {
+  return store.find_link(link_token_hash(signer, token), ports::LinkPurpose::confirm, now);
+}
+
 std::optional<std::string> read_unsubscribe_token(const ports::Signer& signer,
                                                   ports::SubscriptionStore& store,
                                                   std::string_view token, domain::Timestamp now) {

@@ -24,6 +24,12 @@ std::string unsubscribe_link(const ports::Signer& signer, ports::SubscriptionSto
                              std::string_view public_url, std::string_view email,
                              domain::Timestamp now);
 
+// The address of the pending subscription a confirmation token is for, while it works (it
+// ends at its expiry, and once used), or nullopt.
+std::optional<std::string> read_confirm_token(const ports::Signer& signer,
+                                              ports::SubscriptionStore& store,
+                                              std::string_view token, domain::Timestamp now);
+
 // The address an unsubscribe token stands for, or nullopt. Tokens of the form mails carried
 // before link tokens (the address in hex and its signature) are still honoured.
 std::optional<std::string> read_unsubscribe_token(const ports::Signer& signer,

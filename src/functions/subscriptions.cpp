@@ -164,12 +164,6 @@ std::optional<Response> limited(SubscriptionContext& ctx, const Request& req,
   return std::nullopt;
 }
 
-// The token of a link's POST: its ?token= (the page's form posts to the link itself).
-std::optional<std::string> posted_token(const Request& req) {
-  if (const std::string* token = req.query_param("token")) return *token;
-  return std::nullopt;
-}
-
 Response invalid_confirmation() {
   return page(400, "This confirmation link is not valid",
               "<p>The link is broken, has expired or was used already. Subscribe again to get "
@@ -203,10 +197,9 @@ Response subscribe_email(SubscriptionContext& ctx, const Request& req) {
 
 Response confirmation_page(SubscriptionContext& ctx, const Request& req) {
   const std::string* token = req.query_param("token");
-  const auto email = token
-                         ? ctx.subscriptions.find_link(link_token_hash(ctx.signer, *token),
-                                                       ports::LinkPurpose::confirm, ctx.clock.now())
-                         : std::nullopt;
+  const auto email =
+      token ? read_confirm_token(ctx.signer, ctx.subscriptions, *token, ctx.clock.now())
+            : std::nullopt;
   if (!email) return invalid_confirmation();
   return page(200, "Confirm your subscription?",
               "<p>Send an e-mail to <strong>" + html_escape(*email) +
@@ -216,11 +209,11 @@ Response confirmation_page(SubscriptionContext& ctx, const Request& req) {
 }
 
 Response confirm_subscription(SubscriptionContext& ctx, const Request& req) {
-  const auto token = posted_token(req);
-  const auto email = token
-                         ? ctx.subscriptions.find_link(link_token_hash(ctx.signer, *token),
-                                                       ports::LinkPurpose::confirm, ctx.clock.now())
-                         : std::nullopt;
+  // The page's form posts to the link itself, so the token is in the query.
+  const std::string* token = req.query_param("token");
+  const auto email =
+      token ? read_confirm_token(ctx.signer, ctx.subscriptions, *token, ctx.clock.now())
+            : std::nullopt;
   if (!email) return invalid_confirmation();
   const bool confirmed = ctx.subscriptions.confirm(*email, ctx.clock.now());
   ctx.subscriptions.drop_links(*email, ports::LinkPurpose::confirm);

@@ -18,6 +18,10 @@ enum class NoticeClaim { claimed, sent, busy };
 
 // What a mailed link does.
 enum class LinkPurpose { confirm, unsubscribe };
+// "confirm" or "unsubscribe", as the stores keep it.
+inline std::string_view link_purpose_name(LinkPurpose purpose) {
+  return purpose == LinkPurpose::confirm ? "confirm" : "unsubscribe";
+}
 
 struct SubscribeResult {
   enum class Kind { created, still_pending, already_confirmed };

@@ -10,14 +10,6 @@ using ports::NoticeClaim;
 using ports::SubscribeResult;
 using ports::SubscriberState;
 
-namespace {
-
-std::string_view purpose_name(ports::LinkPurpose purpose) {
-  return purpose == ports::LinkPurpose::confirm ? "confirm" : "unsubscribe";
-}
-
-}  // namespace
-
 PostgresSubscriptionStore::PostgresSubscriptionStore(std::shared_ptr<Database> database)
     : db_(std::move(database)) {}
 
@@ -175,7 +167,7 @@ void PostgresSubscriptionStore::keep_link(std::string_view token_hash, ports::Li
     db.query(
         "INSERT INTO link_tokens (token_hash, purpose, email_key, email, expires_us) "
         "VALUES ($1, $2, $3, $4, nullif($5, 0)) ON CONFLICT (token_hash) DO NOTHING",
-        token_hash, purpose_name(purpose), domain::email_key(email), email,
+        token_hash, ports::link_purpose_name(purpose), domain::email_key(email), email,
         expires ? to_us(*expires) : std::int64_t{0});
     return false;
   });
@@ -189,7 +181,7 @@ std::optional<std::string> PostgresSubscriptionStore::find_link(std::string_view
     const Result r = db.query(
         "SELECT email FROM link_tokens WHERE token_hash = $1 AND purpose = $2 "
         "AND (expires_us IS NULL OR expires_us > $3)",
-        token_hash, purpose_name(purpose), to_us(now));
+        token_hash, ports::link_purpose_name(purpose), to_us(now));
     email.reset();
     if (r.rows() == 1) email = r.text(0, 0);
   });
@@ -199,7 +191,7 @@ std::optional<std::string> PostgresSubscriptionStore::find_link(std::string_view
 void PostgresSubscriptionStore::drop_links(std::string_view email, ports::LinkPurpose purpose) {
   db_->write([&](Connection& db) {
     db.query("DELETE FROM link_tokens WHERE email_key = $1 AND purpose = $2",
-             domain::email_key(email), purpose_name(purpose));
+             domain::email_key(email), ports::link_purpose_name(purpose));
     return false;
   });
 }

@@ -179,14 +179,6 @@ bool SqliteSubscriptionStore::notice_sent(std::string_view event_id, std::string
   return sent;
 }
 
-namespace {
-
-std::string_view purpose_name(ports::LinkPurpose purpose) {
-  return purpose == ports::LinkPurpose::confirm ? "confirm" : "unsubscribe";
-}
-
-}  // namespace
-
 void SqliteSubscriptionStore::keep_link(std::string_view token_hash, ports::LinkPurpose purpose,
                                         std::string_view email,
                                         std::optional<domain::Timestamp> expires,
@@ -200,7 +192,7 @@ void SqliteSubscriptionStore::keep_link(std::string_view token_hash, ports::Link
           "INSERT INTO link_tokens(token_hash, purpose, email_key, email, expires_us) "
           "VALUES (?1, ?2, ?3, ?4, nullif(?5, 0)) ON CONFLICT(token_hash) DO NOTHING")
         .bind(1, token_hash)
-        .bind(2, purpose_name(purpose))
+        .bind(2, ports::link_purpose_name(purpose))
         .bind(3, domain::email_key(email))
         .bind(4, email)
         .bind(5, expires ? to_us(*expires) : 0)
@@ -217,7 +209,7 @@ std::optional<std::string> SqliteSubscriptionStore::find_link(std::string_view t
     auto q = db.query(
         "SELECT email FROM link_tokens WHERE token_hash = ?1 AND purpose = ?2 "
         "AND (expires_us IS NULL OR expires_us > ?3)");
-    q.bind(1, token_hash).bind(2, purpose_name(purpose)).bind(3, to_us(now));
+    q.bind(1, token_hash).bind(2, ports::link_purpose_name(purpose)).bind(3, to_us(now));
     if (q.step()) email = q.text(0);
   });
   return email;
@@ -227,7 +219,7 @@ void SqliteSubscriptionStore::drop_links(std::string_view email, ports::LinkPurp
   db_->write([&](Connection& db) {
     db.query("DELETE FROM link_tokens WHERE email_key = ?1 AND purpose = ?2")
         .bind(1, domain::email_key(email))
-        .bind(2, purpose_name(purpose))
+        .bind(2, ports::link_purpose_name(purpose))
         .run();
     return false;
   });
