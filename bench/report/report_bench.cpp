@@ -15,6 +15,7 @@
 #include "adapters/crypto/hmac_signer.hpp"
 #include "adapters/files/file_object_store.hpp"
 #include "adapters/pdf/cairo_report_renderer.hpp"
+#include "adapters/sqlite/sqlite_stores.hpp"
 #include "adapters/system/system_clock.hpp"
 #include "adapters/system/uuid_v7_generator.hpp"
 #include "functions/deleted_order.hpp"
@@ -38,6 +39,9 @@ std::string description(std::mt19937_64& rng, std::size_t i) {
   return out;
 }
 
+// The archive index's database, beside the objects (not a key under deleted_orders/).
+std::string index_path(const std::string& dir) { return dir + "/index.db"; }
+
 std::string uuid(std::mt19937_64& rng) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string s;
@@ -57,6 +61,7 @@ int archive(const std::string& dir, std::size_t n) {
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<std::int64_t> cents(1, 999'999);
   const auto base = domain::Timestamp(std::chrono::seconds(1'790'000'000));
+  std::vector<ports::ArchivedOrder> entries;
   for (std::size_t i = 0; i < n; ++i) {
     functions::DeletedOrder d;
     d.order.id = uuid(rng);
@@ -68,7 +73,14 @@ int archive(const std::string& dir, std::size_t n) {
     d.event_id = uuid(rng);
     std::ofstream(root / functions::archive_key(d.order.id), std::ios::binary)
         << functions::archive_json(d);
+    entries.push_back(functions::index_entry(d));
   }
+  // The index as the archive function keeps it, backfilled: render then reads the index only.
+  auto stores = adapters::open_sqlite_stores({.path = index_path(dir)});
+  for (std::size_t at = 0; at < entries.size(); at += 1000)
+    stores.archive->add({entries.begin() + static_cast<std::ptrdiff_t>(at),
+                         entries.begin() + static_cast<std::ptrdiff_t>(std::min(at + 1000, n))});
+  stores.archive->mark_backfilled(base, 0);
   return 0;
 }
 
@@ -78,7 +90,8 @@ int render(const std::string& dir) {
   adapters::UuidV7Generator ids(clock);
   adapters::FileObjectStore store(dir, "http://127.0.0.1:8080", signer, clock);
   adapters::CairoReportRenderer renderer;
-  functions::ReportContext ctx{store, renderer, clock, ids};
+  auto stores = adapters::open_sqlite_stores({.path = index_path(dir)});
+  functions::ReportContext ctx{store, *stores.archive, renderer, clock, ids};
   const auto response = functions::generate_pdf_report(ctx, functions::Request{});
   std::cout << response.status << " " << response.body << "\n";
   return response.status == 200 ? 0 : 1;

@@ -82,4 +82,9 @@ std::string archive_key(std::string_view order_id) {
   return "deleted_orders/" + std::string(order_id) + ".json";
 }
 
+ports::ArchivedOrder index_entry(const DeletedOrder& deleted) {
+  return ports::ArchivedOrder{deleted.order.id, deleted.order.description, deleted.order.price,
+                              deleted.deleted_at};
+}
+
 }  // namespace orderflow::functions

@@ -8,6 +8,7 @@
 
 #include "domain/event.hpp"
 #include "domain/order.hpp"
+#include "ports/archive_index.hpp"
 
 namespace orderflow::functions {
 
@@ -25,5 +26,8 @@ std::string archive_json(const DeletedOrder& deleted);
 std::optional<DeletedOrder> read_archive_json(std::string_view json);
 
 std::string archive_key(std::string_view order_id);  // "deleted_orders/{orderId}.json"
+
+// What the archive index keeps of it (the report's row).
+ports::ArchivedOrder index_entry(const DeletedOrder& deleted);
 
 }  // namespace orderflow::functions

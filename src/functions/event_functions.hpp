@@ -10,6 +10,7 @@
 #include <string>
 
 #include "domain/event.hpp"
+#include "ports/archive_index.hpp"
 #include "ports/clock.hpp"
 #include "ports/mailer.hpp"
 #include "ports/object_store.hpp"
@@ -26,10 +27,12 @@ struct MailSettings {
 
 struct ArchiveContext {
   ports::ObjectStore& objects;
+  ports::ArchiveIndex& index;
 };
 
 // order.deleted -> deleted_orders/{orderId}.json (the key depends only on the order id, so a
-// redelivery rewrites the same object).
+// redelivery rewrites the same object) and its entry in the archive index (which a redelivery
+// leaves as it is).
 void archive_deleted_order(ArchiveContext& ctx, const domain::Event& event);
 
 // order.deleted -> removes the order's product photo, if it had one (removing a photo that is

@@ -1,11 +1,12 @@
-// GET /reports/deleted-orders. Map: the from/to query (a deletedAt range); the archive's
-// fingerprint (from its listing alone); one streamed pass over the archive (scan_archive); the
-// summary of pass 1 (count, exact total, top 15); render() = measure + draw; the reuse record
+// GET /reports/deleted-orders. Map: the from/to query (a deletedAt range); the archive index's
+// backfill and fingerprint; one streamed pass over the index (scan_index); the summary of
+// pass 1 (count, exact total, top 15); render() = measure + draw; the reuse record
 // reports/latest.json; removal of old reports; the function.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,11 +24,13 @@ constexpr std::string_view kArchivePrefix = "deleted_orders/";
 constexpr std::string_view kReportPrefix = "reports/deleted_orders_";
 constexpr std::string_view kLatestKey = "reports/latest.json";
 constexpr std::string_view kTitle = "Deleted Orders Report";
-constexpr int kListPageSize = 10000;  // S3 adapters return at most 1000 anyway
+constexpr int kListPageSize = 10000;          // S3 adapters return at most 1000 anyway
+constexpr std::size_t kIndexPageSize = 1000;  // index entries read or added at once
 constexpr std::size_t kTopBars = 15;
 constexpr std::chrono::hours kLinkLifetime{1};
-// The archive may change between the two passes; render again rather than print a header
-// that disagrees with the rows, but not forever on an archive that never stands still.
+// On PostgreSQL an entry may become visible after one with a greater sequence number, so pass 2
+// may see more entries than pass 1; render again rather than print a header that disagrees
+// with the rows, but not forever.
 constexpr int kMaxRenderAttempts = 3;
 constexpr std::uint64_t kProgressEvery = 100;  // rows between two progress reports
 
@@ -83,37 +86,6 @@ domain::Result<DeletedRange> requested_range(const Request& req) {
 
 namespace {
 
-// Identifies the archive's state from its listing alone (no object is read): the number of
-// objects, the newest modification and a hash of every key, size and modification time.
-class Fingerprint {
- public:
-  void add(const ports::ObjectInfo& o) {
-    ++count_;
-    const auto modified = o.modified.time_since_epoch().count();
-    newest_ = std::max(newest_, modified);
-    mix(o.key);
-    mix(std::to_string(o.size));
-    mix(std::to_string(modified));
-  }
-  std::uint64_t count() const { return count_; }
-  std::string text() const {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex(16, '0');
-    for (int i = 0; i < 16; ++i)
-      hex[static_cast<std::size_t>(i)] = kHex[(hash_ >> (60 - 4 * i)) & 0xF];
-    return "v1-" + std::to_string(count_) + "-" + std::to_string(newest_) + "-" + hex;
-  }
-
- private:
-  void mix(std::string_view bytes) {  // FNV-1a, with a separator after each field
-    for (const char c : bytes) hash_ = (hash_ ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    hash_ = (hash_ ^ 0xFFU) * 1099511628211ULL;
-  }
-  std::uint64_t hash_ = 14695981039346656037ULL;
-  std::uint64_t count_ = 0;
-  std::int64_t newest_ = 0;
-};
-
 // Calls visit(info) for every object whose key starts with `prefix`, one listing page at a time.
 template <class Visit>
 void for_each_object(ports::ObjectStore& objects, std::string_view prefix, Visit&& visit) {
@@ -125,33 +97,63 @@ void for_each_object(ports::ObjectStore& objects, std::string_view prefix, Visit
   } while (!token.empty());
 }
 
-struct ScanResult {
-  std::string fingerprint;    // of the whole archive, whatever the range
-  std::uint64_t orders = 0;   // in the range
-  std::uint64_t skipped = 0;  // objects that are not readable archive JSON (or vanished)
-};
-
-// One pass over the archive, one object in memory at a time: every readable order in the range
-// goes to on_order in key order.
-template <class OnOrder>
-ScanResult scan_archive(ports::ObjectStore& objects, const DeletedRange& range,
-                        OnOrder&& on_order) {
-  Fingerprint fingerprint;
-  ScanResult result;
-  for_each_object(objects, kArchivePrefix, [&](const ports::ObjectInfo& info) {
-    fingerprint.add(info);
-    const auto stored = objects.get(info.key);
+// Adds the archive objects written before the index existed, once per database: the first
+// report after the upgrade lists and reads the archive; every later one reads the index alone.
+// Entries the archive function added meanwhile are kept (add() leaves them as they are).
+void backfill_index(ReportContext& ctx) {
+  std::vector<ports::ArchivedOrder> batch;
+  std::uint64_t unreadable = 0;
+  for_each_object(ctx.objects, kArchivePrefix, [&](const ports::ObjectInfo& info) {
+    const auto stored = ctx.objects.get(info.key);
     const auto deleted = stored ? read_archive_json(stored->bytes) : std::nullopt;
     if (!deleted) {
-      ++result.skipped;
+      ++unreadable;  // not archive JSON, or gone since it was listed
       return;
     }
-    if (!range.contains(deleted->deleted_at)) return;
-    ++result.orders;
-    on_order(*deleted);
+    batch.push_back(index_entry(*deleted));
+    if (batch.size() >= kIndexPageSize) {
+      ctx.archive.add(batch);
+      batch.clear();
+    }
   });
-  result.fingerprint = fingerprint.text();
-  return result;
+  ctx.archive.add(batch);
+  ctx.archive.mark_backfilled(ctx.clock.now(), unreadable);
+}
+
+// The index's state; backfilled first if it has not been.
+ports::ArchiveIndexState index_state(ReportContext& ctx) {
+  ports::ArchiveIndexState state = ctx.archive.state();
+  if (state.backfilled) return state;
+  const std::lock_guard one_render(*ctx.rendering);
+  state = ctx.archive.state();
+  if (state.backfilled) return state;  // another request did it while this one waited
+  backfill_index(ctx);
+  return ctx.archive.state();
+}
+
+// Names the index's contents: entries are only ever added, each with a greater sequence number.
+std::string fingerprint(const ports::ArchiveIndexState& state) {
+  return "ix1-" + std::to_string(state.count) + "-" + std::to_string(state.newest);
+}
+
+// One pass over the index entries in the range, up to sequence number `newest`, a page at a
+// time: on_order(entry) for each, in order id order. Returns how many there were.
+template <class OnOrder>
+std::uint64_t scan_index(ports::ArchiveIndex& index, const DeletedRange& range, std::int64_t newest,
+                         OnOrder&& on_order) {
+  ports::ArchivePageQuery query{.after = {},
+                                .newest = newest,
+                                .from = range.from,
+                                .to = range.to,
+                                .limit = static_cast<int>(kIndexPageSize)};
+  std::uint64_t orders = 0;
+  for (;;) {
+    const std::vector<ports::ArchivedOrder> page = index.page(query);
+    for (const ports::ArchivedOrder& entry : page) on_order(entry);
+    orders += page.size();
+    if (page.size() < kIndexPageSize) return orders;
+    query.after = page.back().order_id;
+  }
 }
 
 std::string table_time(domain::Timestamp t) {  // "2026-11-25 11:47:14" (the column says UTC)
@@ -163,18 +165,18 @@ std::string table_time(domain::Timestamp t) {  // "2026-11-25 11:47:14" (the col
 
 // Feeds one order to a paginator or a document (same rows, same order, in both passes).
 template <class Pass>
-void add_order(Pass& pass, const DeletedOrder& d) {
-  const std::string price = d.order.price.to_string();
+void add_order(Pass& pass, const ports::ArchivedOrder& d) {
+  const std::string price = d.price.to_string();
   const std::string when = table_time(d.deleted_at);
-  pass.add_row(ports::ReportRow{d.order.id, price, d.order.description, when});
+  pass.add_row(ports::ReportRow{d.order_id, price, d.description, when});
 }
 
 // Pass 1's figures: the count, the exact total and the most expensive orders.
 class Summary {
  public:
-  void add(const DeletedOrder& d) {
-    total_.add(d.order.price);
-    const Top entry{d.order.price, d.order.id, d.order.description};
+  void add(const ports::ArchivedOrder& d) {
+    total_.add(d.price);
+    const Top entry{d.price, d.order_id, d.description};
     const auto at = std::upper_bound(top_.begin(), top_.end(), entry, ranks_before);
     if (at == top_.end() && top_.size() >= kTopBars) return;
     top_.insert(at, entry);
@@ -211,14 +213,15 @@ class Summary {
 
 struct Rendered {
   std::string pdf;
-  ScanResult scan;
-  bool consistent = true;  // both passes saw the same archive
+  std::uint64_t orders = 0;  // drawn, in the range
+  bool consistent = true;    // both passes saw the same entries
 };
 
 // Pass 1 measures the rows (and sums them up); pass 2 draws them with the page count pass 1
-// found. The document streams into one string: the object store takes an object whole.
+// found. Both read the entries up to `newest`. The document streams into one string: the
+// object store takes an object whole.
 std::optional<Rendered> render(ReportContext& ctx, domain::Timestamp now, const DeletedRange& range,
-                               const ReportProgress& progress) {
+                               std::int64_t newest, const ReportProgress& progress) {
   const auto tell = [&progress](std::uint64_t rows, std::uint64_t of) {
     if (progress && rows % kProgressEvery == 0) progress(rows, of);
   };
@@ -226,30 +229,29 @@ std::optional<Rendered> render(ReportContext& ctx, domain::Timestamp now, const 
     Summary summary;
     auto paginator = ctx.renderer.paginate();
     std::uint64_t measured = 0;
-    const ScanResult first = scan_archive(ctx.objects, range, [&](const DeletedOrder& d) {
+    scan_index(ctx.archive, range, newest, [&](const ports::ArchivedOrder& d) {
       summary.add(d);
       add_order(*paginator, d);
       tell(++measured, 0);
     });
-    if (first.orders == 0) return std::nullopt;
+    if (measured == 0) return std::nullopt;
     const ports::ReportHeader header =
-        summary.header(now, range, first.orders, paginator->page_count());
+        summary.header(now, range, measured, paginator->page_count());
     paginator.reset();
 
     Rendered out;
     auto document =
         ctx.renderer.begin(header, [&out](std::string_view bytes) { out.pdf.append(bytes); });
     std::uint64_t drawn = 0;
-    if (progress) progress(0, first.orders);
-    out.scan = scan_archive(ctx.objects, range, [&](const DeletedOrder& d) {
+    if (progress) progress(0, measured);
+    scan_index(ctx.archive, range, newest, [&](const ports::ArchivedOrder& d) {
       add_order(*document, d);
-      tell(++drawn, first.orders);
+      tell(++drawn, measured);
     });
-    out.consistent = out.scan.fingerprint == first.fingerprint;
+    out.consistent = drawn == measured;
     if (!out.consistent && attempt < kMaxRenderAttempts) continue;
     document->finish();
-    out.scan.orders = first.orders;  // the figures the header shows
-    out.scan.skipped = first.skipped;
+    out.orders = measured;  // the figure the header shows
     return out;
   }
 }
@@ -349,38 +351,38 @@ Response nothing_in_range() {
   return error_response(404, "not_found", "No deleted orders found in the requested range");
 }
 
-// The previous report when the archive has not changed since it was made (or 404 when the
-// archive is empty now); nullopt when a new one must be rendered. Listing the archive only to
-// compare fingerprints is worth it when there is a report to reuse; otherwise pass 1 lists it.
+// The previous report when the index has not changed since it was made, or 404 when the index
+// is empty; nullopt when a new report must be rendered.
 std::optional<Response> reusable(ReportContext& ctx, domain::Timestamp now,
-                                 const DeletedRange& range) {
+                                 const DeletedRange& range, const ports::ArchiveIndexState& state) {
+  if (state.count == 0) return nothing_archived();
   const auto latest = read_latest(ctx.objects);
-  if (!latest || !object_exists(ctx.objects, latest->key)) return std::nullopt;
-  Fingerprint listed;
-  for_each_object(ctx.objects, kArchivePrefix, [&](const ports::ObjectInfo& o) { listed.add(o); });
-  if (listed.count() == 0) return nothing_archived();
-  if (latest->fingerprint == listed.text() + range.tag()) return success(ctx, now, *latest);
-  return std::nullopt;
+  if (!latest || latest->fingerprint != fingerprint(state) + range.tag() ||
+      !object_exists(ctx.objects, latest->key))
+    return std::nullopt;
+  return success(ctx, now, *latest);
 }
 
 }  // namespace
 
 Response produce_report(ReportContext& ctx, const DeletedRange& range,
                         const ReportProgress& progress) {
-  if (auto reused = reusable(ctx, ctx.clock.now(), range)) return std::move(*reused);
+  if (auto reused = reusable(ctx, ctx.clock.now(), range, index_state(ctx)))
+    return std::move(*reused);
   // Whoever waited here while another request rendered finds that report reusable.
   const std::lock_guard one_render(*ctx.rendering);
   const domain::Timestamp now = ctx.clock.now();
-  if (auto reused = reusable(ctx, now, range)) return std::move(*reused);
+  const ports::ArchiveIndexState state = ctx.archive.state();
+  if (auto reused = reusable(ctx, now, range, state)) return std::move(*reused);
 
-  auto rendered = render(ctx, now, range, progress);
+  auto rendered = render(ctx, now, range, state.newest, progress);
   if (!rendered) return range.tag().empty() ? nothing_archived() : nothing_in_range();
   LatestReport report;
   report.key = std::string(kReportPrefix) + compact_time(now) + "_" + ctx.ids.new_id() + ".pdf";
-  // An archive that kept changing under us gets no fingerprint: the next call renders anew.
-  report.fingerprint = rendered->consistent ? rendered->scan.fingerprint + range.tag() : "";
-  report.orders = rendered->scan.orders;
-  report.skipped = rendered->scan.skipped;
+  // An index that kept changing under us gets no fingerprint: the next call renders anew.
+  report.fingerprint = rendered->consistent ? fingerprint(state) + range.tag() : "";
+  report.orders = rendered->orders;
+  report.skipped = state.unreadable;
   ctx.objects.put(report.key, rendered->pdf, "application/pdf");
   std::string().swap(rendered->pdf);  // the bytes are stored; give the memory back now
   ctx.objects.put(kLatestKey, latest_json(report), "application/json");

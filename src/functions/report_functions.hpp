@@ -13,6 +13,7 @@
 #include "domain/result.hpp"
 #include "domain/time.hpp"
 #include "functions/api.hpp"
+#include "ports/archive_index.hpp"
 #include "ports/clock.hpp"
 #include "ports/id_generator.hpp"
 #include "ports/object_store.hpp"
@@ -40,6 +41,9 @@ using ReportProgress = std::function<void(std::uint64_t rows, std::uint64_t tota
 
 struct ReportContext {
   ports::ObjectStore& objects;
+  // The rows come from here; the object store is listed only once per database, to add the
+  // archive written before the index existed (see ports/archive_index.hpp).
+  ports::ArchiveIndex& archive;
   ports::ReportRenderer& renderer;
   ports::Clock& clock;
   ports::IdGenerator& ids;
@@ -53,12 +57,14 @@ struct ReportContext {
 
 // GET /reports/deleted-orders[?from=RFC3339][&to=RFC3339]
 // 200 {"status":"success","pdf_url","expiresAt","orders","skipped"}: the report of every
-// object under deleted_orders/ whose deletedAt is in [from, to) (either end optional; objects
-// that are not readable archive JSON are left out and counted in `skipped`; `orders` counts the
-// orders in the range), stored as reports/deleted_orders_{yyyymmddThhmmssZ}_{id}.pdf. The
-// archive is streamed twice (measure, then draw), never held in memory. An unchanged archive
-// asked for the same range reuses the previous report (reports/latest.json keeps its
-// fingerprint and range); concurrent requests share one render.
+// archived order whose deletedAt is in [from, to) (either end optional; `orders` counts the
+// orders in the range; `skipped` counts archive objects from before the index that were not
+// readable archive JSON and were left out), stored as
+// reports/deleted_orders_{yyyymmddThhmmssZ}_{id}.pdf. The rows are read from the archive index
+// twice (measure, then draw), a page at a time, never held in memory; both passes read the
+// same entries (those up to the index's newest sequence number when the render began). An
+// unchanged index asked for the same range reuses the previous report (reports/latest.json
+// keeps its state and range); concurrent requests share one render.
 // 400 validation when from or to is not an RFC 3339 timestamp, or from >= to.
 // 404 not_found "No deleted orders found" when there is no readable archived order, "No deleted
 // orders found in the requested range" when there are some but none in the range.

@@ -46,12 +46,14 @@ Stores open_stores(const Config& config) {
                   std::move(s.deliveries),
                   std::move(s.subscriptions),
                   nullptr,
-                  std::move(s.keys)};
+                  std::move(s.keys),
+                  std::move(s.archive)};
   }
   if (is_postgres(url)) {
     auto s = adapters::open_postgres_stores(postgres_options(config));
     return Stores{std::move(s.orders),        std::move(s.queue), std::move(s.deliveries),
-                  std::move(s.subscriptions), std::move(s.bus),   std::move(s.keys)};
+                  std::move(s.subscriptions), std::move(s.bus),   std::move(s.keys),
+                  std::move(s.archive)};
   }
   throw ConfigError(
       fmt::format("store: expected sqlite:<path> or postgresql://..., got \"{}\"", config.store));

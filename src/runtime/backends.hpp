@@ -2,8 +2,8 @@
 // adapter. Each URL scheme maps to one adapter, validated once, here.
 //
 //   store    sqlite:<path> | postgresql://...   -> OrderStore, DeliveryQueue, DeliveryAdmin,
-//                                                  SubscriptionStore, ApiKeyStore over one
-//                                                  database
+//                                                  SubscriptionStore, ApiKeyStore,
+//                                                  ArchiveIndex over one database
 //   objects  file:<dir>    | s3://bucket?...    -> ObjectStore
 //   mailer   maildir:<dir> | smtp(s)://...      -> Mailer
 //   bus      local         | nats://h:4222,...  -> the local dispatcher, or JetStream
@@ -16,6 +16,7 @@
 
 #include "adapters/nats/jetstream.hpp"
 #include "ports/api_key_store.hpp"
+#include "ports/archive_index.hpp"
 #include "ports/bus_store.hpp"
 #include "ports/clock.hpp"
 #include "ports/delivery_admin.hpp"
@@ -41,6 +42,7 @@ struct Stores {
   std::unique_ptr<ports::SubscriptionStore> subscriptions;
   std::unique_ptr<ports::BusStore> bus;  // null when the store cannot feed the NATS bus (SQLite)
   std::unique_ptr<ports::ApiKeyStore> keys;
+  std::unique_ptr<ports::ArchiveIndex> archive;
 };
 
 // Opens (and migrates) the database `config.store` names. Throws ConfigError for a setting

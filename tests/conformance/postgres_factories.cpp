@@ -90,4 +90,11 @@ std::vector<ApiKeyStoreFactory> postgres_api_key_store_factories() {
            }}};
 }
 
+std::vector<ArchiveIndexFactory> postgres_archive_index_factories() {
+  if (!have_server()) return {};
+  return {{"postgres", [](const std::filesystem::path& dir) -> std::unique_ptr<ports::ArchiveIndex> {
+             return std::move(open_stores(dir).archive);
+           }}};
+}
+
 }  // namespace orderflow::testing

@@ -63,4 +63,15 @@ std::vector<ApiKeyStoreFactory> api_key_store_factories() {
       postgres_api_key_store_factories());
 }
 
+std::vector<ArchiveIndexFactory> archive_index_factories() {
+  return joined<ArchiveIndexFactory>(
+      {
+          {"sqlite",
+           [](const std::filesystem::path& dir) -> std::unique_ptr<ports::ArchiveIndex> {
+             return std::move(adapters::open_sqlite_stores({(dir / "orders.db").string()}).archive);
+           }},
+      },
+      postgres_archive_index_factories());
+}
+
 }  // namespace orderflow::testing

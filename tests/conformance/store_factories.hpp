@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ports/api_key_store.hpp"
+#include "ports/archive_index.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/delivery_queue.hpp"
 #include "ports/order_store.hpp"
@@ -60,11 +61,19 @@ struct ApiKeyStoreFactory {
 
 std::vector<ApiKeyStoreFactory> api_key_store_factories();
 
+struct ArchiveIndexFactory {
+  std::string name;
+  std::function<std::unique_ptr<ports::ArchiveIndex>(const std::filesystem::path& temp_dir)> make;
+};
+
+std::vector<ArchiveIndexFactory> archive_index_factories();
+
 // The PostgreSQL entries (postgres_factories.cpp): empty when ORDERFLOW_TEST_POSTGRES is unset.
 std::vector<StoreFactory> postgres_order_store_factories();
 std::vector<DeliveryStoreFactory> postgres_delivery_store_factories();
 std::vector<SubscriptionStoreFactory> postgres_subscription_store_factories();
 std::vector<ApiKeyStoreFactory> postgres_api_key_store_factories();
+std::vector<ArchiveIndexFactory> postgres_archive_index_factories();
 
 using TempDir = test_support::TempDir;
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "functions/deleted_order.hpp"
 #include "report_fixture.hpp"
 
 namespace orderflow::report_test {
@@ -247,7 +248,7 @@ class CountingRenderer final : public ports::ReportRenderer {
 TEST_F(ReportTest, ConcurrentRequestsShareOneRender) {
   for (int i = 1; i <= 50; ++i) archive(i, "Order " + std::to_string(i), "1.00");
   CountingRenderer counting(renderer_);
-  functions::ReportContext ctx{objects_, counting, clock_, ids_};
+  functions::ReportContext ctx{objects_, index_, counting, clock_, ids_};
   constexpr int kRequests = 8;
   std::vector<Response> answers(kRequests);
   {
@@ -263,13 +264,6 @@ TEST_F(ReportTest, ConcurrentRequestsShareOneRender) {
   EXPECT_EQ(counting.renders.load(), 1);
   EXPECT_EQ(keys.size(), 1u);
   EXPECT_EQ(objects_.list("reports/deleted_orders_", "", 10).objects.size(), 1u);
-}
-
-TEST_F(ReportTest, ArchiveEmptiedAfterAReportIsNotFound) {
-  const std::string id = archive(1, "Only one", "1.00");
-  ASSERT_EQ(generate().status, 200);
-  ASSERT_TRUE(objects_.remove("deleted_orders/" + id + ".json"));
-  EXPECT_EQ(generate().status, 404);
 }
 
 TEST_F(ReportTest, ReportIsRenderedAgainWhenTheReusedPdfIsGone) {
@@ -300,47 +294,120 @@ TEST_F(ReportTest, ReportsOlderThanMaxAgeAreRemovedWhenANewOneIsMade) {
   EXPECT_TRUE(exists("reports/latest.json"));
 }
 
-// Forwards to the real store, and archives one more order just before the `change_at`th
-// listing of the archive (with no earlier report, listing 1 starts pass 1 and 2 pass 2).
-class ArchiveThatChanges final : public ports::ObjectStore {
+// Forwards to the real store and counts what is asked of the archive (deleted_orders/).
+class WatchedStore final : public ports::ObjectStore {
  public:
-  ArchiveThatChanges(ports::ObjectStore& inner, int change_at, std::function<void()> change)
-      : inner_(inner), change_at_(change_at), change_(std::move(change)) {}
+  explicit WatchedStore(ports::ObjectStore& inner) : inner_(inner) {}
   void put(std::string_view k, std::string_view b, std::string_view t) override {
     inner_.put(k, b, t);
   }
-  std::optional<ports::StoredObject> get(std::string_view k) override { return inner_.get(k); }
+  std::optional<ports::StoredObject> get(std::string_view k) override {
+    if (k.starts_with("deleted_orders/")) ++archive_calls;
+    return inner_.get(k);
+  }
   ports::ObjectPage list(std::string_view prefix, std::string_view token, int limit) override {
-    if (prefix == "deleted_orders/" && token.empty() && ++listings_ == change_at_) change_();
+    if (std::string_view("deleted_orders/").starts_with(prefix) ||
+        prefix.starts_with("deleted_orders/"))
+      ++archive_calls;
     return inner_.list(prefix, token, limit);
   }
   bool remove(std::string_view k) override { return inner_.remove(k); }
   std::string presign_get(std::string_view k, std::chrono::seconds ttl) override {
     return inner_.presign_get(k, ttl);
   }
+  int archive_calls = 0;
 
  private:
   ports::ObjectStore& inner_;
-  int change_at_;
-  std::function<void()> change_;
-  int listings_ = 0;
 };
 
-TEST_F(ReportTest, ArchiveChangingBetweenThePassesIsRenderedAgain) {
+TEST_F(ReportTest, ArchiveFromBeforeTheIndexIsAddedOnceThenOnlyTheIndexIsRead) {
+  // Objects as an older orderflow left them: in the store, not in the index.
+  for (int i = 1; i <= 3; ++i) {
+    functions::DeletedOrder d;
+    d.order.id = order_id(i);
+    d.order.description = "Old order " + std::to_string(i);
+    d.order.price = *domain::Money::parse("2.00");
+    d.deleted_at = t0() - std::chrono::hours(30);
+    objects_.put(functions::archive_key(d.order.id), functions::archive_json(d), "application/json");
+  }
+  objects_.put("deleted_orders/" + order_id(9) + ".json", "{broken", "application/json");
+  WatchedStore store(objects_);
+  functions::ReportContext ctx{store, index_, renderer_, clock_, ids_};
+  const Response first = functions::generate_pdf_report(ctx, {});
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(body_of(first).at("orders"), 3);
+  EXPECT_EQ(body_of(first).at("skipped"), 1);
+  EXPECT_GT(store.archive_calls, 0);  // the backfill listed and read the archive
+  EXPECT_TRUE(index_.state().backfilled.has_value());
+  EXPECT_EQ(index_.state().count, 3u);
+
+  // From now on a report never lists or reads the archive, however it changes.
+  store.archive_calls = 0;
+  archive(4, "New order", "5.00");
+  const Response second = functions::generate_pdf_report(ctx, {});
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(body_of(second).at("orders"), 4);
+  EXPECT_EQ(body_of(second).at("skipped"), 1);
+  EXPECT_NE(report_key(second), report_key(first));
+  const PdfText pdf = pdf_of(report_key(second));
+  EXPECT_TRUE(std::regex_search(pdf.text, std::regex(R"(\b4\s+11\.00\b)"))) << pdf.text;
+  EXPECT_NE(pdf.text.find("Old order 2"), std::string::npos) << pdf.text;
+  EXPECT_EQ(report_key(functions::generate_pdf_report(ctx, {})), report_key(second));
+  EXPECT_EQ(store.archive_calls, 0);
+}
+
+TEST_F(ReportTest, AnOrderIndexedTwiceIsReportedOnce) {
+  archive(1, "Delivered twice", "3.00");
+  archive(1, "Delivered twice", "3.00");  // a redelivered order.deleted
+  const Response r = generate();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("orders"), 1);
+  EXPECT_EQ(count_of(pdf_of(report_key(r)).text, order_id(1)), 1u);  // one table row
+}
+
+// Forwards to the real index, and archives one more order just before the `change_at`th read
+// of its first page (with no earlier report, read 1 starts pass 1 and read 2 pass 2).
+class IndexThatChanges final : public ports::ArchiveIndex {
+ public:
+  IndexThatChanges(ports::ArchiveIndex& inner, int change_at, std::function<void()> change)
+      : inner_(inner), change_at_(change_at), change_(std::move(change)) {}
+  void add(const std::vector<ports::ArchivedOrder>& orders) override { inner_.add(orders); }
+  ports::ArchiveIndexState state() override { return inner_.state(); }
+  std::vector<ports::ArchivedOrder> page(const ports::ArchivePageQuery& query) override {
+    if (query.after.empty() && ++first_pages_ == change_at_) change_();
+    return inner_.page(query);
+  }
+  void mark_backfilled(domain::Timestamp at, std::uint64_t unreadable) override {
+    inner_.mark_backfilled(at, unreadable);
+  }
+
+ private:
+  ports::ArchiveIndex& inner_;
+  int change_at_;
+  std::function<void()> change_;
+  int first_pages_ = 0;
+};
+
+TEST_F(ReportTest, AnOrderArchivedDuringARenderWaitsForTheNextReport) {
   archive(1, "Before one", "1.00");
   archive(2, "Before two", "2.00");
   std::string late;
-  ArchiveThatChanges store(objects_, 2,
-                           [&] { late = archive(3, "Arrived between passes", "4.00"); });
-  functions::ReportContext ctx{store, renderer_, clock_, ids_};
+  IndexThatChanges index(index_, 2, [&] { late = archive(3, "Arrived between passes", "4.00"); });
+  functions::ReportContext ctx{objects_, index, renderer_, clock_, ids_};
   const Response r = functions::generate_pdf_report(ctx, functions::Request{});
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(body_of(r).at("orders"), 3);
+  EXPECT_EQ(body_of(r).at("orders"), 2);
   const PdfText pdf = pdf_of(report_key(r));
-  EXPECT_TRUE(std::regex_search(pdf.text, std::regex(R"(\b3\s+7\.00\b)"))) << pdf.text;
-  EXPECT_NE(pdf.text.find(late), std::string::npos);
-  // What was drawn matches the archive now, so it is reused.
-  EXPECT_EQ(report_key(generate()), report_key(r));
+  // Header and rows agree: both passes read the entries the index had when the render began.
+  EXPECT_TRUE(std::regex_search(pdf.text, std::regex(R"(\b2\s+3\.00\b)"))) << pdf.text;
+  EXPECT_EQ(pdf.text.find(late), std::string::npos) << pdf.text;
+  // The index has changed since, so the next report is new and has it.
+  const Response next = generate();
+  ASSERT_EQ(next.status, 200) << next.body;
+  EXPECT_NE(report_key(next), report_key(r));
+  EXPECT_EQ(body_of(next).at("orders"), 3);
+  EXPECT_NE(pdf_of(report_key(next)).text.find(late), std::string::npos);
 }
 
 }  // namespace

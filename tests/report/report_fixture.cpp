@@ -100,6 +100,7 @@ std::string ReportTest::archive(int n, std::string_view description, std::string
   d.deleted_at = deleted_at.value_or(t0() - std::chrono::hours(24) + std::chrono::seconds(n));
   d.event_id = order_id(1'000'000 + n);
   objects_.put(functions::archive_key(d.order.id), functions::archive_json(d), "application/json");
+  index_.add({functions::index_entry(d)});
   return d.order.id;
 }
 

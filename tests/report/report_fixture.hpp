@@ -1,5 +1,5 @@
-// The report tests' world: a real file object store in a temp dir, the Cairo renderer, a
-// clock the test moves, and the PDF read back with poppler-utils (pdftotext, pdfinfo).
+// The report tests' world: a real file object store and a real SQLite archive index in a temp
+// dir, the Cairo renderer, a clock the test moves, and the PDF read back with poppler-utils (pdftotext, pdfinfo).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include "adapters/crypto/hmac_signer.hpp"
 #include "adapters/files/file_object_store.hpp"
 #include "adapters/pdf/cairo_report_renderer.hpp"
+#include "adapters/sqlite/sqlite_stores.hpp"
 #include "functions/report_functions.hpp"
 #include "support/temp_dir.hpp"
 
@@ -69,7 +70,8 @@ class ReportTest : public ::testing::Test {
  protected:
   static domain::Timestamp t0();  // 2026-11-25T10:00:00Z
 
-  // Archives one deleted order the way archive_deleted_order does; returns its id. Deleted at
+  // Archives one deleted order the way archive_deleted_order does (object, then index entry);
+  // returns its id. Deleted at
   // t0() - 24 h + n s unless `deleted_at` says otherwise.
   std::string archive(int n, std::string_view description, std::string_view price,
                       std::optional<domain::Timestamp> deleted_at = std::nullopt);
@@ -89,8 +91,11 @@ class ReportTest : public ::testing::Test {
   adapters::HmacSigner signer_{"report-test-secret-0123456789abcdef"};
   adapters::FileObjectStore objects_{tmp_.path() / "objects", "http://127.0.0.1:9", signer_,
                                      clock_};
+  adapters::SqliteStores stores_ =
+      adapters::open_sqlite_stores({.path = (tmp_.path() / "orderflow.db").string()});
+  ports::ArchiveIndex& index_ = *stores_.archive;
   adapters::CairoReportRenderer renderer_;
-  functions::ReportContext ctx_{objects_, renderer_, clock_, ids_};
+  functions::ReportContext ctx_{objects_, index_, renderer_, clock_, ids_};
 };
 
 }  // namespace orderflow::report_test

@@ -83,7 +83,7 @@ class ReportJobsTest : public ReportTest {
   }
 
   GatedRenderer gate_{renderer_};
-  functions::ReportContext gated_{objects_, gate_, clock_, ids_};
+  functions::ReportContext gated_{objects_, index_, gate_, clock_, ids_};
 };
 
 TEST_F(ReportJobsTest, AJobRendersInTheBackgroundAndEndsWithTheLinkAndFullProgress) {

@@ -122,6 +122,23 @@ constexpr std::array kMigrations{
       CREATE INDEX link_tokens_by_email ON link_tokens (email_key, purpose);
       CREATE INDEX link_tokens_by_expiry ON link_tokens (expires_us) WHERE expires_us IS NOT NULL;
     )sql"},
+    // The archive index (issue 15), as in SQLite's migration 8. A sequence value is taken
+    // before its row commits, so rows may become visible out of seq order: a report compares
+    // the count too (see ArchiveIndexState).
+    Migration{5, R"sql(
+      CREATE TABLE archived_orders (
+        seq BIGSERIAL PRIMARY KEY,
+        order_id TEXT COLLATE "C" NOT NULL UNIQUE,  -- byte order, as SQLite sorts
+        description TEXT NOT NULL,
+        price_cents BIGINT NOT NULL,
+        deleted_us BIGINT NOT NULL
+      );
+      CREATE TABLE archive_index_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        backfilled_us BIGINT NOT NULL,
+        unreadable BIGINT NOT NULL
+      );
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "adapters/postgres/pg_api_key_store.hpp"
+#include "adapters/postgres/pg_archive_index.hpp"
 #include "adapters/postgres/pg_bus_store.hpp"
 #include "adapters/postgres/pg_database.hpp"
 #include "adapters/postgres/pg_delivery_store.hpp"
@@ -19,7 +20,8 @@ PostgresStores open_postgres_stores(const PostgresStoreOptions& options) {
                         std::make_unique<pg::PostgresDeliveryStore>(database),
                         std::make_unique<pg::PostgresSubscriptionStore>(database),
                         std::make_unique<pg::PostgresBusStore>(database),
-                        std::make_unique<pg::PostgresApiKeyStore>(database)};
+                        std::make_unique<pg::PostgresApiKeyStore>(database),
+                        std::make_unique<pg::PostgresArchiveIndex>(database)};
 }
 
 void migrate_postgres(const PostgresStoreOptions& options) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ports/api_key_store.hpp"
+#include "ports/archive_index.hpp"
 #include "ports/bus_store.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/delivery_queue.hpp"
@@ -28,6 +29,7 @@ struct PostgresStores {
   std::unique_ptr<ports::SubscriptionStore> subscriptions;
   std::unique_ptr<ports::BusStore> bus;  // for bus = nats://
   std::unique_ptr<ports::ApiKeyStore> keys;
+  std::unique_ptr<ports::ArchiveIndex> archive;
 };
 
 // Connects, creates or migrates the schema (under an advisory lock, so processes starting at

@@ -129,6 +129,24 @@ constexpr std::array kMigrations{
       CREATE INDEX link_tokens_by_email ON link_tokens(email_key, purpose);
       CREATE INDEX link_tokens_by_expiry ON link_tokens(expires_us) WHERE expires_us IS NOT NULL;
     )sql"},
+    // The archive index (issue 15): what a report shows of each archived order, so that a
+    // report reads rows instead of every archive object. seq only grows (AUTOINCREMENT never
+    // reuses a number), so (count, max seq) names the index's contents. The single row of
+    // archive_index_meta says whether the archive written before the index has been added.
+    Migration{8, R"sql(
+      CREATE TABLE archived_orders (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_id TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        price_cents INTEGER NOT NULL,
+        deleted_us INTEGER NOT NULL
+      );
+      CREATE TABLE archive_index_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        backfilled_us INTEGER NOT NULL,
+        unreadable INTEGER NOT NULL
+      );
+    )sql"},
 };
 
 constexpr bool versions_are_consecutive() {

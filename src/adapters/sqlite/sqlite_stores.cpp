@@ -10,7 +10,8 @@ SqliteStores open_sqlite_stores(SqliteStoreOptions options) {
                       std::make_unique<SqliteDeliveryQueue>(database),
                       std::make_unique<SqliteDeliveryAdmin>(database),
                       std::make_unique<SqliteSubscriptionStore>(database),
-                      std::make_unique<SqliteApiKeyStore>(std::move(database))};
+                      std::make_unique<SqliteApiKeyStore>(database),
+                      std::make_unique<SqliteArchiveIndex>(std::move(database))};
 }
 
 }  // namespace orderflow::adapters

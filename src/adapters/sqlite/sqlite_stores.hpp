@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "adapters/sqlite/sqlite_api_key_store.hpp"
+#include "adapters/sqlite/sqlite_archive_index.hpp"
 #include "adapters/sqlite/sqlite_database.hpp"
 #include "adapters/sqlite/sqlite_delivery_admin.hpp"
 #include "adapters/sqlite/sqlite_delivery_queue.hpp"
@@ -20,6 +21,7 @@ struct SqliteStores {
   std::unique_ptr<SqliteDeliveryAdmin> deliveries;
   std::unique_ptr<SqliteSubscriptionStore> subscriptions;
   std::unique_ptr<SqliteApiKeyStore> keys;
+  std::unique_ptr<SqliteArchiveIndex> archive;
 };
 
 // Opens (creating and migrating when needed) the database at options.path. Throws
