@@ -33,7 +33,8 @@ double fraction(std::uint64_t rows, std::uint64_t total, bool finished) {
 
 }  // namespace
 
-ReportJobs::ReportJobs(ReportContext& ctx) : ctx_(ctx) {}
+ReportJobs::ReportJobs(ReportContext& ctx, Observer observer)
+    : ctx_(ctx), observer_(std::move(observer)) {}
 
 ReportJobs::~ReportJobs() {
   std::deque<std::pair<std::shared_ptr<Job>, std::jthread>> threads;
@@ -64,12 +65,29 @@ std::shared_ptr<ReportJobs::Job> ReportJobs::start_job(const DeletedRange& range
 }
 
 void ReportJobs::run(const std::shared_ptr<Job>& job) {
+  // The status body when the progress has passed another whole percent (or always), else empty.
+  int told = -1;
+  const auto status_now = [&](bool always) {
+    std::lock_guard lock(job->mu);
+    const int percent = static_cast<int>(fraction(job->rows, job->total, job->finished) * 100);
+    if (!always && percent == told) return std::string();
+    told = percent;
+    return job_json(*job);
+  };
+  const auto tell = [&](bool always) {
+    if (!observer_) return;
+    if (const std::string status = status_now(always); !status.empty()) observer_(status);
+  };
+  tell(true);
   Response result;
   try {
-    result = produce_report(ctx_, job->range, [&job](std::uint64_t rows, std::uint64_t total) {
-      std::lock_guard lock(job->mu);
-      job->rows = rows;
-      job->total = total;
+    result = produce_report(ctx_, job->range, [&](std::uint64_t rows, std::uint64_t total) {
+      {
+        std::lock_guard lock(job->mu);
+        job->rows = rows;
+        job->total = total;
+      }
+      tell(false);
     });
   } catch (const std::exception& e) {
     result = error_response(503, "unavailable",
@@ -81,6 +99,7 @@ void ReportJobs::run(const std::shared_ptr<Job>& job) {
     job->finished = true;
   }
   job->done.notify_all();
+  tell(true);
   std::lock_guard lock(mu_);
   if (auto it = running_by_range_.find(job->range.tag());
       it != running_by_range_.end() && it->second == job)

@@ -10,11 +10,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -25,8 +27,13 @@ namespace orderflow::functions {
 class ReportJobs {
  public:
   static constexpr std::size_t kKeptJobs = 100;
+  // The SSE event type of a job's progress (GET /events); its data is GET /reports/{id}'s body.
+  static constexpr std::string_view kProgressEvent = "orderflow.report.progress";
+  // Told a job's status body (as GET /reports/{reportId} answers it) when the job starts, each
+  // time its progress passes another whole percent, and when it ends; from the job's thread.
+  using Observer = std::function<void(const std::string& status_json)>;
 
-  explicit ReportJobs(ReportContext& ctx);
+  explicit ReportJobs(ReportContext& ctx, Observer observer = {});
   ~ReportJobs();  // waits for the renders that run
   ReportJobs(const ReportJobs&) = delete;
   ReportJobs& operator=(const ReportJobs&) = delete;
@@ -48,6 +55,7 @@ class ReportJobs {
   std::string job_json(const Job& job) const;
 
   ReportContext& ctx_;
+  Observer observer_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Job>> jobs_;                   // by id
   std::map<std::string, std::shared_ptr<Job>> running_by_range_;       // by DeletedRange::tag()

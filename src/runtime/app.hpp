@@ -91,6 +91,8 @@ class App {
   functions::NotifyContext notify_;
   functions::SubscriptionLimits subscription_limits_;
   functions::SubscriptionContext subscriptions_;
+  // Before report_jobs_, whose renders tell it their progress until they are joined.
+  EventStreamHub event_stream_;
   functions::ReportContext reports_;
   functions::ReportJobs report_jobs_;  // renders on threads of its own, stopped before reports_
   std::unique_ptr<functions::ImageContext> images_;  // set by image_loader_ when loaded
@@ -103,8 +105,6 @@ class App {
   functions::AdminContext admin_;
   AccessControl access_;
   Pruner pruner_;  // runs where the workers run
-
-  EventStreamHub event_stream_;
 
   Router router_;
   Metrics metrics_;

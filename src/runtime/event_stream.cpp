@@ -42,15 +42,68 @@ void append_data(std::string& out, std::string_view json) {
   }
 }
 
-functions::Response events_response(const std::vector<ports::OutboxRecord>& records) {
+// The position "<seq>" or "<seq>~<passing version>".
+struct Position {
+  std::int64_t after = 0;
+  std::uint64_t seen = 0;
+};
+
+std::optional<Position> parse_position(std::string_view text) {
+  const auto tilde = text.find('~');
+  const auto seq = parse_seq(text.substr(0, tilde));
+  if (!seq) return std::nullopt;
+  Position p{*seq, 0};
+  if (tilde == std::string_view::npos) return p;
+  const std::string_view version = text.substr(tilde + 1);
+  const auto [end, ec] = std::from_chars(version.data(), version.data() + version.size(), p.seen);
+  if (ec != std::errc{} || end != version.data() + version.size()) return std::nullopt;
+  return p;
+}
+
+// Outbox records, then the passing events (newest version last); every id carries the
+// client's passing version once it has one.
+template <class Passing>
+functions::Response events_response(const std::vector<ports::OutboxRecord>& records,
+                                    const std::vector<const Passing*>& passing, std::int64_t after,
+                                    std::uint64_t seen) {
   std::string body(kRetry);
-  if (records.empty()) body += ": no new events\n\n";  // a comment: the client just reconnects
+  if (records.empty() && passing.empty())
+    body += ": no new events\n\n";  // a comment: the client just reconnects
+  if (!passing.empty()) seen = passing.back()->version;
+  const auto id = [&](std::int64_t seq) {
+    return seen == 0 ? std::to_string(seq) : fmt::format("{}~{}", seq, seen);
+  };
   for (const auto& record : records) {
-    fmt::format_to(std::back_inserter(body), "id: {}\nevent: {}\n", record.seq, record.event.type);
+    fmt::format_to(std::back_inserter(body), "id: {}\nevent: {}\n", id(record.seq),
+                   record.event.type);
     append_data(body, record.event.to_json());
+    body += '\n';
+    after = record.seq;
+  }
+  for (const Passing* p : passing) {
+    fmt::format_to(std::back_inserter(body), "id: {}\nevent: {}\n", id(after), p->type);
+    append_data(body, p->data);
     body += '\n';
   }
   return event_stream(std::move(body));
+}
+
+struct NoPassing {  // stands in for EventStreamHub::Passing in answers that carry none
+  std::string type;
+  std::string data;
+  std::uint64_t version;
+};
+
+functions::Response no_events() { return events_response<NoPassing>({}, {}, 0, 0); }
+
+// The "reportId" member of a JSON object, or empty.
+std::string report_id_of(std::string_view json) {
+  constexpr std::string_view kMember = "\"reportId\":\"";
+  const auto at = json.find(kMember);
+  if (at == std::string_view::npos) return "";
+  const auto begin = at + kMember.size();
+  const auto end = json.find('"', begin);
+  return end == std::string_view::npos ? "" : std::string(json.substr(begin, end - begin));
 }
 
 }  // namespace
@@ -58,6 +111,10 @@ functions::Response events_response(const std::vector<ports::OutboxRecord>& reco
 EventStreamHub::EventStreamHub(ports::OrderStore& store, EventStreamOptions options)
     : store_(store),
       options_(options),
+      passing_version_(
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count())),
       thread_([this](const std::stop_token& stop) { run(stop); }) {}
 
 EventStreamHub::~EventStreamHub() {
@@ -75,6 +132,23 @@ void EventStreamHub::notify() {
   wake_.notify_all();
 }
 
+void EventStreamHub::publish(std::string_view type, std::string data_json) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    const auto now = std::chrono::steady_clock::now();
+    Passing event{std::string(type), report_id_of(data_json), std::move(data_json),
+                  ++passing_version_, now};
+    std::erase_if(passing_, [&](const Passing& p) {
+      return (p.type == event.type && p.key == event.key) || now - p.at > kPassingKept;
+    });
+    if (passing_.size() >= kMaxPassing) passing_.erase(passing_.begin());
+    passing_.push_back(std::move(event));
+    dirty_ = true;
+  }
+  wake_.notify_all();
+}
+
 void EventStreamHub::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -87,27 +161,28 @@ void EventStreamHub::serve(const functions::Request& req, functions::Respond res
   std::string_view position = req.header("Last-Event-ID");
   if (position.empty())
     if (const std::string* after = req.query_param("after")) position = *after;
-  std::int64_t after = kReady;
+  Position at{kReady, 0};
   if (!position.empty()) {
-    const auto seq = parse_seq(position);
-    if (!seq)
-      return respond(
-          functions::error_response(400, "validation",
-                                    "Last-Event-ID (or after) must be an event sequence number"),
-          nullptr);
-    after = *seq;
+    const auto parsed = parse_position(position);
+    if (!parsed)
+      return respond(functions::error_response(
+                         400, "validation",
+                         "Last-Event-ID (or after) must be an event id from this stream: a "
+                         "sequence number, optionally followed by ~ and a number"),
+                     nullptr);
+    at = *parsed;
   }
   {
     std::lock_guard lock(mutex_);
-    if (stopped_) return respond(events_response({}), nullptr);
+    if (stopped_) return respond(no_events(), nullptr);
     if (waiting_.size() >= static_cast<std::size_t>(options_.max_listeners)) {
       auto r = functions::error_response(503, "unavailable",
                                          "Too many live listeners; try again shortly");
       r.headers.emplace_back("Retry-After", "5");
       return respond(std::move(r), nullptr);
     }
-    waiting_.push_back(
-        {after, std::chrono::steady_clock::now() + options_.max_wait, std::move(respond)});
+    waiting_.push_back({at.after, at.seen, std::chrono::steady_clock::now() + options_.max_wait,
+                        std::move(respond)});
     dirty_ = true;
   }
   wake_.notify_all();
@@ -118,7 +193,8 @@ std::size_t EventStreamHub::listeners() {
   return waiting_.size();
 }
 
-std::vector<EventStreamHub::Listener> EventStreamHub::look(std::vector<Listener> listeners) {
+std::vector<EventStreamHub::Listener> EventStreamHub::look(std::vector<Listener> listeners,
+                                                           const std::vector<Passing>& passing) {
   const auto now = std::chrono::steady_clock::now();
   // Listeners at one position share one read: a thousand browsers that are all up to date cost
   // one query per commit, not a thousand.
@@ -136,8 +212,11 @@ std::vector<EventStreamHub::Listener> EventStreamHub::look(std::vector<Listener>
       auto it = reads.find(l.after);
       if (it == reads.end())
         it = reads.emplace(l.after, store_.read_outbox(l.after, options_.max_events)).first;
-      if (!it->second.empty() || now >= l.deadline)
-        l.respond(events_response(it->second), nullptr);
+      std::vector<const Passing*> unseen;
+      for (const Passing& p : passing)
+        if (p.version > l.seen) unseen.push_back(&p);
+      if (!it->second.empty() || !unseen.empty() || now >= l.deadline)
+        l.respond(events_response(it->second, unseen, l.after, l.seen), nullptr);
       else
         still.push_back(std::move(l));
     } catch (...) {
@@ -170,8 +249,11 @@ void EventStreamHub::run(const std::stop_token& stop) {
     dirty_ = false;
     auto listeners = std::move(waiting_);
     waiting_.clear();
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(passing_, [&](const Passing& p) { return now - p.at > kPassingKept; });
+    const std::vector<Passing> passing = passing_;  // versions ascend: oldest first
     lock.unlock();
-    auto still = look(std::move(listeners));
+    auto still = look(std::move(listeners), passing);
     lock.lock();
     waiting_.insert(waiting_.end(), std::make_move_iterator(still.begin()),
                     std::make_move_iterator(still.end()));
@@ -181,7 +263,7 @@ void EventStreamHub::run(const std::stop_token& stop) {
   auto all = std::move(waiting_);
   waiting_.clear();
   lock.unlock();
-  for (auto& l : all) l.respond(events_response({}), nullptr);
+  for (auto& l : all) l.respond(no_events(), nullptr);
 }
 
 }  // namespace orderflow::runtime

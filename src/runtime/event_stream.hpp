@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <mutex>
 #include <stop_token>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -34,6 +36,12 @@ class EventStreamHub {
 
   // A commit appended events: the waiting requests look. Quick; any thread.
   void notify();
+  // A passing event that is not in the outbox (a report job's progress), kept in this process
+  // for kPassingKept: sent after the outbox events of an answer, once to each client. Of the
+  // events with the same `type` and data "reportId", only the newest is kept. The ids in an
+  // answer then read "<seq>~<passing version>", so a reconnecting client is sent only what it
+  // has not seen (a plain "<seq>" has seen none). Quick; any thread.
+  void publish(std::string_view type, std::string data_json);
   // Shutdown: waiting requests are answered at once (no events), new ones do not wait.
   void stop();
 
@@ -49,23 +57,37 @@ class EventStreamHub {
   std::size_t listeners();
 
  private:
+  static constexpr auto kPassingKept = std::chrono::seconds(60);
+  static constexpr std::size_t kMaxPassing = 256;
+
   struct Listener {
     std::int64_t after;  // kReady: answer with the end of the outbox
+    std::uint64_t seen;  // the newest passing event the client has
     std::chrono::steady_clock::time_point deadline;
     functions::Respond respond;
   };
   static constexpr std::int64_t kReady = -1;
 
   void run(const std::stop_token& stop);
+  struct Passing {
+    std::string type;
+    std::string key;  // replaced by a newer event with the same type and key
+    std::string data;
+    std::uint64_t version;  // greater for each newer passing event
+    std::chrono::steady_clock::time_point at;
+  };
+
   // Answers what can be answered; returns the listeners that keep waiting.
-  std::vector<Listener> look(std::vector<Listener> listeners);
+  std::vector<Listener> look(std::vector<Listener> listeners, const std::vector<Passing>& passing);
 
   ports::OrderStore& store_;
   const EventStreamOptions options_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::vector<Listener> waiting_;
-  bool dirty_ = false;  // a commit or a new listener since the last look
+  std::vector<Passing> passing_;   // oldest first, none older than kPassingKept
+  std::uint64_t passing_version_;  // the newest's; starts at the wall clock's microseconds
+  bool dirty_ = false;             // a commit or a new listener since the last look
   bool stopped_ = false;
   std::jthread thread_;  // last: it starts once everything above exists
 };

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "domain/time.hpp"
 #include "e2e/events_support.hpp"
@@ -130,6 +131,96 @@ TEST(ReportJob, StartsWith202AndIsFollowedToItsLink) {
   EXPECT_TRUE(
       IsErrorCode(c.get("/reports/00000000-0000-4000-8000-000000000000"), 404, "not_found"));
   EXPECT_TRUE(IsErrorCode(c.post(std::string(kReport) + "?to=soon", ""), 400, "validation"));
+}
+
+
+// The SSE events of an answer: (id, event, data) per block.
+struct StreamEvent {
+  std::string id, type, data;
+};
+std::vector<StreamEvent> stream_events(std::string_view body) {
+  std::vector<StreamEvent> out;
+  StreamEvent e;
+  std::size_t at = 0;
+  while (at < body.size()) {
+    const auto nl = body.find('\n', at);
+    const std::string_view line = body.substr(at, nl == std::string_view::npos ? nl : nl - at);
+    at = nl == std::string_view::npos ? body.size() : nl + 1;
+    if (line.empty()) {
+      if (!e.type.empty()) out.push_back(e);
+      e = {};
+    } else if (line.starts_with("id: ")) {
+      e.id = line.substr(4);
+    } else if (line.starts_with("event: ")) {
+      e.type = line.substr(7);
+    } else if (line.starts_with("data: ")) {
+      e.data += line.substr(6);
+    }
+  }
+  return out;
+}
+
+// A report job's progress on GET /events: events of type orderflow.report.progress (the job's status
+// body) up to its done state, each sent once however the client reconnects, after the outbox
+// events of the same answer and without moving the outbox position.
+TEST(ReportJob, ProgressAppearsOnTheEventStreamUpToDoneAndEachOnlyOnce) {
+  TempDir dir;
+  ServerOptions o;
+  o.env = {{"ORDERFLOW_RECOGNIZER", "none"}};
+  ServerProcess server(dir.path(), o);
+  HttpClient c(server.port());
+  ASSERT_FALSE(delete_one(c, server, "an order on the stream").empty());
+  const Response ready = c.get("/events");
+  ASSERT_TRUE(HasStatus(ready, 200));
+  const auto first = stream_events(ready.body);
+  ASSERT_EQ(first.size(), 1u);
+  std::string position = first[0].id;
+  const std::string outbox_end = position;
+
+  const Response started = c.post(std::string(kReport), "");
+  ASSERT_TRUE(HasStatus(started, 202));
+  const std::string id = string_field(started.json(), "reportId");
+  std::vector<boost::json::value> seen;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (seen.empty() || string_field(seen.back(), "state") != "done") {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no done event";
+    const Response r = c.get("/events", {{"Last-Event-ID", position}});
+    ASSERT_TRUE(HasStatus(r, 200));
+    for (const StreamEvent& e : stream_events(r.body)) {
+      ASSERT_EQ(e.type, "orderflow.report.progress") << r.body;
+      // The outbox position stays; the passing version follows it.
+      ASSERT_TRUE(e.id.starts_with(outbox_end + "~")) << e.id;
+      position = e.id;
+      const auto data = boost::json::parse(e.data);
+      EXPECT_EQ(string_field(data, "reportId"), id);
+      seen.push_back(data);
+    }
+  }
+  const auto& done = seen.back();
+  EXPECT_EQ(done.at("progress").at("fraction").to_number<double>(), 1.0);
+  EXPECT_EQ(done.at("orders").as_int64(), 1);
+  EXPECT_NE(string_field(done, "pdf_url").find("/objects/reports/"), std::string::npos);
+  for (std::size_t i = 1; i < seen.size(); ++i)
+    EXPECT_LE(seen[i - 1].at("progress").at("fraction").to_number<double>(),
+              seen[i].at("progress").at("fraction").to_number<double>());
+
+  // Resuming from the last id: the next answer is the next outbox event, not the job again.
+  const std::string order = create_order(c, "after the report", "\"1.00\"");
+  ASSERT_FALSE(order.empty());
+  const Response next = c.get("/events", {{"Last-Event-ID", position}});
+  ASSERT_TRUE(HasStatus(next, 200));
+  const auto events = stream_events(next.body);
+  ASSERT_EQ(events.size(), 1u) << next.body;
+  EXPECT_EQ(events[0].type, "orderflow.order.created");
+  EXPECT_FALSE(events[0].id.starts_with(outbox_end + "~")) << events[0].id;
+  EXPECT_NE(events[0].id.find('~'), std::string::npos) << events[0].id;
+  // A position without a passing version has seen none: the job's latest state comes again.
+  const Response fresh = c.get("/events", {{"Last-Event-ID", events[0].id.substr(0, events[0].id.find('~'))}});
+  const auto again = stream_events(fresh.body);
+  ASSERT_EQ(again.size(), 1u) << fresh.body;
+  EXPECT_EQ(again[0].type, "orderflow.report.progress");
+  EXPECT_EQ(string_field(boost::json::parse(again[0].data), "state"), "done");
+  EXPECT_TRUE(IsErrorCode(c.get("/events", {{"Last-Event-ID", "5~x"}}), 400, "validation"));
 }
 
 }  // namespace
