@@ -25,6 +25,8 @@ PACKAGES=(
   # (0.4 MB), emoji and symbols in black and white (3 MB; colour bitmap emoji become images)
   fonts-wqy-microhei fonts-tlwg-loma-ttf fonts-symbola
   libopencv-dev wordnet-base darknet
+  # the upload decoder (src/adapters/imaging), without OpenCV's imgcodecs
+  libjpeg62-turbo-dev libpng-dev libwebp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev zlib1g-dev curl python3-aiosmtpd
   wrk nginx-light nodejs chromium

@@ -28,15 +28,19 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/imaging/decode_image.hpp"
 #include "adapters/opencv/imagenet_preprocess.hpp"
 #include "adapters/opencv/opencv_recognizer.hpp"
 #include "adapters/wordnet/wordnet_files.hpp"
 #include "domain/wordnet_matcher.hpp"
+#include "functions/image_header.hpp"
 
 namespace {
 
 using namespace orderflow;
 using Clock = std::chrono::steady_clock;
+// The upload check's decode limit, as the service passes it to the recognizer.
+constexpr std::int64_t kMaxPixels = functions::ImageLimits{}.max_pixels;
 
 struct Item {
   std::string image;
@@ -238,7 +242,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<adapters::OpenCvRecognizer>> recognizers;
   for (const auto& p : policies)
     recognizers.push_back(std::make_unique<adapters::OpenCvRecognizer>(
-        adapters::OpenCvRecognizerOptions{args.models, 1, 4, p.min_aspect}));
+        adapters::OpenCvRecognizerOptions{args.models, 1, 4, p.min_aspect, kMaxPixels}));
   const auto& classes = recognizers[0]->classes();
 
   auto t0 = Clock::now();
@@ -272,7 +276,7 @@ int main(int argc, char** argv) {
       pipeline_ms[p].push_back(median(times));
       results[spec].push_back(r);
     }
-    const cv::Mat decoded = cv::imdecode(std::vector<unsigned char>(bytes.begin(), bytes.end()), cv::IMREAD_COLOR);
+    const cv::Mat decoded = adapters::imaging::decode_bgr(bytes, kMaxPixels);
     const cv::Mat blob = adapters::imagenet::to_blob({adapters::imagenet::center_crop(decoded)});
     std::vector<double> times;
     for (int k = 0; k < args.repeat; ++k) {
@@ -346,7 +350,7 @@ int main(int argc, char** argv) {
   // A burst of simultaneous uploads against the default pool (a worker per core, a queue of
   // 4 per worker): how many are served, how many are turned away as busy, and how fast.
   {
-    adapters::OpenCvRecognizer pool(adapters::OpenCvRecognizerOptions{args.models});
+    adapters::OpenCvRecognizer pool(adapters::OpenCvRecognizerOptions{.model_dir = args.models, .max_pixels = kMaxPixels});
     const std::string photo = images.begin()->second;
     std::atomic<int> ok{0}, busy{0};
     std::vector<std::thread> threads;

@@ -14,6 +14,7 @@
 #include "adapters/opencv/opencv_recognizer.hpp"
 #include "adapters/wordnet/wordnet_files.hpp"
 #include "domain/encoding.hpp"
+#include "functions/image_header.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -79,7 +80,8 @@ ImageCheck make_image_check(const Config& config) {
         "recognizer: this build supports opencv:<dir> or none, got \"{}\"", config.recognizer));
   try {
     auto opencv = std::make_unique<adapters::OpenCvRecognizer>(
-        adapters::OpenCvRecognizerOptions{config.recognizer.substr(7)});
+        adapters::OpenCvRecognizerOptions{.model_dir = config.recognizer.substr(7),
+                                          .max_pixels = functions::ImageLimits{}.max_pixels});
     auto matcher =
         adapters::load_description_matcher(adapters::kDefaultWordNetDir, opencv->classes());
     return {std::make_unique<adapters::CachingRecognizer>(std::move(opencv), 256),

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "adapters/wordnet/wordnet_files.hpp"
+#include "functions/image_header.hpp"
 
 namespace orderflow::image_test {
 namespace fs = std::filesystem;
@@ -22,7 +23,9 @@ bool have_model() {
 }
 
 adapters::OpenCvRecognizer& shared_recognizer() {
-  static adapters::OpenCvRecognizer recognizer(adapters::OpenCvRecognizerOptions{model_dir(), 2, 8});
+  static adapters::OpenCvRecognizer recognizer(adapters::OpenCvRecognizerOptions{
+      .model_dir = model_dir(), .workers = 2, .queue_capacity = 8,
+      .max_pixels = functions::ImageLimits{}.max_pixels});
   return recognizer;
 }
 

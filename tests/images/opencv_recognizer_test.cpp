@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "adapters/opencv/caching_recognizer.hpp"
+#include "functions/image_header.hpp"
 #include "image_test_support.hpp"
 
 namespace orderflow::image_test {
@@ -75,7 +76,8 @@ TEST_F(OpenCvRecognizerTest, LoadsTheThousandImageNetClasses) {
 
 // The centre-crop view alone reproduces the README's reference run exactly.
 TEST_F(OpenCvRecognizerTest, CentreCropMatchesTheModelReadme) {
-  adapters::OpenCvRecognizer crop_only({model_dir(), 1, 4, /*padded_view_min_aspect=*/0.0});
+  adapters::OpenCvRecognizer crop_only({model_dir(), 1, 4, /*padded_view_min_aspect=*/0.0,
+                                        functions::ImageLimits{}.max_pixels});
   const auto& classes = crop_only.classes();
   expect_top(crop_only.recognize(darknet_photo("dog.jpg"), 5), classes,
              {{"malamute", 0.751}, {"bicycle-built-for-two", 0.068}, {"Eskimo dog", 0.049},
@@ -159,7 +161,8 @@ TEST_F(OpenCvRecognizerTest, TransparencyIsLaidOnWhite) {
 
 TEST(OpenCvRecognizerSetup, MissingFilesAreNamed) {
   try {
-    adapters::OpenCvRecognizer r({"/nonexistent/models"});
+    adapters::OpenCvRecognizer r(
+        {.model_dir = "/nonexistent/models", .max_pixels = functions::ImageLimits{}.max_pixels});
     FAIL() << "expected an exception";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/models/imagenet1k_labels.tsv"), std::string::npos)

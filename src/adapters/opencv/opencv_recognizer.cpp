@@ -5,10 +5,10 @@
 #include <future>
 #include <numeric>
 #include <opencv2/dnn.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
 
+#include "adapters/imaging/decode_image.hpp"
 #include "adapters/opencv/imagenet_preprocess.hpp"
 #include "ports/errors.hpp"
 
@@ -41,58 +41,16 @@ cv::dnn::Net load_net(const fs::path& file) {
   return net;
 }
 
-// PNG and WebP may carry transparency (product photos often do); JPEG never does.
-bool may_have_alpha(std::string_view encoded) {
-  return encoded.substr(0, 4) == "\x89PNG" ||
-         (encoded.size() >= 12 && encoded.substr(0, 4) == "RIFF" && encoded.substr(8, 4) == "WEBP");
-}
-
-// 8-bit BGR. Transparent pixels are laid on white, as a shop page shows them; IMREAD_COLOR
-// would drop the alpha channel and expose whatever colour hides under it (often black).
-// JPEGs keep IMREAD_COLOR, which also applies their EXIF orientation.
-cv::Mat decode(const cv::Mat& raw, bool alpha) {
-  if (!alpha) return cv::imdecode(raw, cv::IMREAD_COLOR);
-  cv::Mat image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-  if (image.empty()) return image;
-  if (image.depth() != CV_8U) {
-    cv::Mat scaled;
-    image.convertTo(scaled, CV_8U, image.depth() == CV_16U ? 1.0 / 257.0 : 255.0);
-    image = scaled;
-  }
-  if (image.channels() == 1) {
-    cv::cvtColor(image, image, cv::COLOR_GRAY2BGR);
-  } else if (image.channels() == 4) {
-    cv::Mat bgr(image.size(), CV_8UC3);
-    image.forEach<cv::Vec4b>([&](const cv::Vec4b& p, const int* at) {
-      const int a = p[3];
-      auto& out = bgr.at<cv::Vec3b>(at[0], at[1]);
-      for (int c = 0; c < 3; ++c)
-        out[c] = static_cast<uchar>((p[c] * a + 255 * (255 - a) + 127) / 255);
-    });
-    image = bgr;
-  } else if (image.channels() != 3) {
-    return {};
-  }
-  return image;
-}
-
 // Decodes, builds the views and runs the model; returns the averaged class probabilities,
 // or an empty vector when the bytes do not decode.
 std::vector<double> classify(cv::dnn::Net& net, std::string_view encoded,
-                             double padded_min_aspect) {
-  // imdecode only reads the buffer; the Mat header needs a non-const pointer.
-  const cv::Mat raw(1, static_cast<int>(encoded.size()), CV_8U, const_cast<char*>(encoded.data()));
-  cv::Mat image;
-  try {
-    image = decode(raw, may_have_alpha(encoded));
-  } catch (const cv::Exception&) {
-    return {};  // a codec that rejects the data by throwing: still just a bad image
-  }
-  if (image.empty() || image.rows < 1 || image.cols < 1) return {};
+                             const OpenCvRecognizerOptions& options) {
+  const cv::Mat image = imaging::decode_bgr(encoded, options.max_pixels);
+  if (image.empty()) return {};
 
   std::vector<cv::Mat> views{imagenet::center_crop(image)};
   const double aspect = double(std::max(image.cols, image.rows)) / std::min(image.cols, image.rows);
-  if (padded_min_aspect > 0 && aspect >= padded_min_aspect)
+  if (options.padded_view_min_aspect > 0 && aspect >= options.padded_view_min_aspect)
     views.push_back(imagenet::padded_square(image));
 
   // One forward pass per view: this int8 graph's flatten/MatMul step only runs with batch 1 in
@@ -152,6 +110,8 @@ std::vector<ports::ImageClass> load_imagenet_labels(const fs::path& file) {
 }
 
 OpenCvRecognizer::OpenCvRecognizer(OpenCvRecognizerOptions options) : options_(std::move(options)) {
+  if (options_.max_pixels <= 0)
+    throw std::invalid_argument("OpenCvRecognizerOptions::max_pixels must be positive");
   classes_ = load_imagenet_labels(options_.model_dir / kLabelsFile);
   const int workers = options_.workers > 0
                           ? options_.workers
@@ -210,7 +170,7 @@ void OpenCvRecognizer::work(std::size_t worker) {
       queue_.pop_front();
     }
     try {
-      const auto probabilities = classify(net, job->encoded, options_.padded_view_min_aspect);
+      const auto probabilities = classify(net, job->encoded, options_);
       ports::Recognition r;
       if (probabilities.empty()) {
         r.status = ports::Recognition::Status::undecodable;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -25,6 +26,10 @@ struct OpenCvRecognizerOptions {
   // probabilities, when the longer side is at least this many times the shorter (the centre
   // crop cuts the ends off long products). 0 turns the second view off.
   double padded_view_min_aspect = 1.5;
+  // The decode limit, width x height: a larger image is undecodable, refused from its header
+  // before any pixel memory is allocated. The upload check's figure (functions::ImageLimits),
+  // passed in by whoever builds the recognizer; 0 is refused by the constructor.
+  std::int64_t max_pixels = 0;
 };
 
 class OpenCvRecognizer final : public ports::ImageRecognizer {
