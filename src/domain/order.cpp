@@ -1,5 +1,6 @@
 #include "domain/order.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace orderflow::domain {
@@ -166,6 +167,15 @@ bool if_none_match_hits(std::string_view field, std::int64_t version) {
   for (const auto& tag : tags->tags)
     if (version_of(tag.second) == version) return true;
   return false;
+}
+
+bool if_none_match_names(std::string_view field, std::string_view etag) {
+  const auto tags = parse_entity_tags(field);
+  if (!tags || etag.size() < 2) return false;
+  if (tags->any) return true;
+  const std::string_view opaque = etag.substr(1, etag.size() - 2);
+  return std::any_of(tags->tags.begin(), tags->tags.end(),
+                     [&](const auto& tag) { return tag.second == opaque; });
 }
 
 void write_order_fields(JsonWriter& w, const Order& o) {

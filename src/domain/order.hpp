@@ -53,6 +53,9 @@ std::optional<EntityTags> parse_entity_tags(std::string_view field);
 std::optional<std::vector<std::int64_t>> if_match_versions(std::string_view field);
 // If-None-Match, compared weakly: true when it is "*" or one of its tags names `version`.
 bool if_none_match_hits(std::string_view field, std::int64_t version);
+// The same for any strong ETag we issued, quotes included ("\"12-345\""): the static files'
+// and the file store's objects.
+bool if_none_match_names(std::string_view field, std::string_view etag);
 
 // Writes the order's fields as the seed names them (orderId, description, price,
 // creationDate, lastModifiedDate) into an object the caller has opened.

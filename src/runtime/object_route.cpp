@@ -6,6 +6,7 @@
 
 #include "adapters/files/file_object_store.hpp"
 #include "domain/object_key.hpp"
+#include "domain/order.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -110,7 +111,8 @@ functions::Response serve_object(adapters::FileObjectStore* store, const functio
   r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Accept-Ranges", "bytes");
   r.headers.emplace_back("Cache-Control", "private, max-age=60");
-  if (req.header("If-None-Match") == etag) {
+  if (req.has_header("If-None-Match") &&
+      domain::if_none_match_names(req.header("If-None-Match"), etag)) {
     r.status = 304;
     return r;
   }

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "domain/order.hpp"
+
 namespace orderflow::runtime {
 namespace {
 
@@ -32,19 +34,6 @@ bool refused(std::string_view params) {
     std::string_view value = param.substr(2);
     if (value.empty() || value[0] != '0') return false;
     return value.find_first_not_of("0.", 1) == std::string_view::npos;
-  }
-  return false;
-}
-
-// If-None-Match lists the ETag (or is "*"). Weak comparison, as RFC 9110 §13.1.2 asks.
-bool matches_if_none_match(std::string_view header, std::string_view etag) {
-  while (!header.empty()) {
-    const auto comma = header.find(',');
-    std::string_view tag = trim(header.substr(0, comma));
-    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-    if (tag == "*") return true;
-    if (tag.starts_with("W/")) tag.remove_prefix(2);
-    if (tag == etag) return true;
   }
   return false;
 }
@@ -94,7 +83,8 @@ functions::Response serve_embedded_file(const EmbeddedFile& file, const function
                            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
     r.headers.emplace_back("Referrer-Policy", "no-referrer");
   }
-  if (req.has_header("If-None-Match") && matches_if_none_match(req.header("If-None-Match"), etag)) {
+  if (req.has_header("If-None-Match") &&
+      domain::if_none_match_names(req.header("If-None-Match"), etag)) {
     r.status = 304;
     return r;
   }

@@ -423,7 +423,7 @@ TEST_F(SqliteOrderStoreTest, UpgradesAVersionOneFileAndDeliversItsEvents) {
   EXPECT_EQ(due[0].event.time, domain::Timestamp{std::chrono::seconds{1}});
   RawDb raw(db_path_);
   EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7"}));
+            (std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7", "8"}));
 }
 
 TEST_F(SqliteOrderStoreTest, DeliveryStatesOutsideTheSchemaAreRejected) {
@@ -479,7 +479,7 @@ TEST_F(SqliteOrderStoreTest, UpgradesAVersionThreeFileKeepingItsNoticesSent) {
   EXPECT_EQ(stores.queue->release("worker", now), 1);
   RawDb raw(db_path_);
   EXPECT_EQ(raw.column("SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7"}));
+            (std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7", "8"}));
   EXPECT_EQ(raw.column("SELECT state FROM notifications ORDER BY email_key"),
             (std::vector<std::string>{"sent", "claimed"}));
   EXPECT_THROW(raw.exec("INSERT INTO notifications(event_id, email_key, state, lease_until_us) "

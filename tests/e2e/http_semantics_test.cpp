@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "e2e/events_support.hpp"
 #include "e2e/harness.hpp"
 
 namespace orderflow::e2e {
@@ -94,6 +95,30 @@ TEST_F(HttpSemantics, TheContractIsServedWithAValidatorGzipAndRevalidation) {
   ASSERT_TRUE(HasStatus(packed, 200));
   EXPECT_EQ(packed.header("Content-Encoding").value_or(""), "gzip");
   EXPECT_LT(packed.body.size(), plain.body.size() / 3);
+}
+
+
+// The web app's files and the file store's presigned objects compare If-None-Match as the
+// orders do: weakly, in lists, and "*".
+TEST_F(HttpSemantics, StaticFilesAndPresignedObjectsCompareIfNoneMatchWeaklyInLists) {
+  const std::string id = create_order(c_, "a lamp", "19.99");
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(delete_order(c_, id));
+  ASSERT_TRUE(wait_for_archive(server_, id).has_value());
+  const Response report = c_.get("/reports/deleted-orders");
+  ASSERT_TRUE(HasStatus(report, 200));
+  const std::string url = string_field(report.json(), "pdf_url");
+  const std::string object = url.substr(url.find("/objects/"));
+  for (const std::string& path : {object, std::string("/openapi.json")}) {
+    const Response full = c_.get(path);
+    ASSERT_TRUE(HasStatus(full, 200)) << path;
+    const std::string etag = full.header("ETag").value_or("");
+    ASSERT_FALSE(etag.empty()) << path;
+    for (const std::string& matching : {etag, "W/" + etag, std::string("*"), "\"x\", " + etag})
+      EXPECT_EQ(c_.get(path, {{"If-None-Match", matching}}).status, 304) << path << " " << matching;
+    for (const std::string& other : {std::string("\"x\""), etag + ", junk"})
+      EXPECT_TRUE(HasStatus(c_.get(path, {{"If-None-Match", other}}), 200)) << path << " " << other;
+  }
 }
 
 }  // namespace

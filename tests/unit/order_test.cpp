@@ -80,6 +80,17 @@ TEST(ETag, IfNoneMatchComparesWeaklyAndTakesListsAndStar) {
   EXPECT_FALSE(if_none_match_hits("1", 1)) << "malformed: served in full";
 }
 
+TEST(ETag, IfNoneMatchNamesAnyOfOurTagsWeaklyAndTakesListsAndStar) {
+  const std::string etag = "\"12-345\"";
+  EXPECT_TRUE(if_none_match_names("\"12-345\"", etag));
+  EXPECT_TRUE(if_none_match_names("W/\"12-345\"", etag));
+  EXPECT_TRUE(if_none_match_names(" \"a\", W/\"12-345\" ", etag));
+  EXPECT_TRUE(if_none_match_names("*", etag));
+  EXPECT_FALSE(if_none_match_names("\"12-34\"", etag));
+  EXPECT_FALSE(if_none_match_names("\"12-345\", junk", etag)) << "malformed: served in full";
+  EXPECT_FALSE(if_none_match_names("", etag));
+}
+
 TEST(Time, FormatsRfc3339WithMicroseconds) {
   const auto t = parse_rfc3339("2026-11-25T11:47:14.123456Z");
   ASSERT_TRUE(t.has_value());
