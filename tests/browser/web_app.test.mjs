@@ -230,6 +230,10 @@ test('generate report: the PDF opens in a new tab', async () => {
   await withApp({}, async ({ server, page, context }) => {
     const id = await server.createOrder('Gone soon', 9.99);
     await server.api('DELETE', `/orders/${id}`);
+    // The deletion is archived (object, then index entry) by the worker in the background:
+    // wait until a report has it, or the click below may come first and find nothing.
+    await eventually(async () => (await server.api('GET', '/reports/deleted-orders')).status === 200,
+      'the deleted order in the archive index');
     const pdf = new Promise((resolve) => context.on('response', (r) => {
       if ((r.headers()['content-type'] ?? '').startsWith('application/pdf')) resolve(r);
     }));
