@@ -76,7 +76,7 @@ void ReportJobs::run(const std::shared_ptr<Job>& job) {
   };
   const auto tell = [&](bool always) {
     if (!observer_) return;
-    if (const std::string status = status_now(always); !status.empty()) observer_(status);
+    if (const std::string status = status_now(always); !status.empty()) observer_(job->id, status);
   };
   tell(true);
   Response result;

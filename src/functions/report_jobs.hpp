@@ -29,9 +29,11 @@ class ReportJobs {
   static constexpr std::size_t kKeptJobs = 100;
   // The SSE event type of a job's progress (GET /events); its data is GET /reports/{id}'s body.
   static constexpr std::string_view kProgressEvent = "orderflow.report.progress";
-  // Told a job's status body (as GET /reports/{reportId} answers it) when the job starts, each
-  // time its progress passes another whole percent, and when it ends; from the job's thread.
-  using Observer = std::function<void(const std::string& status_json)>;
+  // Told a job's id and status body (as GET /reports/{reportId} answers it) when the job
+  // starts, each time its progress passes another whole percent, and when it ends; from the
+  // job's thread.
+  using Observer =
+      std::function<void(const std::string& report_id, const std::string& status_json)>;
 
   explicit ReportJobs(ReportContext& ctx, Observer observer = {});
   ~ReportJobs();  // waits for the renders that run

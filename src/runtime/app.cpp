@@ -161,8 +161,8 @@ App::App(Config config, Role role)
                ids_,
                std::chrono::hours(config_.report_max_age_h)},
       report_jobs_(reports_,
-                   [this](const std::string& job) {
-                     event_stream_.publish(functions::ReportJobs::kProgressEvent, job);
+                   [this](const std::string& id, const std::string& status) {
+                     event_stream_.publish(functions::ReportJobs::kProgressEvent, id, status);
                    }),
       events_{archive_, notify_},
       dispatcher_(*stores_.queue, clock_,

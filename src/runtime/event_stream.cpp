@@ -62,7 +62,8 @@ std::optional<Position> parse_position(std::string_view text) {
 
 // Outbox records, then the passing events (newest version last); every id carries the
 // client's passing version once it has one.
-template <class Passing>
+using Passing = EventStreamHub::Passing;
+
 functions::Response events_response(const std::vector<ports::OutboxRecord>& records,
                                     const std::vector<const Passing*>& passing, std::int64_t after,
                                     std::uint64_t seen) {
@@ -88,23 +89,7 @@ functions::Response events_response(const std::vector<ports::OutboxRecord>& reco
   return event_stream(std::move(body));
 }
 
-struct NoPassing {  // stands in for EventStreamHub::Passing in answers that carry none
-  std::string type;
-  std::string data;
-  std::uint64_t version;
-};
-
-functions::Response no_events() { return events_response<NoPassing>({}, {}, 0, 0); }
-
-// The "reportId" member of a JSON object, or empty.
-std::string report_id_of(std::string_view json) {
-  constexpr std::string_view kMember = "\"reportId\":\"";
-  const auto at = json.find(kMember);
-  if (at == std::string_view::npos) return "";
-  const auto begin = at + kMember.size();
-  const auto end = json.find('"', begin);
-  return end == std::string_view::npos ? "" : std::string(json.substr(begin, end - begin));
-}
+functions::Response no_events() { return events_response({}, {}, 0, 0); }
 
 }  // namespace
 
@@ -132,13 +117,13 @@ void EventStreamHub::notify() {
   wake_.notify_all();
 }
 
-void EventStreamHub::publish(std::string_view type, std::string data_json) {
+void EventStreamHub::publish(std::string_view type, std::string_view key, std::string data_json) {
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return;
     const auto now = std::chrono::steady_clock::now();
-    Passing event{std::string(type), report_id_of(data_json), std::move(data_json),
-                  ++passing_version_, now};
+    Passing event{std::string(type), std::string(key), std::move(data_json), ++passing_version_,
+                  now};
     std::erase_if(passing_, [&](const Passing& p) {
       return (p.type == event.type && p.key == event.key) || now - p.at > kPassingKept;
     });

@@ -38,10 +38,10 @@ class EventStreamHub {
   void notify();
   // A passing event that is not in the outbox (a report job's progress), kept in this process
   // for kPassingKept: sent after the outbox events of an answer, once to each client. Of the
-  // events with the same `type` and data "reportId", only the newest is kept. The ids in an
-  // answer then read "<seq>~<passing version>", so a reconnecting client is sent only what it
-  // has not seen (a plain "<seq>" has seen none). Quick; any thread.
-  void publish(std::string_view type, std::string data_json);
+  // events with the same `type` and `key` (the report's id), only the newest is kept. The ids
+  // in an answer then read "<seq>~<passing version>", so a reconnecting client is sent only
+  // what it has not seen (a plain "<seq>" has seen none). Quick; any thread.
+  void publish(std::string_view type, std::string_view key, std::string data_json);
   // Shutdown: waiting requests are answered at once (no events), new ones do not wait.
   void stop();
 
@@ -56,6 +56,14 @@ class EventStreamHub {
   // Requests waiting now (the gauge orderflow_sse_listeners).
   std::size_t listeners();
 
+  struct Passing {
+    std::string type;
+    std::string key;  // replaced by a newer event with the same type and key
+    std::string data;
+    std::uint64_t version;  // greater for each newer passing event
+    std::chrono::steady_clock::time_point at;
+  };
+
  private:
   static constexpr auto kPassingKept = std::chrono::seconds(60);
   static constexpr std::size_t kMaxPassing = 256;
@@ -69,13 +77,6 @@ class EventStreamHub {
   static constexpr std::int64_t kReady = -1;
 
   void run(const std::stop_token& stop);
-  struct Passing {
-    std::string type;
-    std::string key;  // replaced by a newer event with the same type and key
-    std::string data;
-    std::uint64_t version;  // greater for each newer passing event
-    std::chrono::steady_clock::time_point at;
-  };
 
   // Answers what can be answered; returns the listeners that keep waiting.
   std::vector<Listener> look(std::vector<Listener> listeners, const std::vector<Passing>& passing);
