@@ -1,6 +1,7 @@
 #include "runtime/app.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -10,11 +11,10 @@
 #include <random>
 
 #include "adapters/crypto/api_key_material.hpp"
-#include "adapters/opencv/caching_recognizer.hpp"
-#include "adapters/opencv/opencv_recognizer.hpp"
 #include "adapters/wordnet/wordnet_files.hpp"
 #include "domain/encoding.hpp"
 #include "functions/image_header.hpp"
+#include "runtime/modules.hpp"
 
 namespace orderflow::runtime {
 namespace {
@@ -79,13 +79,13 @@ ImageCheck make_image_check(const Config& config) {
     throw ConfigError(fmt::format(
         "recognizer: this build supports opencv:<dir> or none, got \"{}\"", config.recognizer));
   try {
-    auto opencv = std::make_unique<adapters::OpenCvRecognizer>(
-        adapters::OpenCvRecognizerOptions{.model_dir = config.recognizer.substr(7),
-                                          .max_pixels = functions::ImageLimits{}.max_pixels});
+    auto recognizer = open_vision_module({.model_dir = config.recognizer.substr(7),
+                                          .max_pixels = functions::ImageLimits{}.max_pixels,
+                                          .workers = config.recognizer_workers,
+                                          .cache_entries = 256});
     auto matcher =
-        adapters::load_description_matcher(adapters::kDefaultWordNetDir, opencv->classes());
-    return {std::make_unique<adapters::CachingRecognizer>(std::move(opencv), 256),
-            std::move(matcher)};
+        adapters::load_description_matcher(adapters::kDefaultWordNetDir, recognizer->classes());
+    return {std::move(recognizer), std::move(matcher)};
   } catch (const std::exception& e) {
     throw ConfigError(fmt::format("recognizer: {}", e.what()));
   }
@@ -232,6 +232,9 @@ void App::load_image_check() {
                                           : (config_.recognizer == "none" ? "none" : "failed"));
   services_.images.store(images_.get());
   if (loaded) spdlog::info("image check loaded ({})", config_.recognizer);
+  // Parsing the model and WordNet leaves tens of megabytes freed in this thread's malloc arena,
+  // which glibc keeps mapped (and counted as resident) unless asked to give it back.
+  malloc_trim(0);
 }
 
 ports::DeliveryAdmin& App::deliveries() {

@@ -118,6 +118,10 @@ const Setting kSettings[] = {
      [](Config& c, Value&& v) {
        c.nats.max_age_h = static_cast<int>(take<std::int64_t>(std::move(v)));
      }},
+    {"recognizer_workers", Kind::integer, 1, 64,
+     [](Config& c, Value&& v) {
+       c.recognizer_workers = static_cast<int>(take<std::int64_t>(std::move(v)));
+     }},
     {"io_threads", Kind::integer, 1, 1024,
      [](Config& c, Value&& v) {
        c.io_threads = static_cast<int>(take<std::int64_t>(std::move(v)));

@@ -78,6 +78,9 @@ struct Config {
   std::string objects;     // default: "file:<data_dir>/objects"
   std::string mailer;      // default: "maildir:<data_dir>/mail"
   std::string recognizer;  // default: "opencv:<models dir>" when one exists, else "none"
+  // Networks (and threads) of the image check: each holds its own copy of the model's layers,
+  // about 22 MB; one already uses every core for a photo through OpenCV's parallel loops.
+  int recognizer_workers = 1;
   std::optional<std::string> admin_token;  // default: generated into <data_dir>/admin-token
   std::string mail_from = "orderflow@localhost";
   std::optional<std::string> signing_secret;  // default: kept in <data_dir>/signing-secret

@@ -48,6 +48,7 @@ TEST(Config, DefaultsHangOffDataDirAndListen) {
   EXPECT_EQ(c.delivery.backoff_max_ms, 600000);
   EXPECT_GE(c.io_threads, 1);
   EXPECT_EQ(c.worker_threads, 64);
+  EXPECT_EQ(c.recognizer_workers, 1);
   EXPECT_EQ(c.max_body_bytes, 8 * 1024 * 1024);
   EXPECT_EQ(c.max_header_bytes, 16 * 1024);
   EXPECT_EQ(c.idle_timeout_s, 60);
@@ -55,6 +56,12 @@ TEST(Config, DefaultsHangOffDataDirAndListen) {
   EXPECT_TRUE(c.cors_origins.empty());
   EXPECT_TRUE(c.access_log);
   EXPECT_EQ(c.log_level, "info");
+}
+
+TEST(Config, RecognizerWorkersAreBetweenOneAndSixtyFour) {
+  EXPECT_EQ(load_config(from_toml("recognizer_workers = 2\n")).recognizer_workers, 2);
+  EXPECT_THAT(error_of(from_toml("recognizer_workers = 0\n")), HasSubstr("recognizer_workers"));
+  EXPECT_THAT(error_of(from_toml("recognizer_workers = 65\n")), HasSubstr("recognizer_workers"));
 }
 
 TEST(Config, DerivedDefaultsFollowTheFinalDataDirAndListen) {
