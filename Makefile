@@ -2,7 +2,7 @@
 PRESET    ?= release
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps build run test asan-test fuzz lint tidy bench clean
+.PHONY: all deps build run test deb asan-test fuzz lint tidy bench clean
 
 all: build
 
@@ -18,6 +18,10 @@ run: build
 
 test: build
 	@scripts/test.sh $(BUILD_DIR)
+
+# The Debian package of the build (packaging/deb/), written to build/release/orderflow_*.deb.
+deb: build
+	@scripts/build-deb.sh $(BUILD_DIR)
 
 # The unit, conformance and e2e suites built with AddressSanitizer and UBSan (CI runs it). The
 # NATS node-kill scale-out tests are left out: under ASan's slowdown their 3-node elections

@@ -30,6 +30,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev zlib1g-dev curl python3-aiosmtpd
   wrk nginx-light nodejs chromium
+  # the Debian package (make deb) and its test
+  dpkg-dev lintian
 )
 
 missing=()
