@@ -24,11 +24,18 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/orderflow-deb-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 stage="$work/orderflow"
 doc="$stage/usr/share/doc/orderflow"
-install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/etc/orderflow" "$doc" \
+install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/lib/orderflow" "$stage/etc/orderflow" "$doc" \
   "$stage/lib/systemd/system" "$stage/usr/share/lintian/overrides" "$stage/usr/share/man/man1"
 
 objcopy --strip-unneeded --remove-section=.comment --remove-section=.note "$bin" "$stage/usr/bin/orderflow"
 chmod 0755 "$stage/usr/bin/orderflow"
+# The photo check's module (OpenCV and the decoders), loaded from ../lib/orderflow when
+# `recognizer` names a model.
+vision="$build_dir/orderflow-vision.so"
+[ -f "$vision" ] || { echo "build-deb: no $vision (build first)" >&2; exit 1; }
+objcopy --strip-unneeded --remove-section=.comment --remove-section=.note "$vision" \
+  "$stage/usr/lib/orderflow/orderflow-vision.so"
+chmod 0644 "$stage/usr/lib/orderflow/orderflow-vision.so"
 install -m 0644 "$src/orderflow.toml" "$stage/etc/orderflow/orderflow.toml"
 install -m 0644 "$src/orderflow.service" "$src/orderflow-worker@.service" "$stage/lib/systemd/system/"
 install -m 0644 "$src/copyright" "$doc/copyright"
@@ -43,7 +50,8 @@ chmod 0644 "$doc/changelog.gz" "$stage/usr/share/man/man1/orderflow.1.gz"
 # dpkg-shlibdeps wants a debian/control in the current directory; a minimal one in the work dir.
 mkdir -p "$work/debian"
 printf 'Source: orderflow\n\nPackage: orderflow\nArchitecture: any\n' >"$work/debian/control"
-depends=$(cd "$work" && dpkg-shlibdeps -O "orderflow/usr/bin/orderflow" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+depends=$(cd "$work" && dpkg-shlibdeps -O "orderflow/usr/bin/orderflow" \
+  "orderflow/usr/lib/orderflow/orderflow-vision.so" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 rm -rf "$work/debian"
 

@@ -24,7 +24,7 @@ version=$("$build_dir/orderflow" --version | awk '{print $NF}')
 
 # Files.
 dpkg-deb -c "$deb" | awk '{print $NF}' >"$work/files"
-for f in ./usr/bin/orderflow ./etc/orderflow/orderflow.toml \
+for f in ./usr/bin/orderflow ./usr/lib/orderflow/orderflow-vision.so ./etc/orderflow/orderflow.toml \
   ./lib/systemd/system/orderflow.service ./lib/systemd/system/orderflow-worker@.service \
   ./usr/share/doc/orderflow/copyright ./usr/share/doc/orderflow/changelog.gz \
   ./usr/share/man/man1/orderflow.1.gz; do
@@ -99,5 +99,31 @@ curl -fsS "$url/" | grep -qi '<!doctype html' || fail "no web app at /"
 
 kill "$pid"
 wait "$pid" 2>/dev/null || true
+
+# The photo check through the packaged module (found from usr/bin in ../lib/orderflow), when the
+# model files are here.
+models="$(pwd)/../shared/models"
+if [ -f "$models/mobilenetv2-12-int8.onnx" ] && [ -f /usr/share/wordnet/data.noun ]; then
+  ORDERFLOW_RECOGNIZER="opencv:$models" "$bin" serve --config "$work/orderflow.toml" \
+    >"$work/serve2.log" 2>&1 &
+  pid=$!
+  loaded=""
+  for _ in $(seq 1 600); do
+    kill -0 "$pid" 2>/dev/null || fail "the packaged binary exited: $(cat "$work/serve2.log")"
+    if line=$(grep -o 'listening on http://[0-9.:]*' "$work/serve2.log" 2>/dev/null | head -1); then
+      if curl -fsS "${line#listening on }/readyz" 2>/dev/null | grep -q '"recognizer":"loaded"'; then
+        loaded=yes
+        break
+      fi
+    fi
+    sleep 0.1
+  done
+  [ -n "$loaded" ] || fail "the packaged image check did not load: $(cat "$work/serve2.log")"
+  grep -qF "$root/usr/lib/orderflow/orderflow-vision.so" "/proc/$pid/maps" ||
+    fail "the image check did not come from the packaged module"
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  checked_photo=", and loaded the photo check from its module"
+fi
 pid=""
-echo "deb_test: $(basename "$deb"): files, control, lintian clean, extracted binary served an order and the web app: ok"
+echo "deb_test: $(basename "$deb"): files, control, lintian clean, extracted binary served an order and the web app${checked_photo:-}: ok"
