@@ -52,7 +52,17 @@ write_config() {  # I NODES
 launch() {  # I
   local n="$dir/n$1"
   nats-server -c "$n/nats.conf" </dev/null >>"$n/server.log" 2>&1 &
-  echo $! >"$n/pid"
+  local pid=$!
+  echo "$pid" >"$n/pid"
+  # Until the child has exec'd, /proc/PID/comm names this script, and alive() would call a
+  # server that is still starting dead: wait for the exec (or for the child to be gone).
+  local comm
+  for _ in $(seq 500); do
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || break
+    [ "$comm" != nats-server ] || break
+    [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ] || break
+    sleep 0.01
+  done
 }
 
 # JetStream answers on the node's monitoring port and, in a cluster, the node knows a meta leader.
