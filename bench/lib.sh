@@ -67,3 +67,20 @@ wrk_run() {
 }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# subscribe_confirmed DATA_DIR EMAIL: subscribes EMAIL at $OF_URL, reads the confirmation mail
+# from DATA_DIR's maildir (base64 text part) and follows its link. The link's page confirms
+# nothing; its button POSTs to the same link.
+subscribe_confirmed() {
+  local data=$1 email=$2 file="" link="" i
+  curl -fs -o /dev/null -H 'Content-Type: application/json' -d "{\"email\":\"$email\"}" "$OF_URL/subscriptions"
+  for i in $(seq 1 400); do
+    file=$(grep -l -i "^To: <$email>" "$data"/mail/new/* 2>/dev/null | head -1 || true)
+    [ -n "$file" ] && break
+    sleep 0.05
+  done
+  [ -n "$file" ] || { echo "no confirmation mail for $email" >&2; return 1; }
+  link=$(awk 'body { print } /^\r?$/ { body = 1 }' "$file" | tr -d '\r' | base64 -d |
+    grep -o '/subscriptions/confirm?token=[^[:space:]]*' | head -1)
+  curl -fs -o /dev/null -X POST "$OF_URL$link"
+}

@@ -8,6 +8,9 @@
 //   events_bench lag --port P --data-dir D --orders N --rate R --connections C
 //     deletes N pre-created orders at a steady R/s (open loop: each delete has a due time) and
 //     records, per order, the delete's acknowledgement and the archive object's appearance.
+//   events_bench backlog --port P --data-dir D --orders N --connections C
+//     creates N orders and deletes them all, waiting for nothing: against `serve --role api` it
+//     leaves N order.deleted events for a worker to deliver (bench/events/cpu.sh).
 // Prints "key value" lines.
 #include <sys/inotify.h>
 #include <poll.h>
@@ -366,6 +369,17 @@ int lag(const Options& o) {
   return 0;
 }
 
+int backlog(const Options& o) {
+  const auto ids = create_orders(o, o.orders);
+  on_threads(o.connections, [&](int t) {
+    Connection c(o.port);
+    for (std::size_t i = static_cast<std::size_t>(t); i < ids.size(); i += static_cast<std::size_t>(o.connections))
+      delete_one(c, ids[i]);
+  });
+  std::printf("deleted %zu\n", ids.size());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -373,7 +387,8 @@ int main(int argc, char** argv) {
     const Options o = parse(argc, argv);
     if (o.mode == "throughput") return throughput(o);
     if (o.mode == "lag") return lag(o);
-    throw std::invalid_argument("mode must be throughput or lag");
+    if (o.mode == "backlog") return backlog(o);
+    throw std::invalid_argument("mode must be throughput, lag or backlog");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "events_bench: %s\n", e.what());
     return 2;

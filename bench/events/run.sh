@@ -31,25 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# subscribe_confirmed DATA_DIR EMAIL: subscribes, reads the confirmation mail from the maildir
-# (base64 text part), follows its link.
 # Every subscriber is signed up from this one client address.
 export ORDERFLOW_LIMITS_SUBSCRIPTION_REQUESTS_PER_HOUR=0
-
-subscribe_confirmed() {
-  local data=$1 email=$2 file="" link="" i
-  curl -fs -o /dev/null -H 'Content-Type: application/json' -d "{\"email\":\"$email\"}" "$OF_URL/subscriptions"
-  for i in $(seq 1 400); do
-    file=$(grep -l -i "^To: <$email>" "$data"/mail/new/* 2>/dev/null | head -1 || true)
-    [ -n "$file" ] && break
-    sleep 0.05
-  done
-  [ -n "$file" ] || { echo "no confirmation mail for $email" >&2; return 1; }
-  link=$(awk 'body { print } /^\r?$/ { body = 1 }' "$file" | tr -d '\r' | base64 -d |
-    grep -o '/subscriptions/confirm?token=[^[:space:]]*' | head -1)
-  # The link's page confirms nothing; its button POSTs to the same link.
-  curl -fs -o /dev/null -X POST "$OF_URL$link"
-}
 
 # fresh_server NAME: a server on a new data dir with SUBSCRIBERS confirmed subscribers.
 fresh_server() {

@@ -33,7 +33,10 @@ Dispatcher::Dispatcher(ports::DeliveryQueue& queue, const ports::Clock& clock,
       clock_(clock),
       subscriptions_(std::move(subscriptions)),
       options_(std::move(options)),
-      rng_(options_.jitter_seed) {}
+      rng_(options_.jitter_seed) {
+  for (const auto& sub : subscriptions_)
+    pools_.push_back(std::make_unique<LanePool>(sub.concurrency));
+}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -57,7 +60,8 @@ int Dispatcher::fan_out() {
   }
 }
 
-int Dispatcher::run_lane(const Subscription& sub) {
+int Dispatcher::run_lane(std::size_t index) {
+  const Subscription& sub = subscriptions_[index];
   int attempts = 0;
   while (!stopping_) {
     const auto claimed_at = clock_.now();
@@ -65,8 +69,8 @@ int Dispatcher::run_lane(const Subscription& sub) {
         queue_.claim(sub.name, options_.owner, claimed_at, claimed_at + options_.lease, kLaneBatch);
     if (!due.empty()) may_hold_claims_ = true;
     // One outcome per claimed delivery. Attempts of one batch may run on up to
-    // `sub.concurrency` threads: handlers are idempotent and independent per event, and
-    // concurrent fsyncs share the disk's journal commits.
+    // `sub.concurrency` threads (the caller and the lane's pool): handlers are idempotent and
+    // independent per event, and concurrent fsyncs share the disk's journal commits.
     struct Outcome {
       bool attempted = false;
       bool done = false;
@@ -93,18 +97,7 @@ int Dispatcher::run_lane(const Subscription& sub) {
         o.needs_operator = failed.needs_operator;
       }
     };
-    const std::size_t workers =
-        std::min<std::size_t>(due.size(), static_cast<std::size_t>(std::max(1, sub.concurrency)));
-    if (workers <= 1) {
-      for (std::size_t i = 0; i < due.size(); ++i) attempt(i);
-    } else {
-      std::atomic<std::size_t> next{0};
-      std::vector<std::jthread> pool;
-      for (std::size_t w = 0; w < workers; ++w)
-        pool.emplace_back([&] {
-          for (std::size_t i = next++; i < due.size(); i = next++) attempt(i);
-        });
-    }  // the jthreads join here
+    pools_[index]->run(due.size(), attempt);
 
     std::vector<std::int64_t> done;
     for (std::size_t i = 0; i < due.size(); ++i) {
@@ -150,7 +143,7 @@ int Dispatcher::run_lane(const Subscription& sub) {
 int Dispatcher::run_once() {
   fan_out();
   int attempts = 0;
-  for (const auto& sub : subscriptions_) attempts += run_lane(sub);
+  for (std::size_t i = 0; i < subscriptions_.size(); ++i) attempts += run_lane(i);
   return attempts;
 }
 
@@ -229,7 +222,7 @@ void Dispatcher::lane_loop(std::size_t index) {
     }
     std::chrono::milliseconds wait = kIdleTick;
     try {
-      run_lane(sub);
+      run_lane(index);
       if (const auto next = queue_.next_due(sub.name)) {
         // Rounded up: rounding down would wake just before the delivery is due and spin.
         const auto until = std::chrono::ceil<std::chrono::milliseconds>(*next - clock_.now());

@@ -4,19 +4,21 @@
 //   outbox --fan_out--> deliveries (one per event x subscription) --lanes--> functions
 //
 // Each subscription has its own lane (thread), so a slow or failing subscriber never holds back
-// another. A lane claims due deliveries under a lease in its owner's name, attempts them and
-// marks them, so dispatchers in several processes over one database share the work. A failed
-// attempt is retried with exponential backoff and jitter; after max_attempts the delivery is
-// dead until an operator redrives it. A handler that throws functions::RetryLater leaves its
-// delivery claimed: it is attempted again when the lease ends, and no failure is counted. All state
-// lives in the DeliveryQueue, so a crash at any point re-delivers (once the lease has ended) and
-// never drops.
+// another; a lane attempts the deliveries of a batch on its own pool of `concurrency` threads,
+// made once with the dispatcher. A lane claims due deliveries under a lease in its owner's name,
+// attempts them and marks them, so dispatchers in several processes over one database share the
+// work. A failed attempt is retried with exponential backoff and jitter; after max_attempts the
+// delivery is dead until an operator redrives it. A handler that throws functions::RetryLater
+// leaves its delivery claimed: it is attempted again when the lease ends, and no failure is
+// counted. All state lives in the DeliveryQueue, so a crash at any point re-delivers (once the
+// lease has ended) and never drops.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -26,6 +28,7 @@
 #include "ports/clock.hpp"
 #include "ports/delivery_admin.hpp"
 #include "ports/delivery_queue.hpp"
+#include "runtime/lane_pool.hpp"
 #include "runtime/subscription_table.hpp"
 
 namespace orderflow::runtime {
@@ -83,13 +86,15 @@ class Dispatcher {
 
  private:
   int fan_out();
-  int run_lane(const Subscription& sub);
+  int run_lane(std::size_t index);
   void fan_out_loop();
   void lane_loop(std::size_t index);
 
   ports::DeliveryQueue& queue_;
   const ports::Clock& clock_;
   std::vector<Subscription> subscriptions_;
+  // One per subscription, in the same order: the threads that attempt a lane's batch.
+  std::vector<std::unique_ptr<LanePool>> pools_;
   const DispatcherOptions options_;
   DispatcherCounters counters_;
   // Set once a claim returned something; cleared by the release in stop().
