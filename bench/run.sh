@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
-# make bench: HTTP throughput and p99 latency of orderflow beside baselines measured in the
-# same run on the same machine (nginx's fixed 200, and orderflow's own /healthz).
-# Usage: bench/run.sh [BUILD_DIR] (env RUNS=3 DURATION=8 CONNECTIONS=64)
+# make bench: every figure of the lean-and-fast issue beside its target, in one table, measured
+# on this machine in this run against baselines of the same run:
+#   - footprint (bench/footprint/run.sh): shared libraries, --version, start to ready, idle RSS;
+#   - HTTP at saturation (wrk, 64 connections): req/s as a ratio of orderflow's own /healthz
+#     (itself beside nginx's fixed 200) and p99;
+#   - HTTP at a fixed rate of half each target's saturation rate (bench/http/paced, latency from
+#     each request's due time, so no coordinated omission): p99;
+#   - events (bench/events/run.sh and cpu.sh): the archive's rate beside the API's own delete
+#     rate, and the worker's CPU seconds per 1,000 delivered events.
+# Usage: bench/run.sh [BUILD_DIR]
+#   env: RUNS=3 DURATION=8 CONNECTIONS=64; FOOTPRINT=1 EVENTS=1 (0 leaves that part out);
+#        EVENT_ORDERS=5000
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build_dir=${1:-build/release}
-bin=$(cd "$here/.." && realpath "$build_dir/orderflow")
+build_dir=$(realpath "${1:-build/release}")
+bin=$build_dir/orderflow
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-8}
 CONNECTIONS=${CONNECTIONS:-64}
+FOOTPRINT=${FOOTPRINT:-1}
+EVENTS=${EVENTS:-1}
+EVENT_ORDERS=${EVENT_ORDERS:-5000}
 source "$here/lib.sh"
+cmake --build "$build_dir" --target orderflow paced events_bench -j2 >/dev/null
+paced=$build_dir/bench/http/paced
 
 work=$(mktemp -d)
 cleanup() {
@@ -19,30 +33,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Start-up time and idle memory on an existing data dir.
+# cell FILE LABEL [COLUMN]: the COLUMN-th cell (default 2) of the markdown row starting LABEL.
+cell() {
+  awk -F'|' -v label="$2" -v col="${3:-2}" 'index($2, label) == 2 { v = $(col + 1); gsub(/^ +| +$/, "", v); print v; exit }' "$1"
+}
+number() { grep -o '[0-9][0-9.,]*' | head -1 | tr -d ','; }
+
+if [ "$FOOTPRINT" = 1 ]; then
+  echo "== footprint (RUNS=$RUNS bench/footprint/run.sh)" >&2
+  RUNS=$RUNS "$here/footprint/run.sh" "$build_dir" | tee "$work/footprint.md" >&2
+fi
+if [ "$EVENTS" = 1 ]; then
+  echo "== events (ORDERS=$EVENT_ORDERS RUNS=1 LAG_SECONDS=0 bench/events/run.sh)" >&2
+  ORDERS=$EVENT_ORDERS RUNS=1 LAG_SECONDS=0 "$here/events/run.sh" "$build_dir" | tee "$work/events.md" >&2
+  echo "== event CPU (ORDERS=$EVENT_ORDERS RUNS=$RUNS bench/events/cpu.sh)" >&2
+  ORDERS=$EVENT_ORDERS RUNS=$RUNS "$here/events/cpu.sh" "$build_dir" | tee "$work/cpu.md" >&2
+fi
+
+echo "== HTTP" >&2
 start_orderflow "$bin" "$work/data" "$work/of.log"
 for i in $(seq 1 200); do curl -s -o /dev/null -H 'Content-Type: application/json' \
   -d "{\"description\":\"seed $i\",\"price\":$i.25}" "$OF_URL/orders"; done
-stop_pid "$OF_PID"
-startup_ms=()
-for r in $(seq 1 "$RUNS"); do
-  t0=$(date +%s%N)
-  "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/data" >"$work/start.log" 2>&1 &
-  OF_PID=$!
-  until url=$(grep -o "http://[0-9.:]*" "$work/start.log" | head -1 || true) && [ -n "$url" ] &&
-    curl -fs -o /dev/null "$url/readyz"; do sleep 0.002; done
-  t1=$(date +%s%N)
-  startup_ms+=("$(( (t1 - t0) / 1000000 ))")
-  sleep 1
-  idle_rss_kb=$(awk '/VmRSS/ { print $2 }' /proc/$OF_PID/status)
-  stop_pid "$OF_PID"
-done
-startup=$(printf '%s\n' "${startup_ms[@]}" | median)
-# The same, without the image model (recognizer = none), for the memory of the order service alone.
-ORDERFLOW_RECOGNIZER=none "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/data" >"$work/none.log" 2>&1 &
-OF_PID=$!
-sleep 1
-idle_rss_none_kb=$(awk '/VmRSS/ { print $2 }' /proc/$OF_PID/status)
 stop_pid "$OF_PID"
 
 # Throughput: alternate the targets within each round so noise hits them all alike.
@@ -89,5 +100,63 @@ for t in "${targets[@]}"; do
   esac
   printf '| %s | %.0f | %s | %s | %s | %s |\n' "$t" "$m" "$ratio" "$base" "$(med "${p99[$t]}")" "${bad[$t]}"
 done
+
+# At a fixed rate of half each target's saturation rate, on the same server.
+declare -A paced_p99
+for t in get_by_id list50 create; do
+  rate=$(awk -v r="$(med "${rps[$t]}")" 'BEGIN { printf "%d", r / 2 }')
+  case $t in
+    get_by_id) args=(--target "/orders/$order_id") ;;
+    list50) args=(--target "/orders?limit=50") ;;
+    create) args=(--target /orders --post '{"description":"paced order","price":12.50}') ;;
+  esac
+  p=""
+  for r in $(seq 1 "$RUNS"); do
+    "$paced" --port "${OF_URL##*:}" "${args[@]}" --rate "$rate" --seconds "$DURATION" \
+      --connections 32 >"$work/paced.out"
+    p+="$(awk '$1 == "p99_ms" { print $2 }' "$work/paced.out") "
+  done
+  paced_p99[$t]="$(med "$p") ms at $rate/s"
+done
 echo
-echo "start-up to ready (existing data dir, median of $RUNS): ${startup} ms; idle RSS: $(( idle_rss_kb / 1024 )) MB with the image model loaded, $(( idle_rss_none_kb / 1024 )) MB with recognizer = none"
+
+# The summary: every figure beside its target.
+ratio() { awk -v a="$(med "${rps[$1]}")" -v b="$healthz_rps" 'BEGIN { printf "%.2f", a / b }'; }
+verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == "<=") ? v <= t : v >= t; print ok ? "met" : "**missed**" }'; }
+row() {  # row FIGURE VALUE TARGET_TEXT NUMBER OP TARGET_NUMBER
+  printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$( [ -n "$4" ] && verdict "$4" "$6" "$5" || echo —)"
+}
+echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); medians of $RUNS runs"
+echo
+echo "| figure | measured | target | |"
+echo "| --- | ---: | ---: | --- |"
+if [ -s "$work/footprint.md" ]; then
+  f=$work/footprint.md
+  row "shared libraries of the binary" "$(cell "$f" "shared libraries")" "—" ""
+  v=$(cell "$f" '`orderflow --version`' | number); row '`orderflow --version`' "$v ms" "≤ 20 ms" "$v" "<=" 20
+  v=$(cell "$f" "start to" | number); row "start to ready, model configured" "$v ms" "≤ 100 ms" "$v" "<=" 100
+  v=$(cell "$f" "idle RSS, \`recognizer = none\`" | number); row "idle RSS, recognizer = none" "$v MB" "≤ 30 MB" "$v" "<=" 30
+  v=$(cell "$f" "idle RSS, model loaded" | number); row "idle RSS, model loaded" "$v MB" "≤ 60 MB" "$v" "<=" 60
+fi
+row "/healthz beside nginx (baseline)" "$(med "${rps[healthz]}" | awk '{ printf "%.0f", $1 }') req/s, $(awk -v a="$healthz_rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }') of nginx" "—" ""
+for t in create get_by_id list50; do
+  case $t in
+    create) label="durable POST /orders"; target=0.5 ;;
+    get_by_id) label="GET /orders/{id}"; target=0.7 ;;
+    list50) label="GET /orders?limit=50"; target=0.35 ;;
+  esac
+  v=$(ratio "$t"); row "$label, req/s ÷ /healthz ($CONNECTIONS connections)" "$v" "≥ $target" "$v" ">=" "$target"
+  v=$(med "${p99[$t]}"); row "$label, p99 at saturation (wrk)" "$v ms" "≤ 5 ms" "$v" "<=" 5
+  v=${paced_p99[$t]}; row "$label, p99 at half that rate (paced)" "$v" "≤ 2 ms" "${v%% *}" "<=" 2
+done
+if [ -s "${work}/events.md" ]; then
+  e=$work/events.md
+  del=$(cell "$e" "DELETE /orders/{id} acknowledged" | number)
+  arch=$(cell "$e" "events archived (first delete" | number)
+  all=$(cell "$e" "events fully delivered" | number)
+  row "events archived per s ÷ the API's own delete rate ($del/s)" "$(awk -v a="$arch" -v b="$del" 'BEGIN { printf "%.2f", a / b }')" "≥ 1 (keeps up)" "$(awk -v a="$arch" -v b="$del" 'BEGIN { print a / b }')" ">=" 0.95
+  row "events fully delivered (archive and mail) per s ÷ delete rate" "$(awk -v a="$all" -v b="$del" 'BEGIN { printf "%.2f", a / b }')" "≥ 1 (keeps up)" "$(awk -v a="$all" -v b="$del" 'BEGIN { print a / b }')" ">=" 0.95
+fi
+if [ -s "${work}/cpu.md" ]; then
+  v=$(cell "$work/cpu.md" "this build"); row "worker CPU s per 1,000 delivered events" "$v" "lower than before (RESULTS)" ""
+fi
