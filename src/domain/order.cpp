@@ -179,12 +179,14 @@ bool if_none_match_names(std::string_view field, std::string_view etag) {
 }
 
 void write_order_fields(JsonWriter& w, const Order& o) {
+  Rfc3339Buffer created;
+  Rfc3339Buffer modified;
   w.field("orderId", o.id)
       .field("description", o.description)
       .key("price")
       .raw_number(o.price.to_string())
-      .field("creationDate", format_rfc3339(o.created))
-      .field("lastModifiedDate", format_rfc3339(o.last_modified));
+      .field("creationDate", format_rfc3339(o.created, created))
+      .field("lastModifiedDate", format_rfc3339(o.last_modified, modified));
   if (!o.image_key.empty()) w.field("imageKey", o.image_key);
   if (!o.detected_labels.empty()) w.key("detectedLabels").raw(o.detected_labels);
   if (!o.validation_status.empty()) w.field("validationStatus", o.validation_status);

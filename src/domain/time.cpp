@@ -4,18 +4,54 @@
 
 namespace orderflow::domain {
 
-std::string format_rfc3339(Timestamp t) {
+namespace {
+
+// Writes `value` as exactly `width` decimal digits, most significant first.
+char* put_digits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+}  // namespace
+
+std::string_view format_rfc3339(Timestamp t, Rfc3339Buffer& out) {
   using namespace std::chrono;
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<microseconds> tod{t - day};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(tod.hours().count()),
-                static_cast<int>(tod.minutes().count()), static_cast<int>(tod.seconds().count()),
-                static_cast<int>(tod.subseconds().count()));
-  return buf;
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {  // outside RFC 3339's four digits: never a stored order's date
+    const int n = std::snprintf(
+        out.text, sizeof out.text, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", year,
+        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+        static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
+        static_cast<int>(tod.seconds().count()), static_cast<int>(tod.subseconds().count()));
+    return {out.text, static_cast<std::size_t>(n)};
+  }
+  // snprintf was a quarter of the CPU of GET /orders?limit=50 (two dates per order).
+  char* p = put_digits(out.text, static_cast<unsigned>(year), 4);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(ymd.month()), 2);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(ymd.day()), 2);
+  *p++ = 'T';
+  p = put_digits(p, static_cast<unsigned>(tod.hours().count()), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<unsigned>(tod.minutes().count()), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<unsigned>(tod.seconds().count()), 2);
+  *p++ = '.';
+  p = put_digits(p, static_cast<unsigned>(tod.subseconds().count()), 6);
+  *p++ = 'Z';
+  return {out.text, static_cast<std::size_t>(p - out.text)};
+}
+
+std::string format_rfc3339(Timestamp t) {
+  Rfc3339Buffer buffer;
+  return std::string(format_rfc3339(t, buffer));
 }
 
 std::optional<Timestamp> parse_rfc3339(std::string_view s) {

@@ -96,6 +96,14 @@ TEST(Time, FormatsRfc3339WithMicroseconds) {
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(format_rfc3339(*t), "2026-11-25T11:47:14.123456Z");
   EXPECT_EQ(format_rfc3339(*parse_rfc3339("2024-02-29T00:00:00Z")), "2024-02-29T00:00:00.000000Z");
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339("0999-01-09T09:05:07.000090Z")),
+            "0999-01-09T09:05:07.000090Z")
+      << "every field zero-padded to its width";
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339("9999-12-31T23:59:59.999999Z")),
+            "9999-12-31T23:59:59.999999Z");
+  Rfc3339Buffer buffer;
+  EXPECT_EQ(format_rfc3339(*t, buffer), "2026-11-25T11:47:14.123456Z") << "the allocation-free form";
+  EXPECT_EQ(format_rfc3339(Timestamp{}), "1970-01-01T00:00:00.000000Z");
   EXPECT_FALSE(parse_rfc3339("2023-02-29T00:00:00Z").has_value());
   EXPECT_FALSE(parse_rfc3339("2026-11-25 11:47:14Z").has_value());
   EXPECT_FALSE(parse_rfc3339("2026-11-25T11:47:14+01:00").has_value());
@@ -118,6 +126,40 @@ TEST(JsonWriter, EscapesControlCharacters) {
   JsonWriter w;
   w.string(std::string("a\x01\n\"\\", 5));
   EXPECT_EQ(w.str(), "\"a\\u0001\\n\\\"\\\\\"");
+}
+
+TEST(JsonWriter, KeepsPlainRunsAroundEscapesAndUtf8AsItIs) {
+  JsonWriter w;
+  w.string("");
+  w.string("plain text");
+  w.string("\"quoted\" and \\ back\tslash\r\n");
+  w.string("caf\xc3\xa9 \xe2\x82\xac\x1f\x7f end");
+  EXPECT_EQ(w.str(),
+            "\"\",\"plain text\",\"\\\"quoted\\\" and \\\\ back\\tslash\\r\\n\","
+            "\"caf\xc3\xa9 \xe2\x82\xac\\u001f\x7f end\"");
+}
+
+TEST(JsonWriter, EscapesAtEveryPositionOfALongString) {
+  // Strings are scanned eight bytes at a time: an escape must be found wherever it falls.
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string text(19, 'x');
+      text[at] = special;
+      std::string expected = "\"" + std::string(at, 'x');
+      expected += special == '"'    ? "\\\""
+                  : special == '\\' ? "\\\\"
+                  : special == '\n'  ? "\\n"
+                  : special == '\x01' ? "\\u0001"
+                                      : "\\u001f";
+      expected += std::string(18 - at, 'x') + "\"";
+      JsonWriter w;
+      w.string(text);
+      EXPECT_EQ(w.str(), expected) << "escape at " << at;
+    }
+  }
+  JsonWriter w;
+  w.string("\x20\x7e\x80\xff \x21\x23\x5b\x5d");
+  EXPECT_EQ(w.str(), "\"\x20\x7e\x80\xff \x21\x23\x5b\x5d\"") << "neighbours of the special bytes stay";
 }
 
 TEST(Events, DeletedEventCarriesTheSeedsMessageAndSnapshot) {
