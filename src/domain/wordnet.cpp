@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <functional>
 #include <iterator>
-#include <ranges>
 #include <utility>
 
 namespace orderflow::domain {
@@ -222,10 +220,18 @@ std::vector<std::pair<SynsetId, int>> WordNet::ancestors(SynsetId id) const {
 }
 
 std::size_t WordNet::lemma_index(std::string_view lemma) const {
-  const auto all = std::views::iota(std::size_t{0}, lemma_count());
-  const auto it = std::ranges::lower_bound(all, lemma, std::ranges::less{},
-                                           [this](std::size_t i) { return lemmas_.texts[i]; });
-  return it != all.end() && lemmas_.texts[*it] == lemma ? *it : kNone;
+  // A binary search over row numbers (clang 14, which lint and the fuzz build use, cannot
+  // compile std::ranges::lower_bound over a std::views::iota with libstdc++ 12).
+  std::size_t low = 0;
+  std::size_t high = lemma_count();
+  while (low < high) {
+    const std::size_t middle = low + (high - low) / 2;
+    if (lemmas_.texts[middle] < lemma)
+      low = middle + 1;
+    else
+      high = middle;
+  }
+  return low < lemma_count() && lemmas_.texts[low] == lemma ? low : kNone;
 }
 
 std::span<const SynsetId> WordNet::lemma_senses(std::string_view lemma) const {
