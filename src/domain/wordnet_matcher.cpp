@@ -199,9 +199,11 @@ std::string_view to_string(Verdict::Status status) {
 DescriptionMatcher::DescriptionMatcher(WordNet wordnet, const std::vector<std::string>& class_wnids,
                                        MatchPolicy policy)
     : wordnet_(std::move(wordnet)), policy_(policy) {
+  wordnet_.finish();  // a no-op for the loader's, which is finished
   for (const auto& c : kCorrections)
     if (wordnet_.has_synset(c.synset) && wordnet_.has_synset(c.hypernym))
       wordnet_.add_hypernym(c.synset, c.hypernym);
+  wordnet_.finish();
   vacuous_.insert(kVacuous.begin(), kVacuous.end());
   general_.insert(kVacuous.begin(), kVacuous.end());
   general_.insert(kGeneral.begin(), kGeneral.end());

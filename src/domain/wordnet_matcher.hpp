@@ -97,8 +97,8 @@ class DescriptionMatcher {
   enum class Relation { none, ancestor, descendant, sibling };
 
   // `class_wnids`: the recognizer's classes in output order ("n02110063"). Adds the matcher's
-  // few hypernym corrections to `wordnet`. Throws std::invalid_argument naming a wnid that is
-  // malformed or missing from WordNet.
+  // few hypernym corrections to `wordnet` and finishes it. Throws std::invalid_argument naming
+  // a wnid that is malformed or missing from WordNet.
   DescriptionMatcher(WordNet wordnet, const std::vector<std::string>& class_wnids,
                      MatchPolicy policy = {});
 

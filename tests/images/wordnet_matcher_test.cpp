@@ -81,6 +81,39 @@ TEST_F(WordNetMatcher, LoadsTheNounDatabase) {
     EXPECT_NE(std::find(ancestors.begin(), ancestors.end(), expected), ancestors.end()) << expected;
 }
 
+// The flat store answers as the files say (data.noun, index.noun, noun.exc of WordNet 3.0).
+TEST_F(WordNetMatcher, LooksUpTheFilesEntries) {
+  const auto& wn = m().wordnet();
+  const auto list = [](std::span<const domain::SynsetId> s) {
+    return std::vector<domain::SynsetId>(s.begin(), s.end());
+  };
+  using Ids = std::vector<domain::SynsetId>;
+  EXPECT_EQ(list(wn.hypernyms(2110063)), Ids{2109811});  // malamute -> sled dog
+  EXPECT_EQ(wn.name(2109811), "sled dog");
+  EXPECT_EQ(wn.senses("golden_retriever"), Ids{2099601});
+  EXPECT_EQ(wn.senses("golden_retrievers"), Ids{2099601});
+  EXPECT_EQ(wn.senses("coffee_mugs"), Ids{3063599});
+  // Irregular plurals: every sense of "mouse" and "wolf", most frequent first.
+  EXPECT_EQ(wn.senses("mice"), (Ids{2330245, 14289387, 10335563, 3793489}));
+  EXPECT_EQ(wn.senses("wolves"), (Ids{2114100, 11394398, 11394214, 10787197, 9845589}));
+  EXPECT_EQ(wn.base_forms("mice"), std::vector<std::string>{"mouse"});
+  const auto up = wn.ancestors(2110063);
+  ASSERT_GE(up.size(), 3u);
+  EXPECT_EQ(up[0], (std::pair<domain::SynsetId, int>{2110063, 0}));
+  EXPECT_EQ(up[1], (std::pair<domain::SynsetId, int>{2109811, 1}));
+  EXPECT_EQ(up[2], (std::pair<domain::SynsetId, int>{2103406, 2}));  // working dog
+  EXPECT_EQ(up.back().first, 1740u);                                  // entity
+  // Unknown ids and words.
+  EXPECT_FALSE(wn.has_synset(1));
+  EXPECT_TRUE(wn.hypernyms(1).empty());
+  EXPECT_TRUE(wn.name(1).empty());
+  EXPECT_TRUE(wn.senses("zorblax").empty());
+  EXPECT_TRUE(wn.senses("coffee_mu").empty());
+  // The matcher's corrections come after the files' own edges.
+  EXPECT_EQ(list(wn.hypernyms(7930864)), (Ids{7930554, 3147509}));           // cup (punch)
+  EXPECT_EQ(list(wn.hypernyms(3147509)), (Ids{3133538, 3094503, 3241496}));  // cup
+}
+
 TEST_F(WordNetMatcher, AncestorDescendantAndSiblingRelations) {
   EXPECT_EQ(m().relation(sense("dog"), cls(kMalamute)), Relation::ancestor);
   EXPECT_EQ(m().relation(sense("bird"), cls(kBaldEagle)), Relation::ancestor);

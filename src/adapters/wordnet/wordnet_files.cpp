@@ -91,7 +91,7 @@ void load_data(const fs::path& file, domain::WordNet& wordnet) {
         hypernyms.push_back(id);
       }
     }
-    wordnet.add_synset(offset, std::move(hypernyms), std::move(name));
+    wordnet.add_synset(offset, hypernyms, name);
   });
 }
 
@@ -114,7 +114,7 @@ void load_index(const fs::path& file, domain::WordNet& wordnet) {
       if (!to_number(fields[i], id)) bad_line(file, line);
       senses.push_back(id);
     }
-    wordnet.add_lemma(std::string(fields[0]), std::move(senses));
+    wordnet.add_lemma(fields[0], senses);
   });
 }
 
@@ -125,7 +125,7 @@ void load_exceptions(const fs::path& file, domain::WordNet& wordnet) {
     Fields f(line);
     std::string_view inflected, base;
     if (!f.next(inflected)) return;
-    while (f.next(base)) wordnet.add_exception(std::string(inflected), std::string(base));
+    while (f.next(base)) wordnet.add_exception(inflected, base);
   });
 }
 
@@ -145,6 +145,7 @@ domain::WordNet load_wordnet(const fs::path& dir) {
   load_data(dir / "data.noun", wordnet);
   load_index(dir / "index.noun", wordnet);
   load_exceptions(dir / "noun.exc", wordnet);
+  wordnet.finish();
   if (wordnet.synset_count() == 0 || wordnet.lemma_count() == 0)
     throw std::runtime_error("no WordNet nouns found in " + dir.string());
   return wordnet;
