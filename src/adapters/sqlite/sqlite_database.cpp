@@ -13,7 +13,9 @@
 #include <deque>
 #include <exception>
 #include <future>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <utility>
@@ -60,50 +62,72 @@ bool is_transient(const std::exception_ptr& error) {
 
 // Read-only connections lent to one thread at a time. WAL readers see the last commit and
 // never block on the writer.
+//
+// Taking a connection is one atomic exchange on its slot, starting from a slot of the thread's
+// own, so the two I/O threads of a small machine each keep to one connection and share no lock:
+// with one mutex around the pool they waited on each other about once per request, whenever
+// the holder was preempted. The mutex and condition variable are only for a thread that finds
+// every slot taken.
 class ReaderPool {
  public:
-  ReaderPool(const std::string& path, int size) {
-    for (int i = 0; i < size; ++i) {
+  ReaderPool(const std::string& path, int size)
+      : taken_(std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(size))) {
+    for (int i = 0; i < size; ++i)
       all_.push_back(std::make_unique<Connection>(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                                                   kBusyTimeoutMs));
-      idle_.push_back(all_.back().get());
-    }
   }
 
   class Lease {
    public:
-    Lease(ReaderPool& pool, Connection& db) : pool_(pool), db_(db) {}
-    ~Lease() { pool_.give_back(db_); }
+    Lease(ReaderPool& pool, std::size_t slot) : pool_(pool), slot_(slot) {}
+    ~Lease() { pool_.give_back(slot_); }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
-    Connection& operator*() const { return db_; }
+    Connection& operator*() const { return *pool_.all_[slot_]; }
 
    private:
     ReaderPool& pool_;
-    Connection& db_;
+    std::size_t slot_;
   };
 
   Lease acquire() {
+    if (const auto slot = try_take()) return Lease(*this, *slot);
     std::unique_lock lock(mu_);
-    idle_available_.wait(lock, [&] { return !idle_.empty(); });
-    Connection* db = idle_.back();
-    idle_.pop_back();
-    return Lease(*this, *db);
+    // Counted before looking again: a slot given back after this sees the waiter and wakes it,
+    // one given back before it is found by the look (all sequentially consistent).
+    waiters_.fetch_add(1);
+    std::optional<std::size_t> slot;
+    idle_available_.wait(lock, [&] { return (slot = try_take()).has_value(); });
+    waiters_.fetch_sub(1);
+    return Lease(*this, *slot);
   }
 
  private:
-  void give_back(Connection& db) {
+  std::optional<std::size_t> try_take() {
+    static std::atomic<std::size_t> threads{0};
+    thread_local const std::size_t own = threads.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t n = all_.size();
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t slot = (own + k) % n;
+      if (!taken_[slot].load() && !taken_[slot].exchange(true)) return slot;
+    }
+    return std::nullopt;
+  }
+
+  void give_back(std::size_t slot) {
+    taken_[slot].store(false);
+    if (waiters_.load() == 0) return;
     {
-      std::lock_guard lock(mu_);
-      idle_.push_back(&db);
+      std::lock_guard lock(mu_);  // the waiter is inside wait() or has not looked yet
     }
     idle_available_.notify_one();
   }
 
   std::vector<std::unique_ptr<Connection>> all_;
+  std::unique_ptr<std::atomic<bool>[]> taken_;
+  std::atomic<int> waiters_{0};
   std::mutex mu_;
   std::condition_variable idle_available_;
-  std::vector<Connection*> idle_;  // guarded by mu_
 };
 
 }  // namespace

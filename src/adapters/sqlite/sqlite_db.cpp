@@ -12,6 +12,19 @@ std::string sql_excerpt(sqlite3_stmt* stmt) {
   return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax)) + "...";
 }
 
+// Debian's SQLite keeps memory statistics (SQLITE_DEFAULT_MEMSTATUS) and has no lookaside
+// (SQLITE_OMIT_LOOKASIDE), so every allocation of every connection took one process-wide mutex:
+// two I/O threads reading at once waited on it about once per request. orderflow never reads
+// the statistics. The setting must come before SQLite initialises itself (the first open); when
+// something else in the process was first, SQLite refuses it and keeps its statistics.
+void configure_sqlite_once() {
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
+}
+
 }  // namespace
 
 ports::InfraError::Kind error_kind(int rc) {
@@ -80,6 +93,7 @@ std::string Query::text(int column) const {
 bool Query::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
 Connection::Connection(const std::string& path, int flags, int busy_timeout_ms) {
+  configure_sqlite_once();
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   db_.reset(raw);  // sqlite3_open_v2 may hand out a handle even when it fails

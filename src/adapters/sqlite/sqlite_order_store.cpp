@@ -196,6 +196,7 @@ std::optional<domain::Order> SqliteOrderStore::get(std::string_view order_id) {
 ports::OrderPage SqliteOrderStore::list(std::string_view after_id, int limit) {
   const auto wanted = static_cast<std::size_t>(std::max(limit, 0));
   ports::OrderPage page;
+  page.orders.reserve(std::min<std::size_t>(wanted, 1000));
   db_->read([&](Connection& db) {
     auto q = db.query(kListOrders);
     q.bind(1, after_id).bind(2, static_cast<std::int64_t>(wanted) + 1);  // one more: has_more
