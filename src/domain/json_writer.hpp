@@ -33,6 +33,12 @@ class JsonWriter {
   JsonWriter& field(std::string_view k, int v) { return key(k).number(std::int64_t{v}); }
   JsonWriter& field(std::string_view k, bool v) { return key(k).boolean(v); }
 
+  // Room for `bytes` of output, so a large document grows its buffer once, not by doubling.
+  JsonWriter& reserve(std::size_t bytes) {
+    out_.reserve(bytes);
+    return *this;
+  }
+
   const std::string& str() const { return out_; }
   std::string take() { return std::move(out_); }
 

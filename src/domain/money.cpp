@@ -1,22 +1,37 @@
 #include "domain/money.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace orderflow::domain {
 namespace {
 
 std::string format_cents(UInt128 magnitude, bool negative) {
-  std::string digits;
-  do {
-    digits.push_back(static_cast<char>('0' + static_cast<int>(magnitude % 10)));
-    magnitude /= 10;
-  } while (magnitude != 0);
-  while (digits.size() < 3) digits.push_back('0');
-  std::reverse(digits.begin(), digits.end());
-  std::string out = negative ? "-" : "";
-  out.append(digits, 0, digits.size() - 2);
+  // Digits from the right into a buffer big enough for any 128-bit value. Prices fit in 64 bits,
+  // and dividing those as 64-bit numbers is several times cheaper than 128-bit division, which
+  // showed in the profile of a page of orders.
+  char buf[48];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  const auto put = [&p](auto& value) {
+    *--p = static_cast<char>('0' + static_cast<int>(value % 10));
+    value /= 10;
+  };
+  if (magnitude <= UINT64_MAX) {
+    auto small = static_cast<std::uint64_t>(magnitude);
+    do put(small);
+    while (small != 0);
+  } else {
+    do put(magnitude);
+    while (magnitude != 0);
+  }
+  while (end - p < 3) *--p = '0';
+  std::string out;
+  out.reserve(static_cast<std::size_t>(end - p) + 2);
+  if (negative) out.push_back('-');
+  out.append(p, end - 2);
   out.push_back('.');
-  out.append(digits, digits.size() - 2, 2);
+  out.append(end - 2, end);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "domain/money.hpp"
 
 #include <gtest/gtest.h>
+#include <limits>
 
 namespace orderflow::domain {
 namespace {
@@ -54,6 +55,21 @@ TEST(Money, SumsExactlyBeyondSixtyFourBits) {
   small.add(Money::from_cents(10));
   small.add(Money::from_cents(20));
   EXPECT_EQ(small.to_string(), "0.30");  // 0.1 + 0.2, exactly
+}
+
+TEST(Money, WritesSumsPastTheSixtyFourBitRange) {
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  MoneySum sum;  // 3 x (2^63 - 1) cents: more than 2^64, so the 128-bit digits are written
+  for (int i = 0; i < 3; ++i) sum.add(Money::from_cents(kMax));
+  EXPECT_EQ(sum.to_string(), "276701161105643274.21");
+  MoneySum negative;
+  for (int i = 0; i < 3; ++i) negative.add(Money::from_cents(-kMax));
+  EXPECT_EQ(negative.to_string(), "-276701161105643274.21");
+  MoneySum at_edge;  // exactly 2^64 - 1 cents, the last value of the 64-bit path
+  at_edge.add(Money::from_cents(kMax));
+  at_edge.add(Money::from_cents(kMax));
+  at_edge.add(Money::from_cents(1));
+  EXPECT_EQ(at_edge.to_string(), "184467440737095516.15");
 }
 
 }  // namespace
