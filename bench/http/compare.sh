@@ -3,6 +3,7 @@
 # 200 orders, and wrk alternates between them (ROUNDS rounds of DURATION seconds, 64 connections)
 # so that the machine's noise falls on both alike. Prints "A|B req/s p99_ms non2xx" per round.
 # Usage: bench/http/compare.sh BIN_A BIN_B PATH   (env ROUNDS=3 DURATION=5)
+#   ID in PATH stands for one of each server's orders: bench/http/compare.sh A B /orders/ID
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib.sh"
@@ -10,7 +11,7 @@ source "$here/../lib.sh"
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 work=$(mktemp -d)
-declare -A url pid
+declare -A url pid order
 cleanup() {
   for n in A B; do [ -n "${pid[$n]:-}" ] && stop_pid "${pid[$n]}"; done
   rm -rf "$work"
@@ -23,10 +24,11 @@ for n in A B; do
   url[$n]=$OF_URL
   pid[$n]=$OF_PID
   for i in $(seq 1 200); do
-    curl -fs -o /dev/null -H 'Content-Type: application/json' \
-      -d "{\"description\":\"seed order number $i\",\"price\":$i.25}" "$OF_URL/orders"
+    order[$n]=$(curl -fs -H 'Content-Type: application/json' \
+      -d "{\"description\":\"seed order number $i\",\"price\":$i.25}" "$OF_URL/orders" |
+      /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["orderId"])')
   done
 done
 for r in $(seq 1 "$ROUNDS"); do
-  for n in A B; do echo "$n $(wrk_run "${url[$n]}$3" -t2 -c64 -d"${DURATION}s")"; done
+  for n in A B; do echo "$n $(wrk_run "${url[$n]}${3//ID/${order[$n]}}" -t2 -c64 -d"${DURATION}s")"; done
 done
