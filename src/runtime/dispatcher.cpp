@@ -152,7 +152,22 @@ void Dispatcher::wake() {
     std::lock_guard lock(mu_);
     ++generation_;
   }
-  cv_.notify_all();
+  fan_out_cv_.notify_all();
+}
+
+void Dispatcher::wake_lanes() {
+  {
+    std::lock_guard lock(mu_);
+    ++lane_generation_;
+  }
+  lanes_cv_.notify_all();
+}
+
+bool Dispatcher::any_due_now() {
+  const auto now = clock_.now();
+  for (const Subscription& sub : subscriptions_)
+    if (const auto next = queue_.next_due(sub.name); next && *next <= now) return true;
+  return false;
 }
 
 void Dispatcher::start() {
@@ -169,7 +184,8 @@ void Dispatcher::request_stop() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  fan_out_cv_.notify_all();
+  lanes_cv_.notify_all();
 }
 
 void Dispatcher::stop() {
@@ -200,14 +216,20 @@ void Dispatcher::fan_out_loop() {
       seen = generation_;
     }
     int n = 0;
+    bool lanes_have_work = false;
     try {
       n = fan_out();
+      // Nothing fanned out here, yet the commit may have made deliveries due: a redrive, or
+      // another process's fan-out. One look per subscription instead of waking every lane.
+      lanes_have_work = n > 0 || any_due_now();
     } catch (const std::exception& e) {
       spdlog::error("dispatcher: fan-out failed, will retry: {}", e.what());
+      lanes_have_work = true;  // let the lanes look for themselves
     }
-    if (n > 0) wake();  // new deliveries for the lanes
+    if (lanes_have_work) wake_lanes();
+    if (n > 0) continue;  // a full batch may have left more to fan out
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, kIdleTick, [&] { return stopping_ || generation_ != seen; });
+    fan_out_cv_.wait_for(lock, kIdleTick, [&] { return stopping_ || generation_ != seen; });
   }
 }
 
@@ -218,7 +240,7 @@ void Dispatcher::lane_loop(std::size_t index) {
     {
       std::unique_lock lock(mu_);
       if (stopping_) return;
-      seen = generation_;
+      seen = lane_generation_;
     }
     std::chrono::milliseconds wait = kIdleTick;
     try {
@@ -232,7 +254,7 @@ void Dispatcher::lane_loop(std::size_t index) {
       spdlog::error("dispatcher: lane {} failed, will retry: {}", sub.name, e.what());
     }
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, wait, [&] { return stopping_ || generation_ != seen; });
+    lanes_cv_.wait_for(lock, wait, [&] { return stopping_ || lane_generation_ != seen; });
   }
 }
 

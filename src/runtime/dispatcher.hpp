@@ -100,9 +100,19 @@ class Dispatcher {
   // Set once a claim returned something; cleared by the release in stop().
   std::atomic<bool> may_hold_claims_{false};
 
+  // Whether a lane of any subscription has a delivery due now (a redrive, or deliveries another
+  // process fanned out): the fan-out asks after a wake-up that fanned out nothing itself.
+  bool any_due_now();
+  void wake_lanes();
+
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t generation_ = 0;  // bumped by wake(); guarded by mu_
+  // A commit wakes the fan-out only; the fan-out wakes the lanes when they have something to
+  // do. Waking every lane on every commit cost each lane a thread switch and two reads per
+  // batch of creates, which have no deliveries.
+  std::condition_variable fan_out_cv_;
+  std::condition_variable lanes_cv_;
+  std::uint64_t generation_ = 0;       // bumped by wake(); guarded by mu_
+  std::uint64_t lane_generation_ = 0;  // bumped by wake_lanes(); guarded by mu_
   // Written under mu_ (the waits' predicates read it), read without it between attempts.
   std::atomic<bool> stopping_{false};
   std::mt19937_64 rng_;  // guarded by rng_mu_
