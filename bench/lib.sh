@@ -22,6 +22,17 @@ start_orderflow() {
   return 1
 }
 
+# seed_orders URL COUNT: creates COUNT orders at URL and prints the id of the last one.
+seed_orders() {
+  local url=$1 count=$2 i id=""
+  for i in $(seq 1 "$count"); do
+    id=$(curl -fs -H 'Content-Type: application/json' \
+      -d "{\"description\":\"seed order number $i\",\"price\":$i.25}" "$url/orders" |
+      /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["orderId"])')
+  done
+  echo "$id"
+}
+
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # start_nginx DIR PORT: a fixed 200 answer, the HTTP ceiling of this machine. Sets NGINX_PID.

@@ -23,11 +23,7 @@ for n in A B; do
   start_orderflow "$bin" "$work/$n" "$work/$n.log" --config "$here/../bench.toml"
   url[$n]=$OF_URL
   pid[$n]=$OF_PID
-  for i in $(seq 1 200); do
-    order[$n]=$(curl -fs -H 'Content-Type: application/json' \
-      -d "{\"description\":\"seed order number $i\",\"price\":$i.25}" "$OF_URL/orders" |
-      /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["orderId"])')
-  done
+  order[$n]=$(seed_orders "$OF_URL" 200)
 done
 for r in $(seq 1 "$ROUNDS"); do
   for n in A B; do echo "$n $(wrk_run "${url[$n]}${3//ID/${order[$n]}}" -t2 -c64 -d"${DURATION}s")"; done

@@ -30,12 +30,7 @@ cleanup() {
 trap cleanup EXIT
 ORDERFLOW_RECOGNIZER=none start_orderflow "$bin" "$work/data" "$work/serve.log" \
   --config "$root/bench/bench.toml"
-id=""
-for i in $(seq 1 200); do
-  id=$(curl -fs -H 'Content-Type: application/json' \
-    -d "{\"description\":\"seed order number $i\",\"price\":$i.25}" "$OF_URL/orders" |
-    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["orderId"])')
-done
+id=$(seed_orders "$OF_URL" 200)
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime of a whole process
 hz=$(getconf CLK_TCK)
